@@ -1,0 +1,191 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Normalisation and comparison of one ELBv2 listener rule (no AWS calls).
+
+Conditions and actions arrive in two forms, the friendly snake_case one
+({"field": "path-pattern", "values": [...]}, {"type": "forward",
+"target_group_arn": ...}) and the raw AWS one ({"Field": ..., "PathPatternConfig":
+{"Values": [...]}}); AWS describes rules in yet another shape (both the legacy
+"Values" and the *Config, ForwardConfig next to TargetGroupArn). Everything is
+reduced to one canonical, hashable-free, sorted form before comparing.
+"""
+
+OWNER_TAG = "pocstack:rule-name"
+MAX_CONDITION_VALUES = 5
+PRIORITY_RANGE = (1, 50000)
+
+# field -> (AWS *Config key, whether AWS compares the values case-insensitively)
+CONDITION_FIELDS = {
+    "path-pattern": ("PathPatternConfig", False),
+    "host-header": ("HostHeaderConfig", True),
+}
+ACTION_TYPES = ("forward",)
+
+
+class RuleError(ValueError):
+    """Input that AWS would reject, with a message naming the option."""
+
+
+def _field_name(value):
+    return str(value).strip().lower().replace("_", "-")
+
+
+def normalize_condition(condition):
+    """One condition, friendly or raw, or as AWS describes it -> (field, values)."""
+    if not isinstance(condition, dict):
+        raise RuleError(f"conditions: each condition must be a dict, got {condition!r}")
+    if "field" in condition or "Field" in condition:
+        field = _field_name(condition.get("field", condition.get("Field")))
+    else:
+        # {path_pattern: [...]} shorthand
+        if len(condition) != 1:
+            raise RuleError(f"conditions: cannot read condition {condition!r}; use field and values")
+        (key, values), = condition.items()
+        field = _field_name(key)
+        condition = {"field": field, "values": values}
+    if field not in CONDITION_FIELDS:
+        raise RuleError(
+            f"conditions: field {field!r} is not supported; allowed: {', '.join(sorted(CONDITION_FIELDS))}"
+        )
+    config_key, case_insensitive = CONDITION_FIELDS[field]
+    values = condition.get("values")
+    if values is None:
+        values = (condition.get(config_key) or {}).get("Values")
+    if values is None:
+        values = condition.get("Values")
+    if isinstance(values, str):
+        values = [values]
+    if not values:
+        raise RuleError(f"conditions: {field} needs at least one value")
+    values = [str(v) for v in values]
+    if case_insensitive:
+        values = [v.lower() for v in values]
+    return (field, tuple(sorted(set(values))))
+
+
+def normalize_conditions(conditions):
+    """A rule's conditions -> sorted list of (field, values); one entry per field."""
+    merged = {}
+    for condition in conditions or []:
+        field, values = normalize_condition(condition)
+        merged[field] = tuple(sorted(set(merged.get(field, ()) + values)))
+    result = sorted(merged.items())
+    total = sum(len(values) for _, values in result)
+    if total > MAX_CONDITION_VALUES:
+        raise RuleError(
+            f"conditions: {total} condition values given; a rule allows at most {MAX_CONDITION_VALUES}"
+        )
+    return result
+
+
+def normalize_action(action):
+    """One action, friendly or raw or as described -> canonical dict."""
+    if not isinstance(action, dict):
+        raise RuleError(f"actions: each action must be a dict, got {action!r}")
+    kind = str(action.get("type", action.get("Type", ""))).lower()
+    if kind not in ACTION_TYPES:
+        raise RuleError(f"actions: type {kind!r} is not supported; allowed: {', '.join(ACTION_TYPES)}")
+    arn = action.get("target_group_arn") or action.get("TargetGroupArn")
+    if not arn:
+        groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or []
+        if len(groups) == 1:
+            arn = groups[0].get("TargetGroupArn")
+    if not arn:
+        raise RuleError("actions: a forward action needs target_group_arn")
+    return {"type": "forward", "target_group_arn": arn}
+
+
+def normalize_actions(actions):
+    if not actions:
+        raise RuleError("actions: at least one action is required when state=present")
+    return [normalize_action(a) for a in actions]
+
+
+def validate_priority(priority):
+    low, high = PRIORITY_RANGE
+    try:
+        value = int(priority)
+    except (TypeError, ValueError):
+        raise RuleError(f"priority: {priority!r} is not a number; allowed: {low}-{high}")
+    if not low <= value <= high:
+        raise RuleError(f"priority: {value} is out of range; allowed: {low}-{high}")
+    return value
+
+
+def desired_rule(priority, conditions, actions):
+    """The canonical rule the user asked for."""
+    return {
+        "priority": validate_priority(priority),
+        "conditions": normalize_conditions(conditions),
+        "actions": normalize_actions(actions),
+    }
+
+
+def current_rule(rule):
+    """The canonical form of a rule as DescribeRules returns it."""
+    priority = rule.get("Priority")
+    return {
+        "priority": int(priority) if priority not in (None, "default") else None,
+        "conditions": normalize_conditions(rule.get("Conditions")),
+        "actions": [normalize_action(a) for a in sorted(rule.get("Actions", []), key=lambda a: a.get("Order", 0))],
+    }
+
+
+def rule_differences(desired, current):
+    """What must change: a subset of {"priority", "conditions", "actions"}."""
+    return sorted(key for key in ("priority", "conditions", "actions") if desired[key] != current[key])
+
+
+def to_aws_conditions(conditions):
+    """Canonical conditions -> CreateRule/ModifyRule Conditions."""
+    result = []
+    for field, values in conditions:
+        config_key = CONDITION_FIELDS[field][0]
+        result.append({"Field": field, config_key: {"Values": list(values)}})
+    return result
+
+
+def to_aws_actions(actions):
+    return [
+        {"Type": "forward", "TargetGroupArn": a["target_group_arn"], "Order": index}
+        for index, a in enumerate(actions, start=1)
+    ]
+
+
+def for_diff(rule):
+    """Canonical rule -> plain, sorted data for --diff output."""
+    if rule is None:
+        return {}
+    return {
+        "priority": rule["priority"],
+        "conditions": [{"field": f, "values": list(v)} for f, v in rule["conditions"]],
+        "actions": [dict(sorted(a.items())) for a in rule["actions"]],
+        **({"tags": dict(sorted(rule["tags"].items()))} if "tags" in rule else {}),
+    }
+
+
+def find_owned(rules, tags_by_arn, name, desired_conditions):
+    """The rule this module owns for `name`: by owner tag, else (for adoption) a
+    non-default rule with identical conditions that no other name owns."""
+    for rule in rules:
+        if tags_by_arn.get(rule["RuleArn"], {}).get(OWNER_TAG) == name:
+            return rule, False
+    for rule in rules:
+        if rule.get("IsDefault"):
+            continue
+        if OWNER_TAG in tags_by_arn.get(rule["RuleArn"], {}):
+            continue
+        try:
+            same = normalize_conditions(rule.get("Conditions")) == desired_conditions
+        except RuleError:
+            same = False
+        if same:
+            return rule, True
+    return None, False
+
+
+def rule_using_priority(rules, priority, except_arn=None):
+    for rule in rules:
+        if rule.get("Priority") == str(priority) and rule["RuleArn"] != except_arn:
+            return rule
+    return None
