@@ -1,0 +1,180 @@
+"""Normalisation and comparison of listener rules (no AWS)."""
+import pytest
+
+from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules as lr
+
+TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/plotly-8050/abc"
+TG2 = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/other-80/def"
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"field": "path-pattern", "values": ["/b*", "/a*"]},
+        {"field": "path_pattern", "values": ["/a*", "/b*"]},
+        {"path_pattern": ["/a*", "/b*"]},
+        {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/a*", "/b*"]}},
+        {"Field": "path-pattern", "Values": ["/b*", "/a*"]},
+        {"Field": "path-pattern", "Values": ["/a*", "/b*"], "PathPatternConfig": {"Values": ["/a*", "/b*"]}},
+    ],
+)
+def test_path_pattern_forms_are_equal(condition):
+    assert lr.normalize_condition(condition) == ("path-pattern", ("/a*", "/b*"))
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"field": "host-header", "values": ["Plotly.Example.COM"]},
+        {"Field": "host-header", "HostHeaderConfig": {"Values": ["plotly.example.com"]}},
+        {"host_header": "PLOTLY.example.com"},
+    ],
+)
+def test_host_header_is_case_insensitive(condition):
+    assert lr.normalize_condition(condition) == ("host-header", ("plotly.example.com",))
+
+
+def test_path_pattern_keeps_case():
+    assert lr.normalize_condition({"field": "path-pattern", "values": ["/Dash*"]}) == ("path-pattern", ("/Dash*",))
+
+
+def test_conditions_order_does_not_matter():
+    a = [{"field": "host-header", "values": ["a.example.com"]}, {"field": "path-pattern", "values": ["/x"]}]
+    assert lr.normalize_conditions(a) == lr.normalize_conditions(list(reversed(a)))
+
+
+def test_duplicate_values_collapse():
+    assert lr.normalize_conditions([{"field": "path-pattern", "values": ["/x", "/x"]}]) == [("path-pattern", ("/x",))]
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        {"type": "forward", "target_group_arn": TG},
+        {"Type": "forward", "TargetGroupArn": TG},
+        # how DescribeRules returns a single-target forward
+        {
+            "Type": "forward",
+            "TargetGroupArn": TG,
+            "Order": 1,
+            "ForwardConfig": {
+                "TargetGroups": [{"TargetGroupArn": TG, "Weight": 1}],
+                "TargetGroupStickinessConfig": {"Enabled": False},
+            },
+        },
+        {"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": TG, "Weight": 1}]}},
+    ],
+)
+def test_forward_forms_are_equal(action):
+    assert lr.normalize_action(action) == {"type": "forward", "target_group_arn": TG}
+
+
+def described(priority="10", paths=("/*",), tg=TG):
+    return {
+        "RuleArn": "arn:rule/1",
+        "Priority": priority,
+        "IsDefault": False,
+        "Conditions": [{"Field": "path-pattern", "Values": list(paths), "PathPatternConfig": {"Values": list(paths)}}],
+        "Actions": [{"Type": "forward", "TargetGroupArn": tg, "Order": 1}],
+    }
+
+
+def desired(priority=10, paths=("/*",), tg=TG):
+    return lr.desired_rule(
+        priority,
+        [{"field": "path-pattern", "values": list(paths)}],
+        [{"type": "forward", "target_group_arn": tg}],
+    )
+
+
+def test_same_rule_has_no_differences():
+    assert lr.rule_differences(desired(), lr.current_rule(described())) == []
+
+
+@pytest.mark.parametrize(
+    "want, changed",
+    [
+        (desired(priority=11), ["priority"]),
+        (desired(paths=("/dash*",)), ["conditions"]),
+        (desired(tg=TG2), ["actions"]),
+        (desired(priority=5, paths=("/a",), tg=TG2), ["actions", "conditions", "priority"]),
+    ],
+)
+def test_differences_are_detected(want, changed):
+    assert lr.rule_differences(want, lr.current_rule(described())) == changed
+
+
+def test_extra_condition_is_a_difference():
+    want = lr.desired_rule(
+        10,
+        [{"field": "path-pattern", "values": ["/*"]}, {"field": "host-header", "values": ["a.example.com"]}],
+        [{"type": "forward", "target_group_arn": TG}],
+    )
+    assert lr.rule_differences(want, lr.current_rule(described())) == ["conditions"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"priority": 0}, "priority: 0 is out of range; allowed: 1-50000"),
+        ({"priority": 50001}, "priority: 50001 is out of range; allowed: 1-50000"),
+        ({"priority": "high"}, "priority: 'high' is not a number"),
+        ({"conditions": [{"field": "source-port", "values": ["1"]}]}, "field 'source-port' is not supported; allowed: host-header, path-pattern"),
+        ({"conditions": [{"field": "path-pattern", "values": []}]}, "path-pattern needs at least one value"),
+        ({"conditions": [{"field": "path-pattern", "values": ["/1", "/2", "/3", "/4", "/5", "/6"]}]}, "6 condition values given; a rule allows at most 5"),
+        ({"actions": []}, "at least one action is required"),
+        ({"actions": [{"type": "redirect"}]}, "type 'redirect' is not supported; allowed: forward"),
+        ({"actions": [{"type": "forward"}]}, "a forward action needs target_group_arn"),
+    ],
+)
+def test_invalid_input_names_the_option(kwargs, message):
+    args = {
+        "priority": 10,
+        "conditions": [{"field": "path-pattern", "values": ["/*"]}],
+        "actions": [{"type": "forward", "target_group_arn": TG}],
+        **kwargs,
+    }
+    with pytest.raises(lr.RuleError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        lr.desired_rule(**args)
+
+
+def test_aws_form_round_trips():
+    want = desired(paths=("/b", "/a"))
+    aws = {"Conditions": lr.to_aws_conditions(want["conditions"]), "Actions": lr.to_aws_actions(want["actions"]), "Priority": "10"}
+    assert lr.rule_differences(want, lr.current_rule(aws)) == []
+
+
+def test_find_owned_by_tag_even_after_priority_change():
+    rules = [described(priority="99")]
+    rule, adopt = lr.find_owned(rules, {"arn:rule/1": {lr.OWNER_TAG: "plotly"}}, "plotly", desired(paths=("/x",))["conditions"])
+    assert rule is rules[0] and adopt is False
+
+
+def test_find_owned_adopts_untagged_rule_with_same_conditions():
+    rules = [described()]
+    rule, adopt = lr.find_owned(rules, {}, "plotly", desired()["conditions"])
+    assert rule is rules[0] and adopt is True
+
+
+def test_never_takes_a_rule_owned_by_another_name():
+    rules = [described()]
+    rule, _ = lr.find_owned(rules, {"arn:rule/1": {lr.OWNER_TAG: "grafana"}}, "plotly", desired()["conditions"])
+    assert rule is None
+
+
+def test_never_takes_the_default_rule():
+    default = {"RuleArn": "arn:rule/default", "Priority": "default", "IsDefault": True, "Conditions": [], "Actions": []}
+    rule, _ = lr.find_owned([default], {}, "plotly", [])
+    assert rule is None
+
+
+def test_priority_conflict_ignores_the_rule_itself():
+    rules = [described(priority="10")]
+    assert lr.rule_using_priority(rules, 10, except_arn="arn:rule/1") is None
+    assert lr.rule_using_priority(rules, 10) is rules[0]
+
+
+def test_diff_is_sorted_plain_data():
+    out = lr.for_diff({**desired(paths=("/b", "/a")), "tags": {"z": "1", "a": "2"}})
+    assert out["conditions"] == [{"field": "path-pattern", "values": ["/a", "/b"]}]
+    assert list(out["tags"]) == ["a", "z"]
