@@ -1,12 +1,48 @@
-"""gunicorn settings, from the environment (ECS task definition)."""
+"""gunicorn settings, from the environment (the ECS task definition).
+
+    PORT                       listen port (8050)
+    HOST                       listen address (0.0.0.0, so the load balancer reaches the task)
+    BIND                       full bind address, overrides HOST/PORT (tests use 127.0.0.1:<port>)
+    GUNICORN_WORKERS           worker processes (2)
+    GUNICORN_THREADS           threads per worker (4)
+    GUNICORN_TIMEOUT           seconds a request may take before its worker is restarted (30)
+    GUNICORN_GRACEFUL_TIMEOUT  seconds in-flight requests get after SIGTERM (20)
+"""
 import os
 
-# 0.0.0.0 so the load balancer reaches the task; BIND overrides (tests use 127.0.0.1).
-bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8050')}")
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-# ECS sends SIGTERM and waits 30 s before SIGKILL.
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+
+def _int(name, default):
+    value = os.environ.get(name, "") or str(default)
+    try:
+        number = int(value)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, got {value!r}") from None
+    if number < 1:
+        raise SystemExit(f"{name} must be at least 1, got {number}")
+    return number
+
+
+bind = os.environ.get("BIND") or f"{os.environ.get('HOST') or '0.0.0.0'}:{_int('PORT', 8050)}"
+workers = _int("GUNICORN_WORKERS", 2)
+threads = _int("GUNICORN_THREADS", 4)
+timeout = _int("GUNICORN_TIMEOUT", 30)
+# On SIGTERM gunicorn stops accepting, lets requests finish for this long and
+# exits 0. ECS waits stopTimeout (30 s by default) before SIGKILL: stay below.
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
+# Longer than the ALB's idle timeout (30 s), so the ALB, never gunicorn, closes
+# an idle connection (the other way round gives sporadic 502s).
+keepalive = 65
+
+# Logs to stdout/stderr, which the awslogs driver ships to CloudWatch. The
+# client address comes from X-Forwarded-For: every request arrives via the ALB.
 accesslog = "-"
 errorlog = "-"
+access_log_format = '%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+# The heartbeat file on a RAM-backed fs, so a slow disk cannot stall workers.
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
+
+# gunicorn >= 25.1 opens a control socket under $HOME by default: not needed in
+# a container (the non-root user has no home) and shared by parallel test runs.
+control_socket_disable = True

@@ -1,6 +1,7 @@
-"""The PoC app: auth, public health check, clear config errors, real gunicorn."""
+"""The PoC app (files/app): auth, public health check, clear config errors, real gunicorn."""
 import base64
 import importlib.util
+import itertools
 import os
 import signal
 import socket
@@ -12,77 +13,152 @@ import urllib.request
 
 import pytest
 
-APP_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "..", "files", "app")
-ENV = {"PLOTLY_USER": "alice", "PLOTLY_PASS": "correct horse"}
+APP_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "files", "app"))
+USER, PASSWORD = "alice", "correct horse"
+ENV = {"PLOTLY_USER": USER, "PLOTLY_PASS": PASSWORD}
+_counter = itertools.count()
 
 
-def load_app_module():
-    os.environ["POCSTACK_APP_NO_AUTOLOAD"] = "1"
-    spec = importlib.util.spec_from_file_location("poc_app", os.path.join(APP_DIR, "app.py"))
+def load_app_module(monkeypatch, env):
+    """Execute files/app/app.py afresh with `env` as its environment.
+
+    A unique module name and no sys.modules entry: no module caching between
+    tests, whatever environment each one uses.
+    """
+    for name in ("PLOTLY_USER", "PLOTLY_PASS", "FLASK_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    spec = importlib.util.spec_from_file_location(f"poc_app_{next(_counter)}", os.path.join(APP_DIR, "app.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-@pytest.fixture(scope="module")
-def app_module():
-    return load_app_module()
+@pytest.fixture
+def app_module(monkeypatch):
+    return load_app_module(monkeypatch, ENV)
 
 
 @pytest.fixture
 def client(app_module):
-    return app_module.create_app(dict(ENV)).server.test_client()
+    return app_module.server.test_client()
 
 
 def basic(user, password):
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
+RIGHT = basic(USER, PASSWORD)
+
+
+def callback_body(dataset="damped", prop="value"):
+    return {
+        "output": "chart.figure",
+        "outputs": {"id": "chart", "property": "figure"},
+        "inputs": [{"id": "dataset", "property": prop, "value": dataset}],
+        "changedPropIds": ["dataset.value"],
+    }
+
+
+def test_module_exposes_server_for_gunicorn(app_module):
+    assert app_module.server is app_module.app.server
+
+
 def test_health_is_public(client):
     resp = client.get("/health")
     assert resp.status_code == 200
     assert resp.get_json() == {"status": "ok"}
-
-
-CALLBACK = {
-    "output": "chart.figure",
-    "outputs": {"id": "chart", "property": "figure"},
-    "inputs": [{"id": "waves", "property": "value", "value": ["sine"]},
-               {"id": "frequency", "property": "value", "value": 2}],
-    "changedPropIds": ["waves.value"],
-}
+    assert "Set-Cookie" not in resp.headers
 
 
 def test_page_needs_credentials(client):
-    assert client.get("/").status_code == 401
+    resp = client.get("/")
+    assert resp.status_code == 401
+    assert resp.headers["WWW-Authenticate"].startswith("Basic ")
 
 
-def test_chart_data_needs_credentials(client):
-    # dash-auth leaves Dash's static mechanics (_dash-layout, scripts) public by
-    # design; the data flows through callbacks, which must be protected.
-    assert client.post("/_dash-update-component", json=CALLBACK).status_code == 401
-    resp = client.post("/_dash-update-component", json=CALLBACK, headers=basic("alice", "correct horse"))
-    assert resp.status_code == 200
-    assert b"scatter" in resp.data
-
-
-def test_wrong_credentials_rejected(client):
-    assert client.get("/", headers=basic("alice", "wrong")).status_code == 401
-    assert client.get("/", headers=basic("mallory", "correct horse")).status_code == 401
+@pytest.mark.parametrize("headers", [
+    basic(USER, "wrong"),
+    basic("mallory", PASSWORD),
+    basic(USER, ""),
+    {"Authorization": "Bearer abc"},
+    {"Authorization": "Basic not-base64!"},
+    {"Authorization": "Basic " + base64.b64encode(b"no-colon").decode()},
+], ids=["wrong-pass", "wrong-user", "empty-pass", "bearer", "bad-base64", "no-colon"])
+def test_wrong_credentials_rejected(client, headers):
+    assert client.get("/", headers=headers).status_code == 401
 
 
 def test_right_credentials_accepted(client):
-    resp = client.get("/", headers=basic("alice", "correct horse"))
+    resp = client.get("/", headers=RIGHT)
     assert resp.status_code == 200
-    assert b"Signals" in client.get("/_dash-layout", headers=basic("alice", "correct horse")).data
+    assert b"pocstack PoC" in resp.data
+
+
+@pytest.mark.parametrize("path", ["/_dash-layout", "/_dash-dependencies", "/some/page"])
+def test_dash_routes_need_credentials(client, path):
+    assert client.get(path).status_code == 401
+    assert client.get(path, headers=RIGHT).status_code == 200
+
+
+def test_layout_with_credentials(client):
+    assert b"Signals" in client.get("/_dash-layout", headers=RIGHT).data
+
+
+def test_callback_needs_credentials(client):
+    assert client.post("/_dash-update-component", json=callback_body()).status_code == 401
+    resp = client.post("/_dash-update-component", json=callback_body(), headers=RIGHT)
+    assert resp.status_code == 200
+    figure = resp.get_json()["response"]["chart"]["figure"]
+    assert figure["data"][0]["type"] == "scatter"
+    assert figure["data"][0]["name"] == "Damped oscillation"
+    assert len(figure["data"][0]["y"]) == len(figure["data"][0]["x"]) > 10
+
+
+def test_callback_with_spoofed_pathname_needs_credentials(client):
+    # dash-auth alone would run this callback: a "pathname" input naming a public route.
+    body = callback_body(dataset="/health", prop="pathname")
+    assert client.post("/_dash-update-component", json=body).status_code == 401
+
+
+@pytest.mark.parametrize("dataset", ["sine", "damped", "logistic", "random-walk"])
+def test_every_dataset_charts(client, dataset):
+    resp = client.post("/_dash-update-component", json=callback_body(dataset), headers=RIGHT)
+    assert resp.status_code == 200
+
+
+def test_unknown_dataset_is_no_update(client):
+    resp = client.post("/_dash-update-component", json=callback_body("nope"), headers=RIGHT)
+    assert resp.status_code == 204
 
 
 @pytest.mark.parametrize("missing", ["PLOTLY_USER", "PLOTLY_PASS"])
 def test_missing_variable_is_a_clear_error(app_module, missing):
     env = {k: v for k, v in ENV.items() if k != missing}
-    with pytest.raises(app_module.ConfigError, match=f"{missing} is not set: ECS injects it from the SSM parameter"):
+    message = (f"{missing} is not set: ECS injects it from the SSM parameter "
+               f"/pocstack/<service>/{missing}; for a local run export it")
+    with pytest.raises(app_module.ConfigError) as err:
         app_module.create_app(env)
+    assert str(err.value) == message
+    with pytest.raises(app_module.ConfigError, match=f"^{missing} is not set"):
+        app_module.create_app({**env, missing: ""})
 
+
+def test_missing_variable_stops_the_import(monkeypatch):
+    with pytest.raises(RuntimeError, match="^PLOTLY_PASS is not set: ECS injects it"):
+        load_app_module(monkeypatch, {"PLOTLY_USER": USER})
+
+
+def test_secret_key_from_env_or_random(app_module):
+    assert app_module.create_app({**ENV, "FLASK_SECRET_KEY": "k" * 32}).server.secret_key == "k" * 32
+    first = app_module.create_app(dict(ENV)).server.secret_key
+    second = app_module.create_app(dict(ENV)).server.secret_key
+    assert isinstance(first, bytes) and len(first) >= 32
+    assert first != second
+
+
+# --- real HTTP through gunicorn ---------------------------------------------
 
 def free_port():
     with socket.socket() as s:
@@ -93,35 +169,100 @@ def free_port():
 def get(url, headers=None):
     try:
         with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5) as resp:
-            return resp.status
+            return resp.status, resp.read()
     except urllib.error.HTTPError as e:
-        return e.code
+        return e.code, e.read()
+
+
+def gunicorn(env):
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("PLOTLY_USER", "PLOTLY_PASS", "FLASK_SECRET_KEY", "BIND", "HOST", "PORT")
+             and not k.startswith("GUNICORN_")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"],
+        cwd=APP_DIR, env={**clean, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.kill()
+    return proc.communicate()[0].decode(errors="replace")
 
 
 def test_gunicorn_serves_and_stops_on_sigterm():
     port = free_port()
-    env = {**os.environ, **ENV, "BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1"}
-    env.pop("POCSTACK_APP_NO_AUTOLOAD", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"],
-        cwd=APP_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+    # HOST keeps the test off 0.0.0.0; PORT goes through the config's HOST:PORT path.
+    proc = gunicorn({**ENV, "HOST": "127.0.0.1", "PORT": str(port), "GUNICORN_WORKERS": "1"})
+    base = f"http://127.0.0.1:{port}"
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 20
+        while True:
+            assert proc.poll() is None, stop(proc)
             try:
-                if get(base + "/health") == 200:
-                    break
+                status, body = get(base + "/health")
+                break
             except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.2)
-        assert get(base + "/health") == 200
-        assert get(base + "/") == 401
-        assert get(base + "/", basic("alice", "wrong")) == 401
-        assert get(base + "/", basic("alice", "correct horse")) == 200
+                assert time.monotonic() < deadline, "gunicorn did not answer within 20 s"
+                time.sleep(0.1)
+        assert (status, body) == (200, b'{"status":"ok"}\n')
+        assert get(base + "/")[0] == 401
+        assert get(base + "/", basic(USER, "wrong"))[0] == 401
+        assert get(base + "/_dash-layout")[0] == 401
+        status, body = get(base + "/", RIGHT)
+        assert status == 200 and b"pocstack PoC" in body
+
+        started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=15) == 0
+        assert proc.wait(timeout=10) == 0
+        assert time.monotonic() - started < 10
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        output = stop(proc)
+    assert f"Listening at: http://127.0.0.1:{port}" in output
+    assert '"GET /health HTTP/1.1" 200' in output  # access log on stdout
+
+
+def test_gunicorn_refuses_to_start_without_credentials():
+    proc = gunicorn({"PLOTLY_USER": USER, "BIND": f"127.0.0.1:{free_port()}"})
+    try:
+        assert proc.wait(timeout=20) != 0
+    finally:
+        output = stop(proc)
+    assert "PLOTLY_PASS is not set: ECS injects it from the SSM parameter" in output
+
+
+def test_gunicorn_config_defaults_and_overrides(monkeypatch):
+    def load(env):
+        for name in ("BIND", "HOST", "PORT", "GUNICORN_WORKERS", "GUNICORN_THREADS",
+                     "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        spec = importlib.util.spec_from_file_location(f"gconf_{next(_counter)}", os.path.join(APP_DIR, "gunicorn.conf.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    conf = load({})
+    assert (conf.bind, conf.workers, conf.threads, conf.timeout) == ("0.0.0.0:8050", 2, 4, 30)
+    assert 0 < conf.graceful_timeout < 30 and conf.accesslog == "-"
+    conf = load({"PORT": "9000", "GUNICORN_WORKERS": "3", "GUNICORN_THREADS": "8", "GUNICORN_TIMEOUT": "60"})
+    assert (conf.bind, conf.workers, conf.threads, conf.timeout) == ("0.0.0.0:9000", 3, 8, 60)
+    assert load({"BIND": "127.0.0.1:1234", "PORT": "9000"}).bind == "127.0.0.1:1234"
+    with pytest.raises(SystemExit, match="GUNICORN_WORKERS must be a whole number"):
+        load({"GUNICORN_WORKERS": "two"})
+
+
+def test_requirements_pin_what_is_installed():
+    from importlib.metadata import version
+    pins = {}
+    with open(os.path.join(APP_DIR, "requirements.txt")) as f:
+        for line in f:
+            line = line.split("#")[0].strip()
+            if line:
+                name, _, pinned = line.partition("==")
+                assert pinned, f"not pinned with ==: {line}"
+                pins[name.lower()] = pinned
+    assert {"dash", "dash-auth", "flask", "gunicorn", "plotly", "werkzeug"} <= set(pins)
+    for name, pinned in pins.items():
+        assert version(name) == pinned, name
