@@ -19,20 +19,24 @@ ENV = {"PLOTLY_USER": USER, "PLOTLY_PASS": PASSWORD}
 _counter = itertools.count()
 
 
-def load_app_module(monkeypatch, env):
-    """Execute files/app/app.py afresh with `env` as its environment.
+def load_file(monkeypatch, filename, env, cleared):
+    """Execute files/app/<filename> afresh with `env` set and `cleared` unset.
 
     A unique module name and no sys.modules entry: no module caching between
     tests, whatever environment each one uses.
     """
-    for name in ("PLOTLY_USER", "PLOTLY_PASS", "FLASK_SECRET_KEY"):
+    for name in cleared:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    spec = importlib.util.spec_from_file_location(f"poc_app_{next(_counter)}", os.path.join(APP_DIR, "app.py"))
+    spec = importlib.util.spec_from_file_location(f"poc_{next(_counter)}", os.path.join(APP_DIR, filename))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_app_module(monkeypatch, env):
+    return load_file(monkeypatch, "app.py", env, ("PLOTLY_USER", "PLOTLY_PASS", "FLASK_SECRET_KEY"))
 
 
 @pytest.fixture
@@ -233,15 +237,9 @@ def test_gunicorn_refuses_to_start_without_credentials():
 
 def test_gunicorn_config_defaults_and_overrides(monkeypatch):
     def load(env):
-        for name in ("BIND", "HOST", "PORT", "GUNICORN_WORKERS", "GUNICORN_THREADS",
-                     "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT"):
-            monkeypatch.delenv(name, raising=False)
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        spec = importlib.util.spec_from_file_location(f"gconf_{next(_counter)}", os.path.join(APP_DIR, "gunicorn.conf.py"))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
+        cleared = ("BIND", "HOST", "PORT", "GUNICORN_WORKERS", "GUNICORN_THREADS",
+                   "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT")
+        return load_file(monkeypatch, "gunicorn.conf.py", env, cleared)
 
     conf = load({})
     assert (conf.bind, conf.workers, conf.threads, conf.timeout) == ("0.0.0.0:8050", 2, 4, 30)
