@@ -1,0 +1,88 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filter: preflight errors of the selected PoC services (no AWS calls).
+
+Written as a filter over module_utils/preflight.py because the checks (Fargate
+size table, derived AWS names, unique priorities across hosts) are plain
+Python over several hosts' variables, which argument specs cannot express.
+"""
+
+from ansible.errors import AnsibleError
+
+from ansible_collections.pocstack.aws.plugins.module_utils import preflight
+
+DOCUMENTATION = r"""
+name: preflight
+short_description: Mistakes in the PoC services' inventory variables
+version_added: 0.1.0
+description:
+  - Reads the C(poc_*) variables of the selected services from C(hostvars) and returns
+    C({service: [message, ...]}) for every service with a mistake; an empty dict when all is well.
+  - Messages name the variable, the value (never a secret's value) and what is allowed.
+positional: selected, hostvars, shared
+options:
+  _input:
+    description: Names of the selected services.
+    type: list
+    elements: str
+    required: true
+  hostvars:
+    description: The C(hostvars) magic variable.
+    type: raw
+    required: true
+  shared:
+    description: Shared settings (C(pocstack_alb_name), C(pocstack_cluster_name), C(pocstack_ssm_prefix)).
+    type: dict
+    default: {}
+"""
+
+EXAMPLES = r"""
+- ansible.builtin.set_fact:
+    errors: "{{ ['plotly'] | pocstack.aws.preflight(hostvars, {'pocstack_alb_name': 'pocstack'}) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: Messages per service.
+  type: dict
+"""
+
+
+def _service_vars(host_vars):
+    values = {}
+    for key in list(host_vars):
+        if not key.startswith("poc_"):
+            continue
+        try:
+            values[key] = host_vars[key]
+        except Exception as exc:  # an undefined variable inside a value, a failing lookup
+            values[key] = preflight.Unreadable(f"{key} could not be evaluated: {exc}")
+    return values
+
+
+def preflight_errors(selected, hostvars, shared=None):
+    if not isinstance(selected, (list, tuple)):
+        raise AnsibleError("preflight: the input must be the list of selected service names")
+    services = {name: _service_vars(hostvars[name]) for name in selected}
+    return preflight.check_services(services, dict(shared or {}))
+
+
+def preflight_report(result):
+    return preflight.format_report(result)
+
+
+def preflight_account(subnets, subnet_ids, vpc_id, certificate_arn, region):
+    """Checks that need what the account holds: subnets (as ec2_vpc_subnet_info
+    returns them for subnet_ids) and the certificate ARN."""
+    errors = preflight.check_subnets(subnets or [], vpc_id, subnet_ids or [])
+    errors += preflight.check_certificate(certificate_arn, region)
+    return {"(shared)": errors} if errors else {}
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "preflight": preflight_errors,
+            "preflight_report": preflight_report,
+            "preflight_account": preflight_account,
+        }

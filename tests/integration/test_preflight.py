@@ -1,0 +1,237 @@
+"""Bad inventories get one clear answer before anything is created.
+
+One table of services, each with one mistake (a few with several), goes into a
+single inventory; one run of site.yml must fail in preflight, report every
+service's mistakes together (naming the variable and what is allowed), and
+make no mutating AWS call, counted by the emulator. Good values at the edges
+sit in the same inventory and must not be reported. Shared and account-level
+mistakes (ALB name, subnets, certificate) need their own runs.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+import yaml
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+LAUNCHER = os.path.join(ROOT, "tests", "emulator", "pocstack_emulator.py")
+PLOTLY = yaml.safe_load(open(os.path.join(ROOT, "inventories", "local", "host_vars", "plotly.yml")))
+GOOD_SECRETS = [{"name": "PLOTLY_USER", "value": "u"}, {"name": "PLOTLY_PASS", "value": "p"}]
+CPU = "allowed: 256, 512, 1024, 2048, 4096, 8192, 16384"
+ENV_NAME = "allowed: letters, digits and '_', not starting with a digit"
+PATH_RULE = "start with '/' or '*', at most 128 characters"
+HOST_RULE = "at most 128 characters of letters, digits, '-', '.'"
+
+# (service name, variables that differ from plotly, expected fragments of its report)
+BAD = [
+    ("cpu-unknown", {"poc_cpu": 300}, ["poc_cpu=300 is not a Fargate CPU value", CPU]),
+    ("cpu-text", {"poc_cpu": "big"}, ["poc_cpu='big'", CPU]),
+    ("mem-256", {"poc_memory": 4096}, ["poc_memory=4096 does not fit poc_cpu=256", "allowed memory (MiB): 512, 1024, 2048"]),
+    ("mem-1024", {"poc_cpu": 1024, "poc_memory": 1024}, ["poc_memory=1024 does not fit poc_cpu=1024", "2048-8192 in steps of 1024"]),
+    ("mem-8192", {"poc_cpu": 8192, "poc_memory": 20000}, ["poc_memory=20000", "16384-61440 in steps of 4096"]),
+    ("mem-16384", {"poc_cpu": 16384, "poc_memory": 16384}, ["poc_memory=16384", "32768-122880 in steps of 8192"]),
+    ("mem-4096-max", {"poc_cpu": 4096, "poc_memory": 31744}, ["poc_memory=31744", "8192-30720 in steps of 1024"]),
+    ("port-zero", {"poc_container_port": 0}, ["poc_container_port=0 is not a port", "allowed: 1-65535"]),
+    ("port-high", {"poc_container_port": 70000}, ["poc_container_port=70000", "allowed: 1-65535"]),
+    ("port-text", {"poc_container_port": "http"}, ["poc_container_port='http'", "allowed: 1-65535"]),
+    ("a-very-long-service-name-x28", {}, ["target group name 'a-very-long-service-name-x28-8050' has 33 characters", "at most 32"]),
+    ("prio-zero", {"poc_priority": 0}, ["poc_priority=0 is out of range", "allowed: 1-50000"]),
+    ("prio-high", {"poc_priority": 50001}, ["poc_priority=50001", "allowed: 1-50000"]),
+    ("prio-missing", {"poc_priority": None}, ["poc_priority is not set", "allowed: 1-50000"]),
+    ("prio-dup-a", {"poc_priority": 7}, ["poc_priority=7 is also used by prio-dup-b", "must be unique"]),
+    ("prio-dup-b", {"poc_priority": 7}, ["poc_priority=7 is also used by prio-dup-a", "must be unique"]),
+    ("path-relative", {"poc_path_patterns": ["dash*"]}, ["poc_path_patterns: 'dash*' is not a path pattern", PATH_RULE]),
+    ("path-long", {"poc_path_patterns": ["/" + "a" * 128]}, ["is not a path pattern", PATH_RULE]),
+    ("path-space", {"poc_path_patterns": ["/a b"]}, ["poc_path_patterns: '/a b'", PATH_RULE]),
+    ("path-string", {"poc_path_patterns": "/dash*"}, ["poc_path_patterns='/dash*' must be a list of strings"]),
+    ("host-underscore", {"poc_host_headers": ["bad_host.example.com"]}, ["poc_host_headers: 'bad_host.example.com' is not a host name", HOST_RULE]),
+    ("host-long", {"poc_host_headers": ["a" * 125 + ".com"]}, ["is not a host name", HOST_RULE]),
+    ("too-many-values", {"poc_path_patterns": ["/a", "/b", "/c", "/d"], "poc_host_headers": ["x.example.com", "y.example.com"]},
+     ["poc_path_patterns + poc_host_headers: 6 values", "at most 5"]),
+    ("desired-negative", {"poc_desired_count": -1}, ["poc_desired_count=-1 must be a whole number, 0 or more"]),
+    ("scaling-order", {"poc_desired_count": 1, "poc_autoscaling": {"min": 3, "max": 5}},
+     ["min 3 <= poc_desired_count 1 <= max 5 does not hold", "allowed: min <= desired <= max"]),
+    ("scaling-type", {"poc_autoscaling": "3-5"}, ["poc_autoscaling='3-5' must be a dict with min and max"]),
+    ("secret-digit", {"poc_secrets": [{"name": "1PASS", "value": "x"}]}, ["poc_secrets[0].name='1PASS' is not an environment variable name", ENV_NAME]),
+    ("secret-dash", {"poc_secrets": [{"name": "PLOTLY-PASS", "value": "x"}]}, ["poc_secrets[0].name='PLOTLY-PASS'", ENV_NAME]),
+    ("secret-novalue", {"poc_secrets": [{"name": "PLOTLY_PASS"}]}, ["poc_secrets[0] (PLOTLY_PASS) has no value", "ansible-vault, the environment or a lookup"]),
+    ("secret-empty", {"poc_secrets": [{"name": "PLOTLY_PASS", "value": ""}]}, ["poc_secrets[0] (PLOTLY_PASS) has no value"]),
+    ("secret-twice", {"poc_secrets": GOOD_SECRETS + [{"name": "PLOTLY_USER", "value": "again"}]}, ["poc_secrets[2].name='PLOTLY_USER' is listed twice"]),
+    ("secret-and-env", {"poc_environment": {"PORT": "8050", "PLOTLY_USER": "admin"}}, ["poc_secrets[0].name='PLOTLY_USER' is also in poc_environment"]),
+    ("secrets-not-list", {"poc_secrets": {"PLOTLY_PASS": "x"}}, ["poc_secrets=", "must be a list of dicts with name and value"]),
+    ("secret-not-dict", {"poc_secrets": ["PLOTLY_PASS"]}, ["poc_secrets[0] must be a dict with name and value"]),
+    ("env-name", {"poc_environment": {"BAD-NAME": "1"}}, ["poc_environment: 'BAD-NAME' is not an environment variable name"]),
+    ("image-source", {"poc_image": {"source": "build"}}, ["poc_image.source='build' is not supported", "allowed: existing"]),
+    ("image-repo-case", {"poc_image": {"source": "existing", "repository": "Pocstack/Plotly"}}, ["poc_image.repository='Pocstack/Plotly' is not an ECR repository name", "lower-case"]),
+    ("image-repo-short", {"poc_image": {"source": "existing", "repository": "a"}}, ["poc_image.repository='a'", "2-256"]),
+    ("image-tag", {"poc_image": {"source": "existing", "repository": "pocstack/x", "tag": "-bad"}}, ["poc_image.tag='-bad' is not an image tag"]),
+    ("image-type", {"poc_image": "pocstack/plotly:latest"}, ["poc_image='pocstack/plotly:latest' must be a dict"]),
+    ("health-relative", {"poc_health_check_path": "health"}, ["poc_health_check_path='health' must be a path starting with '/'"]),
+    ("typo-var", {"poc_prority": 5}, ["poc_prority is not a known service variable", "known: poc_assign_public_ip"]),
+    ("several", {"poc_cpu": 300, "poc_container_port": 0, "poc_secrets": [{"name": "A-B", "value": "x"}]},
+     ["poc_cpu=300", "poc_container_port=0", "poc_secrets[0].name='A-B'"]),
+    ("several-routing", {"poc_priority": 0, "poc_path_patterns": ["x"], "poc_host_headers": ["a b"]},
+     ["poc_priority=0", "poc_path_patterns: 'x'", "poc_host_headers: 'a b'"]),
+]
+
+# Good values at the edges: in the same inventory, never reported.
+GOOD = [
+    ("edge-smallest", {"poc_cpu": 256, "poc_memory": 512}),
+    ("edge-largest", {"poc_cpu": 16384, "poc_memory": 122880, "poc_priority": 50000}),
+    ("a-long-service-name-exact27", {}),  # target group name exactly 32 characters
+    ("edge-five-values", {"poc_path_patterns": ["/a", "/b", "/c"], "poc_host_headers": ["x.example.com", "Y.example.com"]}),
+    ("edge-scaling", {"poc_desired_count": 2, "poc_autoscaling": {"min": 2, "max": 2}, "poc_priority": 1}),
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    port = free_port()
+    state = str(tmp_path_factory.mktemp("emulator"))
+    assert subprocess.run([sys.executable, LAUNCHER, "start", "--port", str(port), "--state-dir", state]).returncode == 0
+    yield port
+    subprocess.run([sys.executable, LAUNCHER, "stop", "--port", str(port), "--state-dir", state])
+
+
+def calls(port, reset=False):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/_pocstack/calls" + ("/reset" if reset else ""),
+                                 method="POST" if reset else "GET", data=b"" if reset else None)
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        return json.load(resp)
+
+
+def make_inventory(tmp_path, services, shared=None):
+    inv = tmp_path / "inventory"
+    shutil.copytree(os.path.join(ROOT, "inventories", "local"), inv)
+    shutil.rmtree(inv / "host_vars")
+    (inv / "host_vars").mkdir()
+    for index, (name, changes) in enumerate(services):
+        svc = {**PLOTLY, "poc_secrets": GOOD_SECRETS, "poc_priority": 1000 + index, **changes}
+        svc = {k: v for k, v in svc.items() if v is not None}
+        (inv / "host_vars" / f"{name}.yml").write_text(yaml.safe_dump(svc))
+    if shared:
+        group_vars = inv / "group_vars" / "all.yml"
+        group_vars.write_text(group_vars.read_text() + "\n" + yaml.safe_dump(shared))
+    (inv / "state").mkdir()
+    return str(inv / "services.pocstack.yml")
+
+
+def run(inventory, port, playbook="site.yml", extra=()):
+    env = {**os.environ, "POCSTACK_EMULATOR_PORT": str(port), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+           "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"), "AWS_URL": f"http://127.0.0.1:{port}",
+           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
+                           playbook, *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return proc.returncode, proc.stdout
+
+
+def failure_message(stdout):
+    result = json.loads(stdout)
+    for play in result["plays"]:
+        for task in play["tasks"]:
+            for host in task["hosts"].values():
+                if host.get("failed"):
+                    return host["msg"]
+    return ""
+
+
+def sections(message):
+    """The report, split into {service: text}."""
+    out, current = {}, None
+    for line in message.splitlines()[1:]:
+        if not line.startswith("  "):
+            current = line.rstrip(":")
+            out[current] = ""
+        else:
+            out[current] += line + "\n"
+    return out
+
+
+@pytest.fixture(scope="module")
+def table_run(emulator, tmp_path_factory):
+    inventory = make_inventory(tmp_path_factory.mktemp("table"), [(n, c) for n, c, _ in BAD] + GOOD)
+    calls(emulator, reset=True)
+    rc, stdout = run(inventory, emulator)
+    return rc, sections(failure_message(stdout)), calls(emulator)
+
+
+def test_table_has_enough_cases():
+    assert len(BAD) >= 40
+
+
+def test_one_run_fails_before_any_change(table_run):
+    rc, report, counted = table_run
+    assert rc != 0
+    assert counted["writes"] == 0, counted["calls"]
+    assert counted["reads"] == 0, "preflight should fail before the first AWS call"
+    assert set(report) == {name for name, _, _ in BAD}, "every bad service reported, no good one"
+
+
+@pytest.mark.parametrize("name, changes, expected", BAD, ids=[case[0] for case in BAD])
+def test_each_mistake_is_named_with_what_is_allowed(table_run, name, changes, expected):
+    _, report, _ = table_run
+    for fragment in expected:
+        assert fragment in report.get(name, ""), f"{fragment!r} missing from:\n{report.get(name)}"
+
+
+def test_secret_values_are_not_in_the_report(table_run):
+    _, report, _ = table_run
+    assert "again" not in report["secret-twice"]
+
+
+SHARED = [
+    ({"pocstack_alb_name": "a-load-balancer-name-that-is-too-long"}, ["pocstack_alb_name", "has 37 characters; at most 32"]),
+    ({"pocstack_alb_name": "-pocstack"}, ["pocstack_alb_name", "not starting or ending with '-'"]),
+    ({"pocstack_ssm_prefix": "pocstack"}, ["pocstack_ssm_prefix='pocstack' must start with '/'"]),
+]
+
+
+ACCOUNT = [
+    ({"pocstack_certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123"},
+     ["pocstack_certificate_arn is in region eu-west-1", "aws_region=us-east-1"]),
+    ({"pocstack_certificate_arn": "my-cert.pem"}, ["pocstack_certificate_arn='my-cert.pem' is not an ACM certificate ARN"]),
+    ({"pocstack_subnet_ids": "{{ hostvars['localhost']['pocstack_local']['subnet_ids'][:1] }}"},
+     ["pocstack_subnet_ids", "cover 1 availability zone(s)", "at least 2"]),
+    ({"pocstack_subnet_ids": ["subnet-00000000000000000"]}, ["pocstack_subnet_ids: subnet-00000000000000000 not found"]),
+]
+
+
+@pytest.mark.parametrize(
+    "shared, expected, needs_account",
+    [(*case, False) for case in SHARED] + [(*case, True) for case in ACCOUNT],
+    ids=["alb-long", "alb-dash", "ssm-prefix", "cert-region", "cert-not-arn", "one-az", "no-subnet"],
+)
+def test_shared_and_account_mistakes(emulator, tmp_path, shared, expected, needs_account):
+    inventory = make_inventory(tmp_path, [("plotly", {})], shared)
+    if needs_account:
+        # what the reference design assumes exists (the local bootstrap); idempotent afterwards
+        assert run(inventory, emulator, playbook="extensions/molecule/resources/bootstrap.yml")[0] == 0
+    calls(emulator, reset=True)
+    rc, stdout = run(inventory, emulator, extra=["-e", "service=plotly"])
+    assert rc != 0
+    report = sections(failure_message(stdout))
+    for fragment in expected:
+        assert fragment in report["(shared)"]
+    assert calls(emulator)["writes"] == 0, calls(emulator)["calls"]
+
+
+def test_unknown_service_lists_the_known_ones(emulator, tmp_path):
+    inventory = make_inventory(tmp_path, [("plotly", {}), ("grafana", {})])
+    calls(emulator, reset=True)
+    rc, stdout = run(inventory, emulator, extra=["-e", "service=plotyl"])
+    assert rc != 0
+    message = failure_message(stdout)
+    assert "service=plotyl is not a PoC service of this inventory" in message
+    assert "Known services (host_vars files of the group poc_services): grafana, plotly" in message
+    assert calls(emulator)["reads"] + calls(emulator)["writes"] == 0
