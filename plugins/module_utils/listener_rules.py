@@ -112,10 +112,32 @@ def validate_priority(priority):
     return value
 
 
+def validate_range(priority_range):
+    low, high = PRIORITY_RANGE
+    try:
+        first, last = (int(v) for v in priority_range)
+    except (TypeError, ValueError):
+        raise RuleError(f"priority_range: {priority_range!r} must be two numbers [first, last] within {low}-{high}")
+    if not low <= first <= last <= high:
+        raise RuleError(f"priority_range: [{first}, {last}] must satisfy {low} <= first <= last <= {high}")
+    return first, last
+
+
+def free_priority(rules, priority_range, taken=()):
+    """The lowest priority in `priority_range` no rule of the listener uses
+    (nor any in `taken`, priorities another writer just won); None when full."""
+    first, last = priority_range
+    used = {int(r["Priority"]) for r in rules if str(r.get("Priority", "")).isdigit()} | set(taken)
+    for candidate in range(first, last + 1):
+        if candidate not in used:
+            return candidate
+    return None
+
+
 def desired_rule(priority, conditions, actions):
-    """The canonical rule the user asked for."""
+    """The canonical rule the user asked for; priority None means automatic."""
     return {
-        "priority": validate_priority(priority),
+        "priority": None if priority is None else validate_priority(priority),
         "conditions": normalize_conditions(conditions),
         "actions": normalize_actions(actions),
     }
@@ -132,8 +154,10 @@ def current_rule(rule):
 
 
 def rule_differences(desired, current):
-    """What must change: a subset of {"priority", "conditions", "actions"}."""
-    return sorted(key for key in ("priority", "conditions", "actions") if desired[key] != current[key])
+    """What must change: a subset of {"priority", "conditions", "actions"}.
+    An automatic priority (None) keeps whatever the rule has."""
+    keys = ("conditions", "actions") if desired["priority"] is None else ("priority", "conditions", "actions")
+    return sorted(key for key in keys if desired[key] != current[key])
 
 
 def to_aws_conditions(conditions):

@@ -33,8 +33,17 @@ options:
     description: Port of the listener, with O(load_balancer_name).
     type: int
   priority:
-    description: Priority of the rule, 1-50000, unique on the listener. Required when O(state=present).
+    description:
+      - Priority of the rule, 1-50000, unique on the listener.
+      - When omitted, a new rule gets the lowest free priority in O(priority_range), and an existing
+        rule keeps its priority. Several hosts may do this on the same listener at the same moment:
+        a lost race (C(PriorityInUse)) re-reads the listener and picks again.
     type: int
+  priority_range:
+    description: First and last priority the automatic choice may use.
+    type: list
+    elements: int
+    default: [1, 50000]
   conditions:
     description:
       - Conditions of the rule, in the friendly form (C(field) and C(values)) or the AWS form
@@ -95,6 +104,19 @@ EXAMPLES = r"""
     tags:
       pocstack:service: grafana
 
+- name: Route /grafana* with the lowest free priority between 100 and 199
+  pocstack.aws.elb_listener_rule:
+    name: grafana
+    load_balancer_name: pocstack
+    listener_port: 443
+    priority_range: [100, 199]
+    conditions:
+      - field: path-pattern
+        values: ["/grafana*"]
+    actions:
+      - type: forward
+        target_group_arn: "{{ grafana_tg_arn }}"
+
 - name: Remove the plotly rule (only the one this module owns by that name)
   pocstack.aws.elb_listener_rule:
     name: plotly
@@ -145,6 +167,9 @@ rule:
       sample: {"pocstack:rule-name": "plotly"}
 """
 
+import random
+import time
+
 try:
     import botocore
 except ImportError:
@@ -159,6 +184,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 
 from ansible_collections.pocstack.aws.plugins.module_utils import elbv2
 from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules as lr
+
+
+# A lost race re-reads the listener and picks again; this many tries in all.
+MAX_PRIORITY_ATTEMPTS = 10
 
 
 class RuleManager:
@@ -192,6 +221,7 @@ class RuleManager:
                 if params["state"] == "present"
                 else {"conditions": lr.normalize_conditions(params["conditions"])}
             )
+            lr.validate_range(params["priority_range"])
         except lr.RuleError as e:
             self.module.fail_json(msg=str(e))
         listener_arn = self.listener_arn()
@@ -216,6 +246,10 @@ class RuleManager:
         if rule:
             before = lr.current_rule(rule)
             before["tags"] = tags.get(rule["RuleArn"], {})
+        if desired["priority"] is None:
+            if rule is None:
+                return self.create_automatic(listener_arn, rules, desired)
+            desired = dict(desired, priority=before["priority"])
         after = dict(desired)
         after["tags"] = self.wanted_tags() if self.params["purge_tags"] else {**(before or {}).get("tags", {}), **self.wanted_tags()}
         diff = {"before": lr.for_diff(before), "after": lr.for_diff(after)}
@@ -270,6 +304,43 @@ class RuleManager:
             self.fail(e, f"Could not update the rule {name!r} ({arn})")
         return self.exit(arn, desired["priority"], diff)
 
+    def create_automatic(self, listener_arn, rules, desired):
+        """Create with the lowest free priority; when another writer takes it
+        first (PriorityInUse), re-read the listener and pick again."""
+        first_last = lr.validate_range(self.params["priority_range"])
+        lost = set()
+        for _attempt in range(MAX_PRIORITY_ATTEMPTS):
+            priority = lr.free_priority(rules, first_last, lost)
+            if priority is None:
+                self.module.fail_json(
+                    msg=f"priority_range: no free priority in {list(first_last)} on listener {listener_arn}; "
+                    "widen priority_range or give an explicit priority"
+                )
+            wanted = dict(desired, priority=priority, tags=self.wanted_tags())
+            diff = {"before": {}, "after": lr.for_diff(wanted)}
+            self.changed = True
+            if self.module.check_mode:
+                return self.exit(None, priority, diff)
+            try:
+                rule = elbv2.create_rule(
+                    self.client, listener_arn, priority, lr.to_aws_conditions(desired["conditions"]),
+                    lr.to_aws_actions(desired["actions"]), self.wanted_tags(),
+                )
+                return self.exit(rule["RuleArn"], priority, diff)
+            except is_boto3_error_code("PriorityInUse"):
+                lost.add(priority)
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+                self.fail(e, f"Could not create the rule {self.params['name']!r} on listener {listener_arn}")
+            time.sleep(random.uniform(0.05, 0.3))
+            try:
+                rules = elbv2.describe_rules(self.client, listener_arn)
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+                self.fail(e, f"Could not read the rules of listener {listener_arn}")
+        self.module.fail_json(
+            msg=f"priority: lost the race for a free priority {MAX_PRIORITY_ATTEMPTS} times on listener {listener_arn}; "
+            "run again, or give an explicit priority"
+        )
+
     def absent(self, rule, tags):
         if rule is None:
             return self.exit(None, None, {"before": {}, "after": {}})
@@ -308,6 +379,7 @@ def main():
             load_balancer_name=dict(type="str"),
             listener_port=dict(type="int"),
             priority=dict(type="int"),
+            priority_range=dict(type="list", elements="int", default=[1, 50000]),
             conditions=dict(type="list", elements="dict", default=[]),
             actions=dict(type="list", elements="dict", default=[]),
             state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -317,7 +389,7 @@ def main():
         mutually_exclusive=[["listener_arn", "load_balancer_name"]],
         required_one_of=[["listener_arn", "load_balancer_name"]],
         required_together=[["load_balancer_name", "listener_port"]],
-        required_if=[["state", "present", ["priority", "conditions", "actions"]]],
+        required_if=[["state", "present", ["conditions", "actions"]]],
         supports_check_mode=True,
     )
     RuleManager(module).run()
