@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What `make test` runs (with .venv/bin first on PATH): unit tests, the
-# emulator's own tests, then every molecule scenario against a test emulator
+# emulator's and preflight tests, ansible-test sanity of the plugins, then
+# every molecule scenario against a test emulator
 # on POCSTACK_EMULATOR_PORT (4567), never the demo's (4566).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ emulator start
 trap 'emulator stop' EXIT
 
 python -m pytest tests/unit tests/integration -q -p no:cacheprovider
+bash tests/sanity.sh
 # Molecule remembers a scenario as prepared across runs; forget that so each
 # scenario's prepare empties the emulator again.
 for scenario in extensions/molecule/*/molecule.yml; do

@@ -14,10 +14,11 @@ from ansible_collections.pocstack.aws.plugins.module_utils import preflight
 DOCUMENTATION = r"""
 name: preflight
 short_description: Mistakes in the PoC services' inventory variables
+author: pocstack.aws maintainers (@pocstack)
 version_added: 0.1.0
 description:
-  - Reads the C(poc_*) variables of the selected services from C(hostvars) and returns
-    C({service: [message, ...]}) for every service with a mistake; an empty dict when all is well.
+  - Reads the C(poc_*) variables of the selected services from C(hostvars) and returns a dict
+    of service name to a list of messages, for every service with a mistake; an empty dict when all is well.
   - Messages name the variable, the value (never a secret's value) and what is allowed.
 positional: selected, hostvars, shared
 options:

@@ -70,7 +70,7 @@ def normalize_conditions(conditions):
         field, values = normalize_condition(condition)
         merged[field] = tuple(sorted(set(merged.get(field, ()) + values)))
     result = sorted(merged.items())
-    total = sum(len(values) for _, values in result)
+    total = sum(len(values) for _field, values in result)
     if total > MAX_CONDITION_VALUES:
         raise RuleError(
             f"conditions: {total} condition values given; a rule allows at most {MAX_CONDITION_VALUES}"

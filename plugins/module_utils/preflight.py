@@ -126,9 +126,8 @@ def check_routing(errors, svc):
 
 
 def check_priority(errors, svc):
-    if "poc_priority" not in svc:
-        errors.append(f"poc_priority is not set; set a listener rule priority, allowed: {PRIORITY[0]}-{PRIORITY[1]}")
-        return None
+    if svc.get("poc_priority") is None:
+        return None  # automatic: the lowest free priority, chosen by elb_listener_rule
     value = svc["poc_priority"]
     number = _int(value)
     if number is None or not PRIORITY[0] <= number <= PRIORITY[1]:
@@ -219,7 +218,7 @@ def check_image(errors, svc, service):
 
 def check_service(service, svc, shared):
     """All mistakes of one service: a list of messages."""
-    errors = [v.message for _, v in sorted(svc.items()) if isinstance(v, Unreadable)]
+    errors = [v.message for _key, v in sorted(svc.items()) if isinstance(v, Unreadable)]
     svc = {k: v for k, v in svc.items() if not isinstance(v, Unreadable)}
     for var in sorted(set(svc) - KNOWN):
         errors.append(f"{var} is not a known service variable; known: {', '.join(sorted(KNOWN))}")

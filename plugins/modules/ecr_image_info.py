@@ -33,7 +33,7 @@ options:
     elements: str
     default: []
 author:
-  - pocstack.aws maintainers
+  - pocstack.aws maintainers (@pocstack)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -36,7 +36,7 @@ options:
     description:
       - Priority of the rule, 1-50000, unique on the listener.
       - When omitted, a new rule gets the lowest free priority in O(priority_range), and an existing
-        rule keeps its priority. Several hosts may do this on the same listener at the same moment:
+        rule keeps its priority. Several hosts may do this on the same listener at the same moment;
         a lost race (C(PriorityInUse)) re-reads the listener and picks again.
     type: int
   priority_range:
@@ -65,7 +65,7 @@ options:
     choices: [present, absent]
     default: present
 author:
-  - pocstack.aws maintainers
+  - pocstack.aws maintainers (@pocstack)
 notes:
   - Supports check mode (no mutating call) and diff mode (sorted before/after).
 extends_documentation_fragment:

@@ -42,7 +42,7 @@ BAD = [
     ("a-very-long-service-name-x28", {}, ["target group name 'a-very-long-service-name-x28-8050' has 33 characters", "at most 32"]),
     ("prio-zero", {"poc_priority": 0}, ["poc_priority=0 is out of range", "allowed: 1-50000"]),
     ("prio-high", {"poc_priority": 50001}, ["poc_priority=50001", "allowed: 1-50000"]),
-    ("prio-missing", {"poc_priority": None}, ["poc_priority is not set", "allowed: 1-50000"]),
+    ("prio-negative", {"poc_priority": -3}, ["poc_priority=-3 is out of range", "allowed: 1-50000"]),
     ("prio-dup-a", {"poc_priority": 7}, ["poc_priority=7 is also used by prio-dup-b", "must be unique"]),
     ("prio-dup-b", {"poc_priority": 7}, ["poc_priority=7 is also used by prio-dup-a", "must be unique"]),
     ("path-relative", {"poc_path_patterns": ["dash*"]}, ["poc_path_patterns: 'dash*' is not a path pattern", PATH_RULE]),
@@ -86,6 +86,7 @@ GOOD = [
     ("a-long-service-name-exact27", {}),  # target group name exactly 32 characters
     ("edge-five-values", {"poc_path_patterns": ["/a", "/b", "/c"], "poc_host_headers": ["x.example.com", "Y.example.com"]}),
     ("edge-scaling", {"poc_desired_count": 2, "poc_autoscaling": {"min": 2, "max": 2}, "poc_priority": 1}),
+    ("edge-auto-priority", {"poc_priority": None}),  # automatic priority
 ]
 
 
