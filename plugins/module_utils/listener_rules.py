@@ -14,10 +14,15 @@ OWNER_TAG = "pocstack:rule-name"
 MAX_CONDITION_VALUES = 5
 PRIORITY_RANGE = (1, 50000)
 
-# field -> (AWS *Config key, whether AWS compares the values case-insensitively)
+# field -> (AWS *Config key, how AWS compares values: "case" exact, "lower" or
+# "upper" case-insensitively)
 CONDITION_FIELDS = {
-    "path-pattern": ("PathPatternConfig", False),
-    "host-header": ("HostHeaderConfig", True),
+    "path-pattern": ("PathPatternConfig", "case"),
+    "host-header": ("HostHeaderConfig", "lower"),
+    "http-header": ("HttpHeaderConfig", "case"),
+    "http-request-method": ("HttpRequestMethodConfig", "upper"),
+    "query-string": ("QueryStringConfig", "case"),
+    "source-ip": ("SourceIpConfig", "case"),
 }
 ACTION_TYPES = ("forward",)
 
@@ -30,8 +35,26 @@ def _field_name(value):
     return str(value).strip().lower().replace("_", "-")
 
 
+def _query_pair(value, field):
+    """A query-string value -> "key=value" (key may be empty)."""
+    if isinstance(value, dict):
+        key = value.get("key", value.get("Key")) or ""
+        val = value.get("value", value.get("Value"))
+        if val in (None, ""):
+            raise RuleError(f"conditions: {field} values need a value (and optionally a key), got {value!r}")
+        return f"{key}={val}"
+    if isinstance(value, str) and "=" in value:
+        return value
+    if isinstance(value, str) and value:
+        return f"={value}"
+    raise RuleError(f"conditions: {field} values must be {{key, value}} dicts or 'key=value' strings, got {value!r}")
+
+
 def normalize_condition(condition):
-    """One condition, friendly or raw, or as AWS describes it -> (field, values)."""
+    """One condition, friendly or raw, or as AWS describes it -> (field, qualifier, values).
+
+    The qualifier is the header name of an http-header condition (AWS compares
+    it case-insensitively), empty for every other field."""
     if not isinstance(condition, dict):
         raise RuleError(f"conditions: each condition must be a dict, got {condition!r}")
     if "field" in condition or "Field" in condition:
@@ -47,30 +70,43 @@ def normalize_condition(condition):
         raise RuleError(
             f"conditions: field {field!r} is not supported; allowed: {', '.join(sorted(CONDITION_FIELDS))}"
         )
-    config_key, case_insensitive = CONDITION_FIELDS[field]
+    config_key, compare = CONDITION_FIELDS[field]
+    config = condition.get(config_key) or {}
     values = condition.get("values")
     if values is None:
-        values = (condition.get(config_key) or {}).get("Values")
+        values = config.get("Values")
     if values is None:
         values = condition.get("Values")
-    if isinstance(values, str):
+    if isinstance(values, (str, dict)):
         values = [values]
     if not values:
         raise RuleError(f"conditions: {field} needs at least one value")
-    values = [str(v) for v in values]
-    if case_insensitive:
+    qualifier = ""
+    if field == "http-header":
+        qualifier = condition.get("name") or condition.get("header_name") or config.get("HttpHeaderName") or ""
+        if not qualifier:
+            raise RuleError("conditions: an http-header condition needs name (the header name)")
+        qualifier = str(qualifier).lower()
+    if field == "query-string":
+        values = [_query_pair(v, field) for v in values]
+    else:
+        values = [str(v) for v in values]
+    if compare == "lower":
         values = [v.lower() for v in values]
-    return (field, tuple(sorted(set(values))))
+    elif compare == "upper":
+        values = [v.upper() for v in values]
+    return (field, qualifier, tuple(sorted(set(values))))
 
 
 def normalize_conditions(conditions):
-    """A rule's conditions -> sorted list of (field, values); one entry per field."""
+    """A rule's conditions -> sorted list of (field, qualifier, values); one
+    entry per field (and header name)."""
     merged = {}
     for condition in conditions or []:
-        field, values = normalize_condition(condition)
-        merged[field] = tuple(sorted(set(merged.get(field, ()) + values)))
-    result = sorted(merged.items())
-    total = sum(len(values) for _field, values in result)
+        field, qualifier, values = normalize_condition(condition)
+        merged[(field, qualifier)] = tuple(sorted(set(merged.get((field, qualifier), ()) + values)))
+    result = sorted((field, qualifier, values) for (field, qualifier), values in merged.items())
+    total = sum(len(values) for _field, _qualifier, values in result)
     if total > MAX_CONDITION_VALUES:
         raise RuleError(
             f"conditions: {total} condition values given; a rule allows at most {MAX_CONDITION_VALUES}"
@@ -163,9 +199,16 @@ def rule_differences(desired, current):
 def to_aws_conditions(conditions):
     """Canonical conditions -> CreateRule/ModifyRule Conditions."""
     result = []
-    for field, values in conditions:
+    for field, qualifier, values in conditions:
         config_key = CONDITION_FIELDS[field][0]
-        result.append({"Field": field, config_key: {"Values": list(values)}})
+        if field == "query-string":
+            config = {"Values": [dict(zip(("Key", "Value"), v.split("=", 1))) for v in values]}
+            config["Values"] = [{k: v for k, v in pair.items() if v} for pair in config["Values"]]
+        elif field == "http-header":
+            config = {"HttpHeaderName": qualifier, "Values": list(values)}
+        else:
+            config = {"Values": list(values)}
+        result.append({"Field": field, config_key: config})
     return result
 
 
@@ -182,7 +225,9 @@ def for_diff(rule):
         return {}
     return {
         "priority": rule["priority"],
-        "conditions": [{"field": f, "values": list(v)} for f, v in rule["conditions"]],
+        "conditions": [
+            {"field": f, **({"name": q} if q else {}), "values": list(v)} for f, q, v in rule["conditions"]
+        ],
         "actions": [dict(sorted(a.items())) for a in rule["actions"]],
         **({"tags": dict(sorted(rule["tags"].items()))} if "tags" in rule else {}),
     }

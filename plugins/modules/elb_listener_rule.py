@@ -46,9 +46,14 @@ options:
     default: [1, 50000]
   conditions:
     description:
-      - Conditions of the rule, in the friendly form (C(field) and C(values)) or the AWS form
-        (C(Field) and C(PathPatternConfig)/C(HostHeaderConfig)). Supported fields are C(path-pattern)
-        and C(host-header). At most 5 values in all.
+      - Conditions of the rule, in the friendly form (C(field), C(values), and C(name) for the header
+        of an C(http-header) condition) or the AWS form (C(Field) and C(PathPatternConfig),
+        C(HostHeaderConfig), C(HttpHeaderConfig), C(HttpRequestMethodConfig), C(QueryStringConfig),
+        C(SourceIpConfig)).
+      - Fields are C(path-pattern), C(host-header), C(http-header), C(http-request-method),
+        C(query-string) (values as C({key, value}) dicts or C(key=value) strings) and C(source-ip).
+      - Values are compared the way AWS does (host names and header names without case, methods in
+        upper case, order ignored). At most 5 values in all.
     type: list
     elements: dict
     default: []
@@ -103,6 +108,24 @@ EXAMPLES = r"""
         TargetGroupArn: "{{ grafana_tg_arn }}"
     tags:
       pocstack:service: grafana
+
+- name: Send requests with the header X-Canary true, from the office network, to the canary
+  pocstack.aws.elb_listener_rule:
+    name: plotly-canary
+    load_balancer_name: pocstack
+    listener_port: 443
+    priority: 90
+    conditions:
+      - field: http-header
+        name: X-Canary
+        values: ["true"]
+      - field: source-ip
+        values: [203.0.113.0/24]
+      - field: http-request-method
+        values: [GET, HEAD]
+    actions:
+      - type: forward
+        target_group_arn: "{{ canary_tg_arn }}"
 
 - name: Route /grafana* with the lowest free priority between 100 and 199
   pocstack.aws.elb_listener_rule:

@@ -19,7 +19,7 @@ TG2 = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/other-80/
     ],
 )
 def test_path_pattern_forms_are_equal(condition):
-    assert lr.normalize_condition(condition) == ("path-pattern", ("/a*", "/b*"))
+    assert lr.normalize_condition(condition) == ("path-pattern", "", ("/a*", "/b*"))
 
 
 @pytest.mark.parametrize(
@@ -31,11 +31,11 @@ def test_path_pattern_forms_are_equal(condition):
     ],
 )
 def test_host_header_is_case_insensitive(condition):
-    assert lr.normalize_condition(condition) == ("host-header", ("plotly.example.com",))
+    assert lr.normalize_condition(condition) == ("host-header", "", ("plotly.example.com",))
 
 
 def test_path_pattern_keeps_case():
-    assert lr.normalize_condition({"field": "path-pattern", "values": ["/Dash*"]}) == ("path-pattern", ("/Dash*",))
+    assert lr.normalize_condition({"field": "path-pattern", "values": ["/Dash*"]}) == ("path-pattern", "", ("/Dash*",))
 
 
 def test_conditions_order_does_not_matter():
@@ -44,7 +44,7 @@ def test_conditions_order_does_not_matter():
 
 
 def test_duplicate_values_collapse():
-    assert lr.normalize_conditions([{"field": "path-pattern", "values": ["/x", "/x"]}]) == [("path-pattern", ("/x",))]
+    assert lr.normalize_conditions([{"field": "path-pattern", "values": ["/x", "/x"]}]) == [("path-pattern", "", ("/x",))]
 
 
 @pytest.mark.parametrize(
@@ -119,7 +119,7 @@ def test_extra_condition_is_a_difference():
         ({"priority": 0}, "priority: 0 is out of range; allowed: 1-50000"),
         ({"priority": 50001}, "priority: 50001 is out of range; allowed: 1-50000"),
         ({"priority": "high"}, "priority: 'high' is not a number"),
-        ({"conditions": [{"field": "source-port", "values": ["1"]}]}, "field 'source-port' is not supported; allowed: host-header, path-pattern"),
+        ({"conditions": [{"field": "source-port", "values": ["1"]}]}, "field 'source-port' is not supported; allowed: host-header, http-header, http-request-method, path-pattern, query-string, source-ip"),
         ({"conditions": [{"field": "path-pattern", "values": []}]}, "path-pattern needs at least one value"),
         ({"conditions": [{"field": "path-pattern", "values": ["/1", "/2", "/3", "/4", "/5", "/6"]}]}, "6 condition values given; a rule allows at most 5"),
         ({"actions": []}, "at least one action is required"),
@@ -178,3 +178,48 @@ def test_diff_is_sorted_plain_data():
     out = lr.for_diff({**desired(paths=("/b", "/a")), "tags": {"z": "1", "a": "2"}})
     assert out["conditions"] == [{"field": "path-pattern", "values": ["/a", "/b"]}]
     assert list(out["tags"]) == ["a", "z"]
+
+
+@pytest.mark.parametrize(
+    "friendly, aws",
+    [
+        ({"field": "http-header", "name": "X-Env", "values": ["canary"]},
+         {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "x-env", "Values": ["canary"]}}),
+        ({"field": "http_request_method", "values": ["get", "Head"]},
+         {"Field": "http-request-method", "HttpRequestMethodConfig": {"Values": ["HEAD", "GET"]}}),
+        ({"field": "query-string", "values": [{"key": "v", "value": "2"}, "beta"]},
+         {"Field": "query-string", "QueryStringConfig": {"Values": [{"Value": "beta"}, {"Key": "v", "Value": "2"}]}}),
+        ({"field": "source-ip", "values": ["10.0.0.0/8", "192.0.2.0/24"]},
+         {"Field": "source-ip", "SourceIpConfig": {"Values": ["192.0.2.0/24", "10.0.0.0/8"]}}),
+    ],
+    ids=["http-header", "method", "query-string", "source-ip"],
+)
+def test_more_condition_fields_friendly_equals_aws(friendly, aws):
+    assert lr.normalize_condition(friendly) == lr.normalize_condition(aws)
+    # and what we send reads back the same
+    canonical = lr.normalize_conditions([friendly])
+    assert lr.normalize_conditions(lr.to_aws_conditions(canonical)) == canonical
+
+
+def test_headers_with_different_names_are_different_conditions():
+    conditions = lr.normalize_conditions([
+        {"field": "http-header", "name": "X-A", "values": ["1"]},
+        {"field": "http-header", "name": "x-b", "values": ["1"]},
+    ])
+    assert [(f, q) for f, q, _ in conditions] == [("http-header", "x-a"), ("http-header", "x-b")]
+
+
+@pytest.mark.parametrize(
+    "condition, message",
+    [
+        ({"field": "http-header", "values": ["1"]}, "an http-header condition needs name"),
+        ({"field": "query-string", "values": [{"key": "a"}]}, "query-string values need a value"),
+        ({"field": "query-string", "values": [3]}, "query-string values must be {key, value} dicts or 'key=value' strings"),
+        ({"Field": "path-pattern", "Other": 1}, "path-pattern needs at least one value"),
+        ("/x", "each condition must be a dict"),
+        ({"a": 1, "b": 2}, "cannot read condition"),
+    ],
+)
+def test_condition_errors(condition, message):
+    with pytest.raises(lr.RuleError, match=message.replace("{", "\\{").replace("}", "\\}")):
+        lr.normalize_conditions([condition])
