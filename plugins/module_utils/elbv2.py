@@ -6,18 +6,24 @@ Each takes a client made with retry_decorator=AWSRetry.jittered_backoff() and
 passes aws_retry=True, so throttling is retried the amazon.aws way.
 """
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 
 def listener_arn_for(client, load_balancer_name, port):
-    """ARN of the listener on `port` of the named load balancer, or None."""
+    """ARN of the listener on `port` of the named load balancer, or None.
+    Raises LoadBalancerNotFound when no load balancer has that name."""
     lbs = client.describe_load_balancers(Names=[load_balancer_name], aws_retry=True)["LoadBalancers"]
-    listeners = client.describe_listeners(LoadBalancerArn=lbs[0]["LoadBalancerArn"], aws_retry=True)["Listeners"]
-    for listener in listeners:
-        if listener["Port"] == port:
-            return listener["ListenerArn"]
-    return None
+    kwargs = {"LoadBalancerArn": lbs[0]["LoadBalancerArn"]}
+    while True:
+        page = client.describe_listeners(aws_retry=True, **kwargs)
+        for listener in page["Listeners"]:
+            if listener["Port"] == port:
+                return listener["ListenerArn"]
+        if not page.get("NextMarker"):
+            return None
+        kwargs["Marker"] = page["NextMarker"]
 
 
 def describe_rules(client, listener_arn):
@@ -29,6 +35,14 @@ def describe_rules(client, listener_arn):
         if not page.get("NextMarker"):
             return rules
         kwargs["Marker"] = page["NextMarker"]
+
+
+def describe_rule(client, rule_arn):
+    """One rule by ARN, or None when it no longer exists."""
+    try:
+        return client.describe_rules(RuleArns=[rule_arn], aws_retry=True)["Rules"][0]
+    except is_boto3_error_code("RuleNotFound"):
+        return None
 
 
 def describe_tags(client, arns):

@@ -121,14 +121,18 @@ def normalize_action(action):
     kind = str(action.get("type", action.get("Type", ""))).lower()
     if kind not in ACTION_TYPES:
         raise RuleError(f"actions: type {kind!r} is not supported; allowed: {', '.join(ACTION_TYPES)}")
+    config = action.get("ForwardConfig") or {}
+    arns = {g.get("TargetGroupArn") for g in config.get("TargetGroups") or []}
     arn = action.get("target_group_arn") or action.get("TargetGroupArn")
-    if not arn:
-        groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or []
-        if len(groups) == 1:
-            arn = groups[0].get("TargetGroupArn")
-    if not arn:
+    if arn:
+        arns.add(arn)
+    if len(arns) > 1:
+        raise RuleError("actions: a forward action goes to one target group; weighted forwards are not supported")
+    if (config.get("TargetGroupStickinessConfig") or {}).get("Enabled"):
+        raise RuleError("actions: target group stickiness is not supported; remove TargetGroupStickinessConfig")
+    if not arns or None in arns:
         raise RuleError("actions: a forward action needs target_group_arn")
-    return {"type": "forward", "target_group_arn": arn}
+    return {"type": "forward", "target_group_arn": arns.pop()}
 
 
 def normalize_actions(actions):
@@ -172,6 +176,12 @@ def free_priority(rules, priority_range, taken=()):
 
 def desired_rule(priority, conditions, actions):
     """The canonical rule the user asked for; priority None means automatic."""
+    if not conditions:
+        # AWS refuses a non-default rule without conditions (moto accepts it).
+        raise RuleError(
+            "conditions: at least one condition is required when state=present; "
+            f"allowed fields: {', '.join(sorted(CONDITION_FIELDS))}"
+        )
     return {
         "priority": None if priority is None else validate_priority(priority),
         "conditions": normalize_conditions(conditions),
@@ -179,14 +189,79 @@ def desired_rule(priority, conditions, actions):
     }
 
 
+def _aws_config(item, skip):
+    """The parts of a described condition or action other than `skip`, as
+    plain sorted data, so that anything this module does not write still
+    compares (and shows in --diff) as different from what it writes."""
+    return {key: item[key] for key in sorted(item) if key not in skip}
+
+
+def current_condition(condition):
+    """A condition as DescribeRules returns it -> canonical; one this module
+    cannot read (a field added to AWS later) stays distinct instead of failing."""
+    try:
+        return normalize_condition(condition)
+    except RuleError:
+        field = str(condition.get("Field", "unknown")) if isinstance(condition, dict) else "unknown"
+        return (field, "", (repr(_aws_config(condition, ("Field",))) if isinstance(condition, dict) else repr(condition),))
+
+
+def current_action(action):
+    """An action as DescribeRules returns it -> canonical.
+
+    A plain forward (TargetGroupArn and/or a ForwardConfig of one target group,
+    stickiness off) equals the friendly form. Anything else a person or another
+    tool may have put on a rule this module owns (redirect, fixed-response,
+    authenticate-*, weighted or sticky forward) keeps its AWS data, so it
+    differs from the desired action and ModifyRule replaces it."""
+    kind = str(action.get("Type", action.get("type", ""))).lower()
+    if kind == "forward":
+        config = action.get("ForwardConfig") or {}
+        groups = config.get("TargetGroups") or []
+        arns = {g.get("TargetGroupArn") for g in groups}
+        if action.get("TargetGroupArn"):
+            arns.add(action["TargetGroupArn"])
+        sticky = (config.get("TargetGroupStickinessConfig") or {}).get("Enabled", False)
+        if len(arns) == 1 and not sticky:
+            return {"type": "forward", "target_group_arn": arns.pop()}
+    return {"type": kind, "aws": _aws_config(action, ("Type", "Order"))}
+
+
 def current_rule(rule):
-    """The canonical form of a rule as DescribeRules returns it."""
+    """The canonical form of a rule as DescribeRules returns it. Never fails:
+    whatever is on the rule is compared, not validated."""
     priority = rule.get("Priority")
+    merged = {}
+    for condition in rule.get("Conditions") or []:
+        field, qualifier, values = current_condition(condition)
+        merged[(field, qualifier)] = tuple(sorted(set(merged.get((field, qualifier), ()) + values)))
     return {
-        "priority": int(priority) if priority not in (None, "default") else None,
-        "conditions": normalize_conditions(rule.get("Conditions")),
-        "actions": [normalize_action(a) for a in sorted(rule.get("Actions", []), key=lambda a: a.get("Order", 0))],
+        "priority": int(priority) if str(priority).isdigit() else None,
+        "conditions": sorted((f, q, v) for (f, q), v in merged.items()),
+        "actions": [current_action(a) for a in sorted(rule.get("Actions") or [], key=lambda a: a.get("Order", 0))],
     }
+
+
+def wanted_tags(name, tags):
+    """The tags the rule must carry: the user's plus the owner tag, whose value
+    only the name option sets."""
+    tags = dict(tags or {})
+    if OWNER_TAG in tags and tags[OWNER_TAG] != name:
+        raise RuleError(f"tags: {OWNER_TAG} is set by this module from name ({name!r}); remove it from tags")
+    tags[OWNER_TAG] = name
+    return {str(k): str(v) for k, v in tags.items()}
+
+
+def tag_changes(current, name, tags, purge_tags):
+    """(tags to set, keys to remove, tags afterwards), amazon.aws semantics:
+    tags None leaves the user's tags alone; purge never removes the owner tag
+    nor AWS-reserved aws:* keys."""
+    want = wanted_tags(name, tags)
+    purge = purge_tags and tags is not None
+    to_unset = sorted(k for k in current if purge and k not in want and k != OWNER_TAG and not k.startswith("aws:"))
+    to_set = {k: v for k, v in want.items() if current.get(k) != v}
+    after = {k: v for k, v in {**current, **want}.items() if k not in to_unset}
+    return to_set, to_unset, after
 
 
 def rule_differences(desired, current):
@@ -220,7 +295,8 @@ def to_aws_actions(actions):
 
 
 def for_diff(rule):
-    """Canonical rule -> plain, sorted data for --diff output."""
+    """Canonical rule -> plain, sorted data for --diff output (an empty dict
+    for no rule)."""
     if rule is None:
         return {}
     return {
@@ -244,11 +320,7 @@ def find_owned(rules, tags_by_arn, name, desired_conditions):
             continue
         if OWNER_TAG in tags_by_arn.get(rule["RuleArn"], {}):
             continue
-        try:
-            same = normalize_conditions(rule.get("Conditions")) == desired_conditions
-        except RuleError:
-            same = False
-        if same:
+        if current_rule(rule)["conditions"] == desired_conditions:
             return rule, True
     return None, False
 

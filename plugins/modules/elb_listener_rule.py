@@ -54,16 +54,18 @@ options:
         C(query-string) (values as C({key, value}) dicts or C(key=value) strings) and C(source-ip).
       - Values are compared the way AWS does (host names and header names without case, methods in
         upper case, order ignored). At most 5 values in all.
+      - At least one condition is required when O(state=present).
     type: list
     elements: dict
-    default: []
   actions:
     description:
       - Actions of the rule. Supported is C(forward) to one target group, in the friendly form
-        (C(type), C(target_group_arn)) or the AWS form (C(Type), C(TargetGroupArn)).
+        (C(type), C(target_group_arn)) or the AWS form (C(Type), C(TargetGroupArn), or C(ForwardConfig)
+        with one target group and no stickiness).
+      - Required when O(state=present).
+      - When the rule found carries any other action (changed by hand, for instance), it is replaced.
     type: list
     elements: dict
-    default: []
   state:
     description: Whether the rule should exist.
     type: str
@@ -73,6 +75,10 @@ author:
   - pocstack.aws maintainers (@pocstack)
 notes:
   - Supports check mode (no mutating call) and diff mode (sorted before/after).
+  - The tag C(pocstack:rule-name) is always set to O(name) and never purged; O(tags) must not give it
+    another value.
+  - "IAM actions used: C(elasticloadbalancing:DescribeLoadBalancers), C(DescribeListeners), C(DescribeRules),
+    C(DescribeTags), C(CreateRule), C(ModifyRule), C(SetRulePriorities), C(DeleteRule), C(AddTags), C(RemoveTags)."
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -165,13 +171,19 @@ moved:
   type: bool
   sample: false
 rule:
-  description: The rule as AWS describes it, snake_cased, with its tags; empty when absent or in check mode for a new rule.
+  description:
+    - The rule as AWS describes it, snake_cased, with its tags; empty when absent, deleted, or not yet created (check mode).
+    - In check mode, the rule as it is before the reported change.
   returned: always
   type: dict
   contains:
     rule_arn:
       description: ARN of the rule.
       type: str
+    is_default:
+      description: Whether this is the listener's default rule (never for a rule of this module).
+      type: bool
+      sample: false
     priority:
       description: Priority, as a string (AWS form).
       type: str
@@ -203,7 +215,6 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.pocstack.aws.plugins.module_utils import elbv2
 from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules as lr
@@ -232,6 +243,8 @@ class RuleManager:
             arn = elbv2.listener_arn_for(self.client, name, port)
         except is_boto3_error_code("LoadBalancerNotFound") as e:
             self.fail(e, f"load_balancer_name: no load balancer named {name!r}; create it first or fix the name")
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+            self.fail(e, f"Could not read the listeners of load balancer {name!r}")
         if not arn:
             self.module.fail_json(msg=f"listener_port: load balancer {name!r} has no listener on port {port}")
         return arn
@@ -245,23 +258,42 @@ class RuleManager:
                 else {"conditions": lr.normalize_conditions(params["conditions"])}
             )
             lr.validate_range(params["priority_range"])
+            lr.wanted_tags(params["name"], params["tags"])
         except lr.RuleError as e:
             self.module.fail_json(msg=str(e))
         listener_arn = self.listener_arn()
         try:
-            rules = elbv2.describe_rules(self.client, listener_arn)
-            tags = elbv2.describe_tags(self.client, [r["RuleArn"] for r in rules if not r.get("IsDefault")])
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            rules, tags = self.read_listener(listener_arn)
+        except is_boto3_error_code("ListenerNotFound") as e:
+            self.fail(e, f"listener_arn: no listener {listener_arn}; create it first or fix the ARN")
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
             self.fail(e, f"Could not read the rules of listener {listener_arn}")
         rule, adopt = lr.find_owned(rules, tags, params["name"], desired["conditions"])
         if params["state"] == "absent":
             return self.absent(rule if not adopt else None, tags)
         return self.present(listener_arn, rules, tags, rule, desired)
 
+    def read_listener(self, listener_arn):
+        """The listener's rules and {rule ARN: tags} of its non-default rules."""
+        rules = elbv2.describe_rules(self.client, listener_arn)
+        return rules, elbv2.describe_tags(self.client, [r["RuleArn"] for r in rules if not r.get("IsDefault")])
+
     def wanted_tags(self):
-        tags = dict(self.params["tags"] or {})
-        tags[lr.OWNER_TAG] = self.params["name"]
-        return tags
+        return lr.wanted_tags(self.params["name"], self.params["tags"])
+
+    def priority_taken(self, error, listener_arn, priority):
+        """Another writer took `priority` between our read and our write: name
+        the rule that holds it now, so the user knows what to change."""
+        holder = "another rule"
+        try:
+            rules, tags = self.read_listener(listener_arn)
+            conflict = lr.rule_using_priority(rules, priority)
+            if conflict:
+                owner = tags.get(conflict["RuleArn"], {}).get(lr.OWNER_TAG, "not managed by this module")
+                holder = f"rule {conflict['RuleArn']} (owner: {owner})"
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
+            pass  # the message without the holder is still right
+        self.fail(error, f"priority: {priority} is already used by {holder} on listener {listener_arn}; choose another priority")
 
     def present(self, listener_arn, rules, tags, rule, desired):
         name = self.params["name"]
@@ -273,8 +305,10 @@ class RuleManager:
             if rule is None:
                 return self.create_automatic(listener_arn, rules, desired)
             desired = dict(desired, priority=before["priority"])
-        after = dict(desired)
-        after["tags"] = self.wanted_tags() if self.params["purge_tags"] else {**(before or {}).get("tags", {}), **self.wanted_tags()}
+        to_set, to_unset, after_tags = lr.tag_changes(
+            (before or {}).get("tags", {}), name, self.params["tags"], self.params["purge_tags"]
+        )
+        after = dict(desired, tags=after_tags)
         diff = {"before": lr.for_diff(before), "after": lr.for_diff(after)}
 
         conflict = lr.rule_using_priority(rules, desired["priority"], except_arn=rule["RuleArn"] if rule else None)
@@ -295,15 +329,13 @@ class RuleManager:
                     lr.to_aws_actions(desired["actions"]), self.wanted_tags(),
                 )
             except is_boto3_error_code("PriorityInUse") as e:
-                self.fail(e, f"priority: {desired['priority']} is already used on listener {listener_arn}; choose another priority")
+                self.priority_taken(e, listener_arn, desired["priority"])
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
                 self.fail(e, f"Could not create the rule {name!r} on listener {listener_arn}")
             return self.exit(rule["RuleArn"], desired["priority"], diff)
 
         arn = rule["RuleArn"]
         changes = lr.rule_differences(desired, before)
-        to_set, to_unset = compare_aws_tags(before["tags"], self.wanted_tags(), purge_tags=self.params["purge_tags"])
-        to_unset = [k for k in to_unset if k != lr.OWNER_TAG]
         if changes or to_set or to_unset:
             self.changed = True
         if self.module.check_mode or not self.changed:
@@ -322,7 +354,7 @@ class RuleManager:
             if to_unset:
                 elbv2.remove_tags(self.client, arn, to_unset)
         except is_boto3_error_code("PriorityInUse") as e:
-            self.fail(e, f"priority: {desired['priority']} is already used on listener {listener_arn}; choose another priority")
+            self.priority_taken(e, listener_arn, desired["priority"])
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
             self.fail(e, f"Could not update the rule {name!r} ({arn})")
         return self.exit(arn, desired["priority"], diff)
@@ -380,12 +412,14 @@ class RuleManager:
         return self.exit(None, None, {"before": lr.for_diff(before), "after": {}})
 
     def exit(self, arn, priority, diff):
+        # In check mode this is the rule as it is now, before the reported change.
         described = {}
-        if arn and not (self.module.check_mode and self.changed):
+        if arn:
             try:
-                found = self.client.describe_rules(RuleArns=[arn], aws_retry=True)["Rules"][0]
-                described = camel_dict_to_snake_dict(found)
-                described["tags"] = elbv2.describe_tags(self.client, [arn]).get(arn, {})
+                found = elbv2.describe_rule(self.client, arn)
+                if found:
+                    described = camel_dict_to_snake_dict(found)
+                    described["tags"] = elbv2.describe_tags(self.client, [arn]).get(arn, {})
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
                 self.fail(e, f"Could not describe the rule {arn}")
         result = dict(changed=self.changed, rule_arn=arn or "", priority=priority, moved=self.moved, rule=described)
@@ -403,8 +437,8 @@ def main():
             listener_port=dict(type="int"),
             priority=dict(type="int"),
             priority_range=dict(type="list", elements="int", default=[1, 50000]),
-            conditions=dict(type="list", elements="dict", default=[]),
-            actions=dict(type="list", elements="dict", default=[]),
+            conditions=dict(type="list", elements="dict"),
+            actions=dict(type="list", elements="dict"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             tags=dict(type="dict", aliases=["resource_tags"]),
             purge_tags=dict(type="bool", default=True),
