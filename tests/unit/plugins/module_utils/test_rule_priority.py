@@ -2,6 +2,8 @@
 import botocore.exceptions
 import pytest
 
+from fake_module import Exited, FakeModule
+
 from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules as lr
 from ansible_collections.pocstack.aws.plugins.modules import elb_listener_rule as module
 
@@ -40,28 +42,7 @@ def test_automatic_priority_keeps_an_existing_rules_priority():
     assert lr.rule_differences(want, have) == []
 
 
-class Exited(Exception):
-    pass
 
-
-class FakeModule:
-    check_mode = False
-    _diff = False
-
-    def __init__(self, params):
-        self.params = params
-        self.result = None
-
-    def exit_json(self, **result):
-        self.result = result
-        raise Exited()
-
-    def fail_json(self, **result):
-        self.result = {"failed": True, **result}
-        raise Exited()
-
-    def fail_json_aws(self, error, msg):
-        self.fail_json(msg=msg, error=str(error))
 
 
 class FakeClient:

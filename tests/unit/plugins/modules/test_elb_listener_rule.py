@@ -5,6 +5,8 @@ queued fails the test, so "no write" is asserted by the Stubber itself.
 """
 import boto3
 import pytest
+
+from fake_module import Exited, FakeModule
 from botocore.stub import ANY
 from botocore.stub import Stubber
 
@@ -21,27 +23,7 @@ TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/plotly-805
 TG2 = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/other-80/def"
 
 
-class Exited(Exception):
-    pass
 
-
-class FakeModule:
-    def __init__(self, params, check_mode=False, diff=False):
-        self.params = params
-        self.check_mode = check_mode
-        self._diff = diff
-        self.result = None
-
-    def exit_json(self, **result):
-        self.result = result
-        raise Exited()
-
-    def fail_json(self, **result):
-        self.result = {"failed": True, **result}
-        raise Exited()
-
-    def fail_json_aws(self, error, msg):
-        self.fail_json(msg=msg, error=str(error))
 
 
 def default_rule():
