@@ -21,8 +21,8 @@ LAUNCHER = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", 
 BIN = os.path.dirname(sys.executable)
 
 
-def launcher(*args):
-    return subprocess.run([sys.executable, LAUNCHER, *args], capture_output=True, text=True, timeout=90)
+def launcher(*args, env=None):
+    return subprocess.run([sys.executable, LAUNCHER, *args], capture_output=True, text=True, timeout=90, env=env)
 
 
 def free_port():
@@ -48,9 +48,12 @@ def running(pid):
 def emulator(tmp_path_factory):
     port = free_port()
     state = str(tmp_path_factory.mktemp("emulator-state"))
-    started = launcher("start", "--port", str(port), "--state-dir", state)
+    # No wait: a requested certificate turns ISSUED as soon as its DNS records exist.
+    started = launcher("start", "--port", str(port), "--state-dir", state,
+                       env={**os.environ, "MOTO_ACM_VALIDATION_WAIT": "0"})
     assert started.returncode == 0, started.stdout + started.stderr
     assert f"emulator running at http://127.0.0.1:{port} (pid " in started.stdout
+    assert "ACM validation wait 0 s" in open(os.path.join(state, f"emulator-{port}.log")).read()
     pid_file = os.path.join(state, f"emulator-{port}.pid")
     pid = int(open(pid_file).read())
     yield {"port": port, "state": state, "url": f"http://127.0.0.1:{port}", "pid": pid, "pid_file": pid_file}
@@ -74,9 +77,10 @@ def client(emulator, name):
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
-def http(emulator, path, method="GET", parse=True):
-    req = urllib.request.Request(emulator["url"] + path, method=method, data=b"" if method == "POST" else None)
-    with urllib.request.urlopen(req, timeout=5) as resp:
+def http(emulator, path, method="GET", parse=True, data=None, timeout=60):
+    body = json.dumps(data).encode() if data is not None else (b"" if method == "POST" else None)
+    req = urllib.request.Request(emulator["url"] + path, method=method, data=body)
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
         body = resp.read()
     return json.loads(body) if parse else body
 
@@ -116,7 +120,8 @@ def network(emulator):
 def self_signed(cn, issuer=None):
     """(cert PEM, key PEM); signed by issuer=(cert, key) objects if given."""
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import NameOID
 
@@ -175,16 +180,88 @@ def test_moto_reset_still_works(emulator):
     assert ecs.list_clusters()["clusterArns"] == []
 
 
+NO_CALLS = {"reads": 0, "writes": 0, "calls": {}, "throttled": 0, "throttled_calls": {}, "throttle_rate": 0.0}
+
+
 def test_calls_are_counted_as_reads_and_writes(emulator):
-    assert http(emulator, "/_pocstack/calls/reset", "POST") == {"reads": 0, "writes": 0, "calls": {}}
+    assert http(emulator, "/_pocstack/calls/reset", "POST") == NO_CALLS
     vpcs = client(emulator, "ec2").describe_vpcs()["Vpcs"]  # query protocol: Action in the form body
     client(emulator, "ecs").create_cluster(clusterName="counted")  # JSON protocol: X-Amz-Target
     assert vpcs and vpcs[0]["IsDefault"]  # moto still read the form body after the counter did
-    http(emulator, "/moto-api/data.json", parse=False)  # moto's own API is not counted
-    assert http(emulator, "/_pocstack/calls") == {
-        "reads": 1, "writes": 1, "calls": {"ec2:DescribeVpcs": 1, "ecs:CreateCluster": 1}}
+    # moto's own API is not counted; it dumps every backend (EC2's is large: seconds on a busy machine)
+    http(emulator, "/moto-api/data.json", parse=False, timeout=120)
+    assert http(emulator, "/_pocstack/calls") == dict(
+        NO_CALLS, reads=1, writes=1, calls={"ec2:DescribeVpcs": 1, "ecs:CreateCluster": 1})
     http(emulator, "/_pocstack/calls/reset", "POST")
-    assert http(emulator, "/_pocstack/calls") == {"reads": 0, "writes": 0, "calls": {}}
+    assert http(emulator, "/_pocstack/calls") == NO_CALLS
+
+
+# ----------------------------------------------------------------- throttling
+@pytest.fixture
+def throttled(emulator):
+    """Throttling on for one test (rate given by the test), always off after it."""
+    def set_rate(rate, seed=1):
+        return http(emulator, "/_pocstack/throttle", "POST", data={"rate": rate, "seed": seed})
+    http(emulator, "/_pocstack/calls/reset", "POST")
+    yield set_rate
+    set_rate(0)
+
+
+def no_retry_client(emulator, name):
+    from botocore.config import Config
+
+    return boto3.client(name, endpoint_url=emulator["url"], region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing",
+                        config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+
+
+@pytest.mark.parametrize("service, call, code", [
+    ("ecs", lambda c: c.list_clusters(), "ThrottlingException"),          # JSON protocol
+    ("ssm", lambda c: c.describe_parameters(), "ThrottlingException"),
+    ("ec2", lambda c: c.describe_vpcs(), "RequestLimitExceeded"),         # EC2 query protocol
+    ("elbv2", lambda c: c.describe_load_balancers(), "Throttling"),       # query protocol
+    ("iam", lambda c: c.list_roles(), "Throttling"),
+    ("route53", lambda c: c.list_hosted_zones(), "Throttling"),           # REST-XML
+])
+def test_throttling_error_of_each_protocol_is_one_botocore_retries(emulator, throttled, service, call, code):
+    # botocore's own retries are what every call gets (amazon.aws's AWSRetry
+    # knows Throttling and RequestLimitExceeded but not the JSON protocols'
+    # ThrottlingException), hence AWS_MAX_ATTEMPTS in the playbooks.
+    from botocore.retries.standard import RetryContext
+    from botocore.retries.standard import ThrottledRetryableChecker
+
+    throttled(0.999)
+    with pytest.raises(ClientError) as caught:
+        call(no_retry_client(emulator, service))
+    assert caught.value.response["Error"]["Code"] == code
+    assert ThrottledRetryableChecker().is_retryable(RetryContext(attempt_number=1, parsed_response=caught.value.response))
+    assert http(emulator, "/_pocstack/calls")["throttled"] == 1
+
+
+def test_throttled_calls_are_retried_and_counted(emulator, throttled):
+    assert throttled(0.3, seed=42)["throttle_rate"] == 0.3
+    from botocore.config import Config
+
+    # what the playbooks set through AWS_MAX_ATTEMPTS
+    ecs = boto3.client("ecs", endpoint_url=emulator["url"], region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing",
+                       config=Config(retries={"mode": "standard", "max_attempts": 10}))
+    for index in range(20):
+        ecs.create_cluster(clusterName=f"c{index}")
+    assert len(ecs.list_clusters()["clusterArns"]) == 20
+    seen = http(emulator, "/_pocstack/calls")
+    assert seen["throttled"] > 0
+    assert seen["calls"]["ecs:CreateCluster"] == 20  # only calls that reached moto are counted
+    assert seen["throttled_calls"]["ecs:CreateCluster"] + 20 >= 21
+    throttled(0)
+    assert http(emulator, "/_pocstack/calls")["throttle_rate"] == 0.0
+
+
+def test_throttle_rate_is_validated(emulator):
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        http(emulator, "/_pocstack/throttle", "POST", data={"rate": 1.5})
+    assert caught.value.code == 400
+    assert launcher("start", "--throttle", "2", "--port", "1").returncode == 2
 
 
 # --------------------------------------------------------------------- ELBv2
@@ -233,13 +310,19 @@ def test_elb_application_lb_module_sets_idle_timeout_idempotently(emulator, netw
     assert rc == 0, out
 
 
-def test_listener_rule_tags_and_set_rule_priorities(emulator, network):
+def http_listener(emulator, network, name, default_action):
+    """(elbv2 client, target group ARN, ARN of an HTTP listener with `default_action`)."""
     elb = client(emulator, "elbv2")
-    lb = elb.create_load_balancer(Name="rules", Subnets=network["subnets"])["LoadBalancers"][0]["LoadBalancerArn"]
+    lb = elb.create_load_balancer(Name=name, Subnets=network["subnets"])["LoadBalancers"][0]["LoadBalancerArn"]
     tg = elb.create_target_group(Name="tg", Protocol="HTTP", Port=80, VpcId=network["vpc"],
                                  TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
-    listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
-        {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}])["Listeners"][0]["ListenerArn"]
+    listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[default_action])
+    return elb, tg, listener["Listeners"][0]["ListenerArn"]
+
+
+def test_listener_rule_tags_and_set_rule_priorities(emulator, network):
+    elb, tg, listener = http_listener(emulator, network, "rules", {
+        "Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}})
 
     def rule(priority, path, **kwargs):
         return elb.create_rule(ListenerArn=listener, Priority=priority,
@@ -271,6 +354,102 @@ def test_listener_rule_tags_and_set_rule_priorities(emulator, network):
         {"Key": "pocstack:service", "Value": "a"}]
 
 
+def test_rule_actions_come_back_as_aws_describes_them(emulator, network):
+    """No OIDC client secret in any answer; the defaults AWS fills in are there."""
+    elb, tg, listener = http_listener(emulator, network, "actions", {
+        "Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}})
+    oidc = {"Issuer": "https://idp.example.com", "AuthorizationEndpoint": "https://idp.example.com/a",
+            "TokenEndpoint": "https://idp.example.com/t", "UserInfoEndpoint": "https://idp.example.com/u",
+            "ClientId": "pocstack"}
+    auth_defaults = {"SessionCookieName": "AWSELBAuthSessionCookie", "Scope": "openid", "SessionTimeout": 604800,
+                     "OnUnauthenticatedRequest": "authenticate"}
+    created = elb.create_rule(ListenerArn=listener, Priority=1, Conditions=[
+        {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/a*"]}}], Actions=[
+        {"Type": "authenticate-oidc", "Order": 1, "AuthenticateOidcConfig": {**oidc, "ClientSecret": "s3cr3t"}},
+        {"Type": "forward", "Order": 2, "TargetGroupArn": tg}])["Rules"][0]
+    cognito = elb.create_rule(ListenerArn=listener, Priority=2, Conditions=[
+        {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/b*"]}}], Actions=[
+        {"Type": "authenticate-cognito", "Order": 1, "AuthenticateCognitoConfig": {
+            "UserPoolArn": "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_x",
+            "UserPoolClientId": "c", "UserPoolDomain": "d", "Scope": "openid email"}},
+        {"Type": "redirect", "Order": 2, "RedirectConfig": {"Path": "/new/#{path}", "Query": "", "StatusCode": "HTTP_302"}}],
+    )["Rules"][0]
+    modified = elb.modify_rule(RuleArn=created["RuleArn"], Actions=[
+        {"Type": "authenticate-oidc", "Order": 1, "AuthenticateOidcConfig": {**oidc, "UseExistingClientSecret": True}},
+        {"Type": "forward", "Order": 2, "TargetGroupArn": tg}])["Rules"][0]
+
+    described = {r["Priority"]: r for r in elb.describe_rules(ListenerArn=listener)["Rules"]}
+    for answer in (created, modified, described["1"]):
+        assert answer["Actions"][0]["AuthenticateOidcConfig"] == {**oidc, **auth_defaults}
+    assert "s3cr3t" not in json.dumps(elb.describe_rules(RuleArns=[created["RuleArn"]]))
+    assert described["2"]["Actions"][0]["AuthenticateCognitoConfig"]["Scope"] == "openid email"  # given wins
+    assert described["2"]["Actions"][0]["AuthenticateCognitoConfig"]["SessionTimeout"] == 604800
+    assert described["2"]["Actions"][1]["RedirectConfig"] == {
+        "Protocol": "#{protocol}", "Port": "#{port}", "Host": "#{host}", "Path": "/new/#{path}", "Query": "",
+        "StatusCode": "HTTP_302"}
+    assert cognito["Actions"][1]["RedirectConfig"]["Host"] == "#{host}"
+    assert described["default"]["Actions"][0]["RedirectConfig"] == {
+        "Protocol": "HTTPS", "Port": "443", "Host": "#{host}", "Path": "/#{path}", "Query": "#{query}",
+        "StatusCode": "HTTP_301"}
+
+
+def test_target_group_reports_aws_default_attributes_and_accepts_3600(emulator, network):
+    elb = client(emulator, "elbv2")
+    arn = elb.create_target_group(Name="defaults", Protocol="HTTP", Port=80, VpcId=network["vpc"],
+                                  TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+
+    def attributes():
+        return {a["Key"]: a["Value"] for a in elb.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]}
+
+    assert attributes().items() >= {
+        "deregistration_delay.timeout_seconds": "300",
+        "stickiness.enabled": "false",
+        "stickiness.type": "lb_cookie",
+        "stickiness.lb_cookie.duration_seconds": "86400",
+        "stickiness.app_cookie.cookie_name": "",
+        "stickiness.app_cookie.duration_seconds": "86400",
+        "load_balancing.algorithm.type": "round_robin",
+        "load_balancing.algorithm.anomaly_mitigation": "off",
+        "slow_start.duration_seconds": "0",
+    }.items()
+    elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+        {"Key": "deregistration_delay.timeout_seconds", "Value": "3600"},
+        {"Key": "stickiness.lb_cookie.duration_seconds", "Value": "60"}])
+    assert attributes()["deregistration_delay.timeout_seconds"] == "3600"
+    assert attributes()["stickiness.lb_cookie.duration_seconds"] == "60"
+    with pytest.raises(ClientError) as too_long:
+        elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+            {"Key": "deregistration_delay.timeout_seconds", "Value": "3601"}])
+    assert too_long.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_target_group_load_balancer_arns_follow_the_rules(emulator, network):
+    elb = client(emulator, "elbv2")
+    lb = elb.create_load_balancer(Name="users", Subnets=network["subnets"])["LoadBalancers"][0]["LoadBalancerArn"]
+    old, new = (elb.create_target_group(Name=name, Protocol="HTTP", Port=80, VpcId=network["vpc"], TargetType="ip")
+                ["TargetGroups"][0]["TargetGroupArn"] for name in ("old", "new"))
+    listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}])["Listeners"][0]["ListenerArn"]
+
+    def users():
+        return {g["TargetGroupName"]: g["LoadBalancerArns"] for g in elb.describe_target_groups()["TargetGroups"]}
+
+    def rule(priority, tg):
+        return elb.create_rule(ListenerArn=listener, Priority=priority, Actions=[{"Type": "forward", "TargetGroupArn": tg}],
+                               Conditions=[{"Field": "path-pattern", "Values": [f"/{priority}/*"]}])["Rules"][0]["RuleArn"]
+
+    first, second = rule(1, old), rule(2, old)
+    assert users() == {"old": [lb], "new": []}  # once, not once per rule
+    for arn in (first, second):  # the switch to the new group
+        elb.modify_rule(RuleArn=arn, Actions=[{"Type": "forward", "TargetGroupArn": new}])
+    assert users() == {"old": [], "new": [lb]}
+    assert [g["TargetGroupName"] for g in elb.describe_target_groups(LoadBalancerArn=lb)["TargetGroups"]] == ["new"]
+    elb.delete_target_group(TargetGroupArn=old)  # unused now
+    elb.delete_rule(RuleArn=first)
+    elb.delete_rule(RuleArn=second)
+    assert users() == {"new": []}
+
+
 # ----------------------------------------------------------------------- ECS
 def _fargate(emulator, name):
     ecs = client(emulator, "ecs")
@@ -278,6 +457,21 @@ def _fargate(emulator, name):
     ecs.register_task_definition(family=name, networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
                                  cpu="256", memory="512", containerDefinitions=[{"name": "c", "image": "x"}])
     return ecs
+
+
+def test_deleted_service_is_no_longer_listed_nor_found_by_tag(emulator, network):
+    ecs = _fargate(emulator, "gone")
+    net = {"awsvpcConfiguration": {"subnets": network["subnets"], "securityGroups": [network["sg"]]}}
+    for name in ("kept", "deleted"):
+        ecs.create_service(cluster="gone", serviceName=name, taskDefinition="gone", desiredCount=0,
+                           launchType="FARGATE", networkConfiguration=net, tags=[{"key": "svc", "value": name}])
+    ecs.delete_service(cluster="gone", service="deleted")
+    # still described, as on AWS, but INACTIVE
+    assert ecs.describe_services(cluster="gone", services=["deleted"])["services"][0]["status"] == "INACTIVE"
+    assert [a.rsplit("/", 1)[1] for a in ecs.list_services(cluster="gone")["serviceArns"]] == ["kept"]
+    tagging = client(emulator, "resourcegroupstaggingapi")
+    found = tagging.get_resources(TagFilters=[{"Key": "svc"}], ResourceTypeFilters=["ecs:service"])
+    assert [m["ResourceARN"].rsplit("/", 1)[1] for m in found["ResourceTagMappingList"]] == ["kept"]
 
 
 def test_service_keeps_deployment_configuration_and_grace_period(emulator, network):
@@ -330,6 +524,139 @@ def test_service_defaults_match_aws(emulator, network):
     assert "healthCheckGracePeriodSeconds" not in plain and "healthCheckGracePeriodSeconds" not in described["worker"]
 
 
+def test_create_service_keeps_exec_and_capacity_provider_strategy(emulator, network):
+    ecs = _fargate(emulator, "compute")
+    net = {"awsvpcConfiguration": {"subnets": network["subnets"], "securityGroups": [network["sg"]]}}
+    strategy = [{"capacityProvider": "FARGATE", "weight": 1, "base": 1},
+                {"capacityProvider": "FARGATE_SPOT", "weight": 3, "base": 0}]
+    spot = ecs.create_service(cluster="compute", serviceName="spot", taskDefinition="compute", desiredCount=1,
+                              capacityProviderStrategy=strategy, networkConfiguration=net)["service"]
+    execd = ecs.create_service(cluster="compute", serviceName="exec", taskDefinition="compute", desiredCount=1,
+                               launchType="FARGATE", enableExecuteCommand=True, networkConfiguration=net)["service"]
+    plain = ecs.create_service(cluster="compute", serviceName="plain", taskDefinition="compute", desiredCount=1,
+                               launchType="FARGATE", networkConfiguration=net)["service"]
+    described = {s["serviceName"]: s for s in ecs.describe_services(
+        cluster="compute", services=["spot", "exec", "plain"])["services"]}
+    for svc in (spot, described["spot"]):
+        # a strategy replaces the launch type (moto reported launchType EC2 and no strategy)
+        assert svc["capacityProviderStrategy"] == strategy and "launchType" not in svc
+    assert "launchType" not in described["spot"]["deployments"][0]
+    for svc in (execd, described["exec"]):
+        assert svc["enableExecuteCommand"] is True and svc["launchType"] == "FARGATE"
+    for svc in (plain, described["plain"]):
+        assert svc["enableExecuteCommand"] is False  # always reported (moto left it out)
+
+
+def test_task_definition_revisions_are_never_reused_and_a_family_means_its_latest_active(emulator, network):
+    ecs = client(emulator, "ecs")
+
+    def register():
+        return ecs.register_task_definition(family="revs", containerDefinitions=[{"name": "c", "image": "x", "memory": 128}]
+                                            )["taskDefinition"]["revision"]
+
+    assert [register() for _ in range(3)] == [1, 2, 3]
+    ecs.deregister_task_definition(taskDefinition="revs:3")
+    assert ecs.describe_task_definition(taskDefinition="revs")["taskDefinition"]["revision"] == 2
+    ecs.create_cluster(clusterName="revs")
+    svc = ecs.create_service(cluster="revs", serviceName="s", taskDefinition="revs", desiredCount=0)["service"]
+    assert svc["taskDefinition"].endswith("task-definition/revs:2")
+    ecs.delete_task_definitions(taskDefinitions=["revs:3"])
+    assert register() == 4  # a teardown that deleted the newest revisions does not make the next deploy reuse them
+    for revision in (1, 2, 4):
+        ecs.deregister_task_definition(taskDefinition=f"revs:{revision}")
+    with pytest.raises(ClientError) as none_active:
+        ecs.describe_task_definition(taskDefinition="revs")
+    assert none_active.value.response["Error"]["Code"] == "ClientException"
+    assert ecs.describe_task_definition(taskDefinition="revs:4")["taskDefinition"]["status"] == "INACTIVE"
+# ---------------------------------------------------- Application Auto Scaling
+SCALING_DIMENSION = "ecs:service:DesiredCount"
+
+
+def _scaled_services(emulator, network, cluster, counts):
+    """ECS services named after `counts` ({name: desired count}) in a new cluster;
+    returns (ecs, application-autoscaling) clients."""
+    ecs = _fargate(emulator, cluster)
+    for name, count in counts.items():
+        ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=cluster, desiredCount=count,
+                           launchType="FARGATE",
+                           networkConfiguration={"awsvpcConfiguration": {"subnets": network["subnets"]}})
+    return ecs, client(emulator, "application-autoscaling")
+
+
+def _target(cluster, service):
+    return {"ServiceNamespace": "ecs", "ResourceId": f"service/{cluster}/{service}", "ScalableDimension": SCALING_DIMENSION}
+
+
+def _cpu_policy(scaling, ids, name):
+    return scaling.put_scaling_policy(PolicyName=name, PolicyType="TargetTrackingScaling", **ids,
+                                      TargetTrackingScalingPolicyConfiguration={
+                                          "TargetValue": 50.0,
+                                          "PredefinedMetricSpecification": {
+                                              "PredefinedMetricType": "ECSServiceAverageCPUUtilization"}})
+
+
+def test_scaling_objects_that_are_missing_and_deregistering(emulator, network):
+    _ecs, scaling = _scaled_services(emulator, network, "missing", {"web": 1})
+    web = _target("missing", "web")
+    for call in (lambda: _cpu_policy(scaling, web, "cpu"),  # no scalable target registered yet
+                 lambda: scaling.deregister_scalable_target(**web),
+                 lambda: scaling.delete_scaling_policy(PolicyName="cpu", **web)):
+        with pytest.raises(ClientError) as caught:
+            call()
+        assert caught.value.response["Error"]["Code"] == "ObjectNotFoundException"
+    scaling.register_scalable_target(MinCapacity=1, MaxCapacity=2, **web)
+    _cpu_policy(scaling, web, "cpu")
+    _cpu_policy(scaling, web, "cpu2")
+    assert len(client(emulator, "cloudwatch").describe_alarms()["MetricAlarms"]) == 4
+    scaling.deregister_scalable_target(**web)  # deletes the target's policies and their alarms, as on AWS
+    assert scaling.describe_scaling_policies(**web)["ScalingPolicies"] == []
+    assert client(emulator, "cloudwatch").describe_alarms()["MetricAlarms"] == []
+
+
+def test_scaling_policies_are_filtered_exactly(emulator, network):
+    _ecs, scaling = _scaled_services(emulator, network, "filters", {"web": 1, "web-api": 1})
+    web, api = _target("filters", "web"), _target("filters", "web-api")
+    for ids in (web, api):
+        scaling.register_scalable_target(MinCapacity=1, MaxCapacity=2, **ids)
+    _cpu_policy(scaling, web, "web-cpu")
+    _cpu_policy(scaling, web, "web-other")
+    assert scaling.describe_scaling_policies(**api)["ScalingPolicies"] == []  # moto: web's policies (substring)
+    assert [p["PolicyName"] for p in scaling.describe_scaling_policies(PolicyNames=["web-other"], **web)[
+        "ScalingPolicies"]] == ["web-other"]
+    assert len(scaling.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]) == 2
+
+
+def test_registering_moves_the_desired_count_into_the_range(emulator, network):
+    ecs, scaling = _scaled_services(emulator, network, "bounds", {"big": 5, "idle": 0, "mid": 2})
+
+    def desired(name):
+        return ecs.describe_services(cluster="bounds", services=[name])["services"][0]["desiredCount"]
+
+    for name in ("big", "idle", "mid"):
+        scaling.register_scalable_target(MinCapacity=1, MaxCapacity=3, **_target("bounds", name))
+    assert (desired("big"), desired("idle"), desired("mid")) == (3, 1, 2)
+    scaling.register_scalable_target(MinCapacity=2, MaxCapacity=4, **_target("bounds", "mid"))  # inside: unchanged
+    assert desired("mid") == 2
+    scaling.register_scalable_target(MinCapacity=4, MaxCapacity=6, **_target("bounds", "mid"))  # update raises it
+    assert desired("mid") == 4
+
+
+def test_scalable_target_tags(emulator, network):
+    _ecs, scaling = _scaled_services(emulator, network, "tagged", {"web": 1})
+    web = _target("tagged", "web")
+    arn = scaling.register_scalable_target(MinCapacity=1, MaxCapacity=2, Tags={"pocstack:service": "web"},
+                                           **web)["ScalableTargetARN"]
+    assert scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0]["ScalableTargetARN"] == arn
+    assert scaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"pocstack:service": "web"}
+    scaling.tag_resource(ResourceARN=arn, Tags={"team": "data"})
+    scaling.untag_resource(ResourceARN=arn, TagKeys=["pocstack:service"])
+    scaling.register_scalable_target(MinCapacity=1, MaxCapacity=3, Tags={"ignored": "on update"}, **web)
+    assert scaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"team": "data"}
+    with pytest.raises(ClientError) as caught:
+        scaling.list_tags_for_resource(ResourceARN=arn[:-1] + "0")
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
 # ----------------------------------------------------------------------- ACM
 def test_acm_returns_the_imported_chain(emulator):
     acm = client(emulator, "acm")
@@ -368,3 +695,80 @@ def test_acm_certificate_module_reimport_is_unchanged(emulator, tmp_path):
             that: [first is changed, second is not changed, first.certificate.arn == second.certificate.arn]
         """, files=[("cert.pem", cert), ("key.pem", key)])
     assert rc == 0, out
+
+
+def _requested(acm, domain, **kwargs):
+    arn = acm.request_certificate(DomainName=domain, ValidationMethod="DNS", **kwargs)["CertificateArn"]
+    return arn, acm.describe_certificate(CertificateArn=arn)["Certificate"]
+
+
+def test_acm_requested_certificate_has_the_key_algorithm_asked_for(emulator):
+    acm = client(emulator, "acm")
+    for asked, signature in [("EC_prime256v1", "ECDSA-WITH-SHA256"), ("EC_secp384r1", "ECDSA-WITH-SHA384"),
+                             ("RSA_2048", "SHA512WITHRSA")]:
+        arn, cert = _requested(acm, f"{asked.lower().replace('_', '-')}.pocstack.test", KeyAlgorithm=asked)
+        assert cert["KeyAlgorithm"] == asked and cert["SignatureAlgorithm"] == signature
+        assert cert["SubjectAlternativeNames"] == [cert["DomainName"]]
+    assert _requested(acm, "default.pocstack.test")[1]["KeyAlgorithm"] == "RSA_2048"
+    listed = acm.list_certificates(Includes={"keyTypes": ["EC_prime256v1"]})["CertificateSummaryList"]
+    assert [c["DomainName"] for c in listed] == ["ec-prime256v1.pocstack.test"]
+
+
+def test_acm_dns_validation_waits_for_the_records(emulator):
+    acm, route53 = client(emulator, "acm"), client(emulator, "route53")
+    zone = route53.create_hosted_zone(Name="pocstack.test", CallerReference="dns-validation")["HostedZone"]["Id"]
+    private = route53.create_hosted_zone(Name="pocstack.test", CallerReference="private", VPC={
+        "VPCRegion": "us-east-1", "VPCId": client(emulator, "ec2").create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]},
+        HostedZoneConfig={"PrivateZone": True})["HostedZone"]["Id"]
+    arn, cert = _requested(acm, "app.pocstack.test", SubjectAlternativeNames=["www.pocstack.test"])
+    records = {o["DomainName"]: o["ResourceRecord"] for o in cert["DomainValidationOptions"]}
+    assert set(records) == {"app.pocstack.test", "www.pocstack.test"}
+
+    def status():
+        return acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"]
+
+    def publish(zone_id, *domains):
+        route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
+            {"Action": "UPSERT", "ResourceRecordSet": {"Name": records[d]["Name"], "Type": "CNAME", "TTL": 300,
+                                                       "ResourceRecords": [{"Value": records[d]["Value"]}]}}
+            for d in domains]})
+
+    assert status() == "PENDING_VALIDATION"  # the wait (0 s here) is over, but no record exists
+    publish(zone, "app.pocstack.test")
+    assert status() == "PENDING_VALIDATION"  # one of two
+    publish(private, "www.pocstack.test")
+    assert status() == "PENDING_VALIDATION"  # private zones are not public DNS
+    publish(zone, "www.pocstack.test")
+    assert status() == "ISSUED"
+    options = acm.describe_certificate(CertificateArn=arn)["Certificate"]["DomainValidationOptions"]
+    assert {o["ValidationStatus"] for o in options} == {"SUCCESS"}
+
+
+def test_acm_certificate_in_use_by_a_listener(emulator, network):
+    acm, elb = client(emulator, "acm"), client(emulator, "elbv2")
+    first, _ = _requested(acm, "first.pocstack.test")
+    second, _ = _requested(acm, "second.pocstack.test")
+    lb = elb.create_load_balancer(Name="in-use", Subnets=network["subnets"],
+                                  SecurityGroups=[network["sg"]])["LoadBalancers"][0]["LoadBalancerArn"]
+    listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTPS", Port=443, Certificates=[{"CertificateArn": first}],
+                                   DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]
+                                   )["Listeners"][0]["ListenerArn"]
+
+    def in_use_by(arn):
+        return acm.describe_certificate(CertificateArn=arn)["Certificate"]["InUseBy"]
+
+    assert in_use_by(first) == [lb] and in_use_by(second) == []
+    assert {c["CertificateArn"]: c["InUse"] for c in acm.list_certificates()["CertificateSummaryList"]} == {
+        first: True, second: False}
+    with pytest.raises(ClientError) as refused:
+        acm.delete_certificate(CertificateArn=first)
+    assert refused.value.response["Error"]["Code"] == "ResourceInUseException"
+    assert lb in refused.value.response["Error"]["Message"]
+
+    elb.modify_listener(ListenerArn=listener, Certificates=[{"CertificateArn": second}])
+    assert in_use_by(first) == [] and in_use_by(second) == [lb]
+    acm.delete_certificate(CertificateArn=first)
+    elb.delete_load_balancer(LoadBalancerArn=lb)
+    assert in_use_by(second) == []
+    acm.delete_certificate(CertificateArn=second)
+    assert acm.list_certificates()["CertificateSummaryList"] == []
