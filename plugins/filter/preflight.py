@@ -72,11 +72,15 @@ def preflight_report(result):
     return preflight.format_report(result)
 
 
-def preflight_account(subnets, subnet_ids, vpc_id, certificate_arn, region):
+def preflight_account(subnets, subnet_ids, vpc_id, certificate_arn, region, task_subnet_ids=None):
     """Checks that need what the account holds: subnets (as ec2_vpc_subnet_info
-    returns them for subnet_ids) and the certificate ARN."""
+    returns them for subnet_ids and task_subnet_ids) and the certificate ARN."""
     errors = preflight.check_subnets(subnets or [], vpc_id, subnet_ids or [])
-    errors += preflight.check_certificate(certificate_arn, region)
+    if task_subnet_ids:
+        # Tasks may run in one availability zone; the ALB needs two.
+        errors += preflight.check_subnets(subnets or [], vpc_id, task_subnet_ids, "pocstack_task_subnet_ids", 1)
+    if certificate_arn is not None:  # None: requested or imported by alb_tls (checked in preflight)
+        errors += preflight.check_certificate(certificate_arn, region)
     return {"(shared)": errors} if errors else {}
 
 

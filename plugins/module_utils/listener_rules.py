@@ -8,10 +8,26 @@ Conditions and actions arrive in two forms, the friendly snake_case one
 {"Values": [...]}}); AWS describes rules in yet another shape (both the legacy
 "Values" and the *Config, ForwardConfig next to TargetGroupArn). Everything is
 reduced to one canonical, hashable-free, sorted form before comparing.
+Actions live in rule_actions.
 """
 
+import ipaddress
+import re
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.pocstack.aws.plugins.module_utils import rule_actions as ra
+from ansible_collections.pocstack.aws.plugins.module_utils.rule_actions import RuleError
+
 OWNER_TAG = "pocstack:rule-name"
+# Where client_secret_update=on_change keeps a salted hash of the OIDC client
+# secret, because AWS never returns the secret itself.
+SECRET_TAG = "pocstack:client-secret-hash"
+MODULE_TAGS = (OWNER_TAG, SECRET_TAG)
 MAX_CONDITION_VALUES = 5
+MAX_CONDITION_VALUE_LENGTH = 128
+MAX_HEADER_NAME_LENGTH = 40
+MAX_METHOD_LENGTH = 40
 PRIORITY_RANGE = (1, 50000)
 
 # field -> (AWS *Config key, how AWS compares values: "case" exact, "lower" or
@@ -24,11 +40,19 @@ CONDITION_FIELDS = {
     "query-string": ("QueryStringConfig", "case"),
     "source-ip": ("SourceIpConfig", "case"),
 }
-ACTION_TYPES = ("forward",)
 
-
-class RuleError(ValueError):
-    """Input that AWS would reject, with a message naming the option."""
+# Characters AWS accepts in condition values (Elastic Load Balancing user
+# guide, "Add a listener rule"): field -> (pattern of one value, how to say it).
+_WILDCARDS = "and the wildcards * and ?"
+VALUE_CHARACTERS = {
+    "path-pattern": (r"A-Za-z0-9_\-.$/~\"'@:+&*?", f"A-Z a-z 0-9 _ - . $ / ~ \" ' @ : + & {_WILDCARDS}"),
+    "host-header": (r"A-Za-z0-9\-_.*?", f"A-Z a-z 0-9 - _ . {_WILDCARDS}"),
+    "query-string": (r"A-Za-z0-9_\-.$/~\"'@:+&()!,;=*?", f"A-Z a-z 0-9 _ - . $ / ~ \" ' @ : + & ( ) ! , ; = {_WILDCARDS}"),
+    "http-request-method": (r"A-Z_\-", "A-Z _ -"),
+    "http-header-name": (r"A-Za-z0-9*?\-!#$%&'+.^_`|~", "A-Z a-z 0-9 * ? - ! # $ % & ' + . ^ _ ` | ~"),
+    # printable ASCII, space included
+    "http-header": (r"\x20-\x7e", "printable ASCII characters (space included)"),
+}
 
 
 def _field_name(value):
@@ -114,31 +138,63 @@ def normalize_conditions(conditions):
     return result
 
 
-def normalize_action(action):
-    """One action, friendly or raw or as described -> canonical dict."""
-    if not isinstance(action, dict):
-        raise RuleError(f"actions: each action must be a dict, got {action!r}")
-    kind = str(action.get("type", action.get("Type", ""))).lower()
-    if kind not in ACTION_TYPES:
-        raise RuleError(f"actions: type {kind!r} is not supported; allowed: {', '.join(ACTION_TYPES)}")
-    config = action.get("ForwardConfig") or {}
-    arns = {g.get("TargetGroupArn") for g in config.get("TargetGroups") or []}
-    arn = action.get("target_group_arn") or action.get("TargetGroupArn")
-    if arn:
-        arns.add(arn)
-    if len(arns) > 1:
-        raise RuleError("actions: a forward action goes to one target group; weighted forwards are not supported")
-    if (config.get("TargetGroupStickinessConfig") or {}).get("Enabled"):
-        raise RuleError("actions: target group stickiness is not supported; remove TargetGroupStickinessConfig")
-    if not arns or None in arns:
-        raise RuleError("actions: a forward action needs target_group_arn")
-    return {"type": "forward", "target_group_arn": arns.pop()}
+def _check_value(value, what, characters, limit=MAX_CONDITION_VALUE_LENGTH):
+    """Length and characters of one condition value, as AWS checks them;
+    `characters` is a key of VALUE_CHARACTERS."""
+    if len(value) > limit:
+        raise RuleError(
+            f"conditions: {what} {value[:40]!r}... is {len(value)} characters long; AWS allows at most {limit}"
+        )
+    allowed, described = VALUE_CHARACTERS[characters]
+    bad = sorted(set(re.sub(f"[{allowed}]", "", value)))
+    if bad:
+        raise RuleError(
+            f"conditions: {what} {value!r} has characters AWS rejects ({' '.join(repr(c) for c in bad)}); "
+            f"allowed: {described}"
+        )
 
 
-def normalize_actions(actions):
-    if not actions:
-        raise RuleError("actions: at least one action is required when state=present")
-    return [normalize_action(a) for a in actions]
+def _check_cidr(value):
+    try:
+        if "/" not in value:
+            raise ValueError(value)
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise RuleError(
+            f"conditions: source-ip value {value!r} is not a CIDR block; "
+            "allowed: an IPv4 or IPv6 CIDR such as 203.0.113.0/24 or 2001:db8::/32"
+        )
+
+
+def _check_host(value):
+    _check_value(value, "host-header value", "host-header")
+    labels = value.split(".")
+    if len(labels) < 2 or not re.match(r"^[A-Za-z0-9*?]+$", labels[-1]):
+        raise RuleError(
+            f"conditions: host-header value {value!r} must contain a '.' and end in letters (or wildcards) "
+            "after the last '.', e.g. app.example.com or *.example.com"
+        )
+
+
+def validate_conditions(conditions):
+    """What AWS would reject in canonical conditions, before any AWS call."""
+    for field, qualifier, values in conditions:
+        if field == "http-header":
+            _check_value(qualifier, "http-header name", "http-header-name", MAX_HEADER_NAME_LENGTH)
+        for value in values:
+            if field == "query-string":
+                key, _sep, val = value.partition("=")
+                if key:
+                    _check_value(key, "query-string key", field)
+                _check_value(val, "query-string value", field)
+            elif field == "source-ip":
+                _check_cidr(value)
+            elif field == "host-header":
+                _check_host(value)
+            elif field == "http-request-method":
+                _check_value(value, "http-request-method value", field, MAX_METHOD_LENGTH)
+            else:
+                _check_value(value, f"{field} value", field)
 
 
 def validate_priority(priority):
@@ -175,17 +231,24 @@ def free_priority(rules, priority_range, taken=()):
 
 
 def desired_rule(priority, conditions, actions):
-    """The canonical rule the user asked for; priority None means automatic."""
+    """The canonical rule the user asked for; priority None means automatic.
+    client_secret is the OIDC client secret given (never compared: AWS does
+    not return it), keep_secret whether the AWS form asked to keep AWS's."""
     if not conditions:
         # AWS refuses a non-default rule without conditions (moto accepts it).
         raise RuleError(
             "conditions: at least one condition is required when state=present; "
             f"allowed fields: {', '.join(sorted(CONDITION_FIELDS))}"
         )
+    canonical = normalize_conditions(conditions)
+    validate_conditions(canonical)
+    secret, keep = ra.client_secret(actions)
     return {
         "priority": None if priority is None else validate_priority(priority),
-        "conditions": normalize_conditions(conditions),
-        "actions": normalize_actions(actions),
+        "conditions": canonical,
+        "actions": ra.normalize_actions(actions),
+        "client_secret": secret,
+        "keep_secret": keep,
     }
 
 
@@ -206,27 +269,6 @@ def current_condition(condition):
         return (field, "", (repr(_aws_config(condition, ("Field",))) if isinstance(condition, dict) else repr(condition),))
 
 
-def current_action(action):
-    """An action as DescribeRules returns it -> canonical.
-
-    A plain forward (TargetGroupArn and/or a ForwardConfig of one target group,
-    stickiness off) equals the friendly form. Anything else a person or another
-    tool may have put on a rule this module owns (redirect, fixed-response,
-    authenticate-*, weighted or sticky forward) keeps its AWS data, so it
-    differs from the desired action and ModifyRule replaces it."""
-    kind = str(action.get("Type", action.get("type", ""))).lower()
-    if kind == "forward":
-        config = action.get("ForwardConfig") or {}
-        groups = config.get("TargetGroups") or []
-        arns = {g.get("TargetGroupArn") for g in groups}
-        if action.get("TargetGroupArn"):
-            arns.add(action["TargetGroupArn"])
-        sticky = (config.get("TargetGroupStickinessConfig") or {}).get("Enabled", False)
-        if len(arns) == 1 and not sticky:
-            return {"type": "forward", "target_group_arn": arns.pop()}
-    return {"type": kind, "aws": _aws_config(action, ("Type", "Order"))}
-
-
 def current_rule(rule):
     """The canonical form of a rule as DescribeRules returns it. Never fails:
     whatever is on the rule is compared, not validated."""
@@ -238,30 +280,50 @@ def current_rule(rule):
     return {
         "priority": int(priority) if str(priority).isdigit() else None,
         "conditions": sorted((f, q, v) for (f, q), v in merged.items()),
-        "actions": [current_action(a) for a in sorted(rule.get("Actions") or [], key=lambda a: a.get("Order", 0))],
+        "actions": ra.current_actions(rule.get("Actions")),
     }
 
 
-def wanted_tags(name, tags):
+# tag_changes(secret_hash=KEEP_SECRET_TAG) leaves the secret hash tag as it is.
+KEEP_SECRET_TAG = object()
+# What results and --diff show in place of the secret hash tag's value.
+SECRET_TAG_SHOWN = "<salted hash of client_secret>"
+
+
+def wanted_tags(name, tags, secret_hash=None):
     """The tags the rule must carry: the user's plus the owner tag, whose value
-    only the name option sets."""
+    only the name option sets, and the secret hash when one is kept."""
     tags = dict(tags or {})
     if OWNER_TAG in tags and tags[OWNER_TAG] != name:
         raise RuleError(f"tags: {OWNER_TAG} is set by this module from name ({name!r}); remove it from tags")
+    if SECRET_TAG in tags:
+        raise RuleError(f"tags: {SECRET_TAG} is kept by this module (client_secret_update=on_change); remove it from tags")
     tags[OWNER_TAG] = name
+    if secret_hash:
+        tags[SECRET_TAG] = secret_hash
     return {str(k): str(v) for k, v in tags.items()}
 
 
-def tag_changes(current, name, tags, purge_tags):
+def tag_changes(current, name, tags, purge_tags, secret_hash=KEEP_SECRET_TAG):
     """(tags to set, keys to remove, tags afterwards), amazon.aws semantics:
-    tags None leaves the user's tags alone; purge never removes the owner tag
-    nor AWS-reserved aws:* keys."""
-    want = wanted_tags(name, tags)
+    tags None leaves the user's tags alone; purge never removes the module's
+    own tags nor AWS-reserved aws:* keys. secret_hash: KEEP_SECRET_TAG leaves
+    the secret hash tag alone, None removes it, a value sets it."""
+    want = wanted_tags(name, tags, None if secret_hash is KEEP_SECRET_TAG else secret_hash)
     purge = purge_tags and tags is not None
-    to_unset = sorted(k for k in current if purge and k not in want and k != OWNER_TAG and not k.startswith("aws:"))
+    to_unset = sorted(
+        k for k in current
+        if (purge and k not in want and k not in MODULE_TAGS and not k.startswith("aws:"))
+        or (k == SECRET_TAG and secret_hash is None)
+    )
     to_set = {k: v for k, v in want.items() if current.get(k) != v}
     after = {k: v for k, v in {**current, **want}.items() if k not in to_unset}
     return to_set, to_unset, after
+
+
+def shown_tags(tags):
+    """Tags for results and --diff: sorted, the secret hash not shown."""
+    return {k: (SECRET_TAG_SHOWN if k == SECRET_TAG else v) for k, v in sorted(tags.items())}
 
 
 def rule_differences(desired, current):
@@ -287,16 +349,9 @@ def to_aws_conditions(conditions):
     return result
 
 
-def to_aws_actions(actions):
-    return [
-        {"Type": "forward", "TargetGroupArn": a["target_group_arn"], "Order": index}
-        for index, a in enumerate(actions, start=1)
-    ]
-
-
-def for_diff(rule):
+def for_diff(rule, secret_marker=None):
     """Canonical rule -> plain, sorted data for --diff output (an empty dict
-    for no rule)."""
+    for no rule). An OIDC action shows `secret_marker` for its client secret."""
     if rule is None:
         return {}
     return {
@@ -304,8 +359,8 @@ def for_diff(rule):
         "conditions": [
             {"field": f, **({"name": q} if q else {}), "values": list(v)} for f, q, v in rule["conditions"]
         ],
-        "actions": [dict(sorted(a.items())) for a in rule["actions"]],
-        **({"tags": dict(sorted(rule["tags"].items()))} if "tags" in rule else {}),
+        "actions": [ra.for_diff(a, secret_marker) for a in rule["actions"]],
+        **({"tags": shown_tags(rule["tags"])} if "tags" in rule else {}),
     }
 
 
@@ -330,3 +385,102 @@ def rule_using_priority(rules, priority, except_arn=None):
         if rule.get("Priority") == str(priority) and rule["RuleArn"] != except_arn:
             return rule
     return None
+
+
+# --------------------------------------------------------- the OIDC secret
+class SecretPlan:
+    """What to do with the OIDC client secret this run.
+
+    send: the secret to send (CreateRule, or ModifyRule because it changed),
+    or None to ask AWS to keep the one it has (UseExistingClientSecret).
+    tag: the secret hash tag afterwards (KEEP_SECRET_TAG, None to remove, or
+    a new hash). before/after: what --diff shows in place of the secret."""
+
+    def __init__(self, send=None, tag=KEEP_SECRET_TAG, before=None, after=None):
+        self.send, self.tag, self.before, self.after = send, tag, before, after
+
+
+def has_oidc(actions):
+    return any(a["type"] == ra.OIDC for a in actions)
+
+
+def secret_plan(mode, desired, before, current_tags):
+    """Whether to send the OIDC client secret. AWS never returns it, so it
+    cannot be compared with the rule; `mode` (client_secret_update) decides:
+    on_change compares it with the salted hash kept in SECRET_TAG, always
+    sends it, on_create sends it only with the action's creation."""
+    want, have = has_oidc(desired["actions"]), before is not None and has_oidc(before["actions"])
+    shown_before = ra.SECRET_HIDDEN if have else None
+    if not want:
+        return SecretPlan(tag=None, before=shown_before)
+    secret = desired["client_secret"]
+    if secret is None:
+        if not have:
+            raise RuleError(
+                "actions: authenticate-oidc needs client_secret (AuthenticateOidcConfig.ClientSecret) to "
+                "create the rule or to add this action to it; afterwards AWS keeps it"
+            )
+        return SecretPlan(before=shown_before, after=ra.SECRET_HIDDEN)
+    if not have or mode == "always":
+        send = True
+    elif mode == "on_create":
+        send = False
+    else:
+        send = not ra.secret_matches(secret, current_tags.get(SECRET_TAG))
+    if mode != "on_change":
+        tag = None
+    else:
+        tag = ra.hash_secret(secret) if send else KEEP_SECRET_TAG
+    return SecretPlan(send=secret if send else None, tag=tag, before=shown_before,
+                      after=ra.SECRET_SENT if send else ra.SECRET_HIDDEN)
+
+
+# ------------------------------------------------- checks against the listener
+def protocol_problems(listener, actions):
+    """What AWS rejects for `actions` on this listener's protocol:
+    authentication on a non-HTTPS listener, an HTTPS-to-HTTP redirect."""
+    errors = []
+    arn, protocol = listener["ListenerArn"], listener.get("Protocol")
+    for action in actions:
+        if action["type"] in ra.AUTHENTICATE_TYPES and protocol != "HTTPS":
+            errors.append(f"actions: {action['type']} works only on HTTPS listeners; listener {arn} is {protocol}")
+        if action["type"] == ra.REDIRECT and protocol == "HTTPS" and action["protocol"] == "HTTP":
+            errors.append("actions: a redirect on an HTTPS listener cannot go to HTTP; use protocol HTTPS or #{protocol}")
+    return errors
+
+
+def target_group_problems(lb, actions, groups):
+    """(errors, missing) for the target groups `actions` forward to, given
+    {ARN: target group} of those that exist: a target group in another VPC
+    than the load balancer is an error, one that does not exist is missing."""
+    errors, missing = [], []
+    lb_vpc = lb.get("VpcId")
+    for tg_arn in sorted(set(ra.target_group_arns(actions))):
+        group = groups.get(tg_arn)
+        if group is None:
+            missing.append(f"actions: target group {tg_arn} does not exist; create it first or fix the target group ARN")
+        elif group.get("VpcId") and group["VpcId"] != lb_vpc:  # lambda target groups have no VPC
+            errors.append(
+                f"actions: target group {group.get('TargetGroupName', tg_arn)} ({tg_arn}) is in {group['VpcId']}, "
+                f"but load balancer {lb.get('LoadBalancerName')} is in {lb_vpc}; forward to a target group of {lb_vpc}"
+            )
+    return errors, missing
+
+
+def described_rule(rule, tags):
+    """A rule as DescribeRules returns it -> the `rule` result: snake_cased
+    (parameter names of AuthenticationRequestExtraParams kept), with its
+    tags, never a client secret (AWS does not return one; this makes sure)."""
+    for action in rule.get("Actions") or []:
+        (action.get("AuthenticateOidcConfig") or {}).pop("ClientSecret", None)
+    described = camel_dict_to_snake_dict(rule)
+    # camel_dict_to_snake_dict's ignore_list does not reach into lists, so the
+    # user's parameter names are put back by hand.
+    for action, shown in zip(rule.get("Actions") or [], described.get("actions") or []):
+        for key, snake in (("AuthenticateOidcConfig", "authenticate_oidc_config"),
+                           ("AuthenticateCognitoConfig", "authenticate_cognito_config")):
+            extra = (action.get(key) or {}).get("AuthenticationRequestExtraParams")
+            if extra is not None:
+                shown[snake]["authentication_request_extra_params"] = extra
+    described["tags"] = shown_tags(tags)
+    return described

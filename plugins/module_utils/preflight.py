@@ -10,6 +10,8 @@ value (never a secret's value) and what is allowed.
 
 import re
 
+from ansible_collections.pocstack.aws.plugins.module_utils import rule_actions
+
 # AWS Fargate task sizes: cpu units -> allowed memory (MiB).
 FARGATE_SIZES = {
     256: [512, 1024, 2048],
@@ -22,10 +24,13 @@ FARGATE_SIZES = {
 }
 KNOWN = {
     "poc_image", "poc_container_port", "poc_cpu", "poc_memory", "poc_desired_count",
-    "poc_path_patterns", "poc_host_headers", "poc_priority", "poc_secrets", "poc_environment",
+    "poc_path_patterns", "poc_host_headers", "poc_host", "poc_priority", "poc_secrets", "poc_environment",
     "poc_health_check_path", "poc_assign_public_ip", "poc_autoscaling",
+    "poc_alb_login", "poc_task_policy_statements", "poc_enable_execute_command",
 }
-IMAGE_SOURCES = ("existing",)
+IMAGE_SOURCES = ("existing", "build", "mirror")
+SCALING_KEYS = ("min", "max", "cpu_target", "requests_per_target", "scale_in_cooldown", "scale_out_cooldown")
+MAX_TASKS = 5000
 MAX_CONDITION_VALUES = 5
 PRIORITY = (1, 50000)
 
@@ -36,6 +41,7 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PARAM_PART = re.compile(r"^[A-Za-z0-9_.\-/]+$")
 _ECR_REPO = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _ECR_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[A-Za-z0-9-]+$")
 _IAM_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
 
@@ -83,10 +89,16 @@ def check_size(errors, svc):
             f"poc_cpu={cpu!r} is not a Fargate CPU value; allowed: {', '.join(map(str, FARGATE_SIZES))}"
         )
         return
-    allowed = FARGATE_SIZES[cpu_i]
-    if mem_i not in allowed:
-        shown = ", ".join(map(str, allowed)) if len(allowed) <= 4 else f"{allowed[0]}-{allowed[-1]} in steps of {allowed[1] - allowed[0]}"
-        errors.append(f"poc_memory={memory!r} does not fit poc_cpu={cpu_i}; allowed memory (MiB): {shown}")
+    if mem_i not in FARGATE_SIZES[cpu_i]:
+        errors.append(f"poc_memory={memory!r} does not fit poc_cpu={cpu_i}; allowed memory (MiB): {allowed_memory_text(cpu_i)}")
+
+
+def allowed_memory_text(cpu):
+    """The Fargate memory sizes (MiB) for `cpu` units, for messages."""
+    allowed = FARGATE_SIZES[cpu]
+    if len(allowed) <= 4:
+        return ", ".join(map(str, allowed))
+    return f"{allowed[0]}-{allowed[-1]} in steps of {allowed[1] - allowed[0]}"
 
 
 def check_port(errors, svc):
@@ -118,10 +130,47 @@ def check_routing(errors, svc):
                 f"poc_host_headers: {host!r} is not a host name; at most 128 characters of letters, digits, "
                 "'-', '.', and the wildcards * and ?"
             )
+    host, label = svc.get("poc_host"), "poc_path_patterns + poc_host_headers"
+    if isinstance(host, str) and host and host not in hosts:
+        hosts, label = hosts + [host], label + " + poc_host"
     total = len(paths) + len(hosts)
     if total > MAX_CONDITION_VALUES:
         errors.append(
-            f"poc_path_patterns + poc_host_headers: {total} values; a listener rule allows at most {MAX_CONDITION_VALUES}"
+            f"{label}: {total} values; a listener rule allows at most {MAX_CONDITION_VALUES}"
+        )
+
+
+def dns_name_problem(name):
+    """Why `name` is not a DNS host name (letters, digits, '-', dots), or None."""
+    if not isinstance(name, str) or not name or len(name) > 253:
+        return "at most 253 characters"
+    labels = name.lower().rstrip(".").split(".")
+    if len(labels) < 2 or not all(_DNS_LABEL.match(label) for label in labels):
+        return "labels of 1-63 letters, digits and '-' (not first or last) separated by dots, no wildcard"
+    return None
+
+
+def hosted_zone_of(name, zone):
+    """The hosted zone of `name`: `zone` when given, else `name` without its first label."""
+    return (zone or name.split(".", 1)[-1]).lower().rstrip(".")
+
+
+def check_host(errors, svc, shared):
+    """poc_host: one host name in the hosted zone (an alias record and a host-header condition)."""
+    host = svc.get("poc_host")
+    if host is None or host == "":
+        return
+    problem = dns_name_problem(host)
+    if problem:
+        errors.append(f"poc_host={host!r} is not a host name; {problem}")
+        return
+    zone = shared.get("pocstack_hosted_zone") or ""
+    if zone and not host.lower().rstrip(".").endswith("." + hosted_zone_of(host, zone)):
+        errors.append(f"poc_host={host!r} is not in pocstack_hosted_zone={zone!r}; use a name below it")
+    elif not zone and "." not in hosted_zone_of(host, zone):
+        errors.append(
+            f"poc_host={host!r}: its hosted zone would be {hosted_zone_of(host, zone)!r}; "
+            "set pocstack_hosted_zone or use a name like service.poc.example.com"
         )
 
 
@@ -148,14 +197,43 @@ def check_counts(errors, svc):
     if not isinstance(scaling, dict):
         errors.append(f"poc_autoscaling={scaling!r} must be a dict with min and max")
         return
+    for key in sorted(set(scaling) - set(SCALING_KEYS), key=str):
+        errors.append(f"poc_autoscaling.{key} is not a known key; known: {', '.join(SCALING_KEYS)}")
     low, high = _int(scaling.get("min")), _int(scaling.get("max"))
     if low is None or high is None or low < 0:
         errors.append(f"poc_autoscaling: min={scaling.get('min')!r} and max={scaling.get('max')!r} must be whole numbers, 0 or more")
+    elif high > MAX_TASKS:
+        errors.append(f"poc_autoscaling.max={high} is above ECS's {MAX_TASKS} tasks per service; allowed: min-{MAX_TASKS}")
     elif not low <= desired_i <= high:
         errors.append(
             f"poc_autoscaling: min {low} <= poc_desired_count {desired_i} <= max {high} does not hold; "
             "allowed: min <= desired <= max"
         )
+    check_scaling_policies(errors, scaling)
+
+
+def _number(value):
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def check_scaling_policies(errors, scaling):
+    """Targets and cooldowns of poc_autoscaling, as ecs_service_scaling allows them."""
+    cpu = scaling.get("cpu_target")
+    if cpu is not None and not (_number(cpu) is not None and 1 <= _number(cpu) <= 100):
+        errors.append(f"poc_autoscaling.cpu_target={cpu!r} must be a percentage; allowed: 1-100")
+    requests = scaling.get("requests_per_target")
+    if requests is not None and not (_number(requests) is not None and _number(requests) > 0):
+        errors.append(f"poc_autoscaling.requests_per_target={requests!r} must be requests per task and minute; allowed: a number above 0")
+    for key in ("scale_in_cooldown", "scale_out_cooldown"):
+        value = scaling.get(key)
+        number = _int(value) if value is not None else 0
+        if number is None or not 0 <= number <= 3600:
+            errors.append(f"poc_autoscaling.{key}={value!r} must be seconds; allowed: 0-3600")
 
 
 def check_secrets(errors, svc, service, prefix):
@@ -211,9 +289,58 @@ def check_image(errors, svc, service):
             f"poc_image.repository={repo!r} is not an ECR repository name; allowed: 2-256 lower-case letters, "
             "digits and ._-/ (no separator at either end)"
         )
+    if source == "mirror" and not (isinstance(image.get("image"), str) and image["image"].strip()):
+        errors.append("poc_image.image is required with source 'mirror': the image to pull, e.g. docker.io/library/nginx:1.27")
     tag = image.get("tag", "latest")
     if not isinstance(tag, str) or not _ECR_TAG.match(tag):
         errors.append(f"poc_image.tag={tag!r} is not an image tag; allowed: up to 128 letters, digits, _.- (not starting with . or -)")
+
+
+def check_access(errors, svc):
+    """ALB-level login, the task role's grants and ECS Exec."""
+    login = svc.get("poc_alb_login")
+    if login is not None:
+        secret = str(login.get("client_secret", "")) if isinstance(login, dict) else ""
+        if not isinstance(login, dict) or rule_actions.action_type(login) not in rule_actions.AUTHENTICATE_TYPES:
+            errors.append(
+                "poc_alb_login must be a dict with type authenticate-oidc or authenticate-cognito and that action's "
+                "settings (see pocstack.aws.elb_listener_rule)"
+            )
+        else:
+            try:
+                rule_actions.normalize_action(login)
+            except rule_actions.RuleError as e:
+                message = str(e).replace(secret, "********") if secret else str(e)
+                errors.append(f"poc_alb_login: {message}")
+    statements = svc.get("poc_task_policy_statements")
+    if statements is not None:
+        if not isinstance(statements, list) or not all(isinstance(st, dict) for st in statements):
+            errors.append("poc_task_policy_statements must be a list of IAM policy statements (dicts)")
+        else:
+            for index, st in enumerate(statements):
+                if st.get("Effect") not in ("Allow", "Deny") or not st.get("Action") or not st.get("Resource"):
+                    errors.append(
+                        f"poc_task_policy_statements[{index}] needs Effect (Allow or Deny), Action and Resource"
+                    )
+                actions = st.get("Action") if isinstance(st.get("Action"), list) else [st.get("Action")]
+                if "*" in actions:
+                    errors.append(f"poc_task_policy_statements[{index}]: Action '*' grants everything; name the actions")
+    if "poc_enable_execute_command" in svc and not isinstance(svc["poc_enable_execute_command"], bool):
+        errors.append(f"poc_enable_execute_command={svc['poc_enable_execute_command']!r} must be true or false")
+
+
+def check_service_name(errors, service):
+    """alb_tls names the target group <service>-<6 hex digits of its immutable settings>, at most 32 characters."""
+    if len(service) > 32 - 7:
+        errors.append(
+            f"service name {service!r} has {len(service)} characters; at most {32 - 7} allowed "
+            "(its target group is named <service>-<6 hex digits>, at most 32 characters)"
+        )
+    elif not _ELB_NAME.match(service):
+        errors.append(
+            f"service name {service!r} is not allowed in a target group name; use letters, digits and '-', "
+            "not starting or ending with '-'"
+        )
 
 
 def check_service(service, svc, shared):
@@ -227,11 +354,13 @@ def check_service(service, svc, shared):
     check_priority(errors, svc)
     check_health(errors, svc)
     check_routing(errors, svc)
+    check_host(errors, svc, shared)
     check_counts(errors, svc)
     check_secrets(errors, svc, service, shared.get("pocstack_ssm_prefix", "/pocstack"))
     check_image(errors, svc, service)
+    check_access(errors, svc)
     if port is not None:
-        _elb_name(errors, "target group", f"{service}-{port}", "service name + poc_container_port")
+        check_service_name(errors, service)
     cluster = str(shared.get("pocstack_cluster_name", "pocstack"))
     for role in (f"{cluster}-{service}-exec", f"{cluster}-{service}-task"):
         if not _IAM_NAME.match(role):
@@ -251,6 +380,80 @@ def check_shared(shared):
     prefix = str(shared.get("pocstack_ssm_prefix", "/pocstack"))
     if not prefix.startswith("/") or prefix.endswith("/") or not _PARAM_PART.match(prefix):
         errors.append(f"pocstack_ssm_prefix={prefix!r} must start with '/', not end with '/', and use letters, digits, _.-/")
+    errors += check_certificate_source(shared)
+    zone = shared.get("pocstack_hosted_zone")
+    if zone not in (None, ""):
+        problem = dns_name_problem(zone)
+        if problem:
+            errors.append(f"pocstack_hosted_zone={zone!r} is not a DNS zone name; {problem}")
+    return errors
+
+
+CERTIFICATE_REQUEST_KEYS = ("domain_name", "subject_alternative_names", "hosted_zone", "wait_timeout")
+CERTIFICATE_PEM_KEYS = ("certificate", "private_key", "certificate_chain", "name")
+
+
+def _mapping(errors, var, value, allowed):
+    """True when `value` is a mapping; its unknown keys are reported."""
+    if not isinstance(value, dict):
+        errors.append(f"{var} must be a mapping with the keys {', '.join(allowed)}")
+        return False
+    for key in sorted(set(value) - set(allowed)):
+        errors.append(f"{var}.{key} is not known; allowed: {', '.join(allowed)}")
+    return True
+
+
+def _in_zone(name, zone):
+    bare, zone = str(name).lower().removeprefix("*."), str(zone).lower().rstrip(".")
+    return bare == zone or bare.endswith("." + zone)
+
+
+def check_certificate_request(errors, request, zone):
+    var = "pocstack_certificate_request"
+    if not _mapping(errors, var, request, CERTIFICATE_REQUEST_KEYS):
+        return
+    sans = request.get("subject_alternative_names") or []
+    if not isinstance(sans, (list, tuple)):
+        errors.append(f"{var}.subject_alternative_names={sans!r} must be a list of domain names")
+        sans = []
+    names = [("domain_name", request.get("domain_name"))] + [("subject_alternative_names", name) for name in sans]
+    zone = request.get("hosted_zone") or zone
+    for key, name in names:
+        problem = dns_name_problem(name.removeprefix("*.")) if isinstance(name, str) else "required, a string"
+        if problem:
+            errors.append(f"{var}.{key}={name!r} is not a domain name ('*.' allowed in front); {problem}")
+        elif zone and not _in_zone(name, zone):
+            errors.append(f"{var}.{key}={name!r} is not in the hosted zone {zone!r}; ACM validates it there")
+    timeout = request.get("wait_timeout", 600)
+    if _int(timeout) is None or not 1 <= _int(timeout) <= 7200:
+        errors.append(f"{var}.wait_timeout={timeout!r} must be 1-7200 seconds")
+
+
+def check_certificate_pem(errors, pem):
+    var = "pocstack_certificate_pem"
+    if not _mapping(errors, var, pem, CERTIFICATE_PEM_KEYS):
+        return
+    for key in ("certificate", "certificate_chain"):
+        if pem.get(key) is not None and "-----BEGIN CERTIFICATE-----" not in str(pem.get(key)):
+            errors.append(f"{var}.{key} must be PEM text (-----BEGIN CERTIFICATE-----)")
+    if not pem.get("certificate"):
+        errors.append(f"{var}.certificate is required")
+    # Never the value: it is a private key.
+    if not pem.get("private_key") or "PRIVATE KEY-----" not in str(pem.get("private_key")):
+        errors.append(f"{var}.private_key must be a PEM private key (-----BEGIN ... PRIVATE KEY-----)")
+
+
+def check_certificate_source(shared):
+    """pocstack_certificate_request / pocstack_certificate_pem: well formed, not both.
+    (pocstack_certificate_arn is checked against the account: check_certificate.)"""
+    errors = []
+    request, pem = shared.get("pocstack_certificate_request"), shared.get("pocstack_certificate_pem")
+    if request and pem:
+        errors.append("pocstack_certificate_request and pocstack_certificate_pem are both set; give one certificate source")
+    if request:
+        check_certificate_request(errors, request, shared.get("pocstack_hosted_zone"))
+    if pem:
+        check_certificate_pem(errors, pem)
     return errors
 
 
@@ -264,21 +467,24 @@ def check_certificate(arn, region):
     return []
 
 
-def check_subnets(subnets, vpc_id, requested=()):
-    """`subnets`: what DescribeSubnets returned for the `requested` pocstack_subnet_ids."""
+def check_subnets(subnets, vpc_id, requested=(), variable="pocstack_subnet_ids", min_zones=2):
+    """`subnets`: what DescribeSubnets returned (at least) for the `requested`
+    subnet IDs of `variable`; the ALB's need `min_zones` availability zones."""
     errors = []
+    requested = set(requested)
+    subnets = [s for s in subnets if s.get("subnet_id") in requested] if requested else list(subnets)
     found = {s.get("subnet_id") for s in subnets}
-    missing = sorted(set(requested) - found)
+    missing = sorted(requested - found)
     if missing:
-        errors.append(f"pocstack_subnet_ids: {', '.join(missing)} not found in aws_region")
+        errors.append(f"{variable}: {', '.join(missing)} not found in aws_region")
     outside = sorted(s["subnet_id"] for s in subnets if s.get("vpc_id") != vpc_id)
     if outside:
-        errors.append(f"pocstack_subnet_ids: {', '.join(outside)} not in pocstack_vpc_id={vpc_id}")
+        errors.append(f"{variable}: {', '.join(outside)} not in pocstack_vpc_id={vpc_id}")
     zones = {s.get("availability_zone") for s in subnets if s.get("vpc_id") == vpc_id}
-    if len(zones) < 2:
+    if len(zones) < min_zones:
         errors.append(
-            f"pocstack_subnet_ids: the subnets of {vpc_id} cover {len(zones)} availability zone(s); "
-            "an ALB needs subnets in at least 2"
+            f"{variable}: the subnets of {vpc_id} cover {len(zones)} availability zone(s); "
+            f"at least {min_zones} are needed"
         )
     return errors
 

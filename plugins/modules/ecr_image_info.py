@@ -32,6 +32,14 @@ options:
     type: list
     elements: str
     default: []
+  include_config_digest:
+    description:
+      - Also return each image's C(config_digest), the digest of its config blob
+        (the image ID that C(docker inspect) shows), read from the manifest with C(BatchGetImage).
+      - Lets a caller tell whether a local image is the one a tag names without pulling it.
+    type: bool
+    default: false
+    version_added: 0.2.0
 author:
   - pocstack.aws maintainers (@pocstack)
 extends_documentation_fragment:
@@ -58,6 +66,18 @@ repository_uri:
   returned: always
   type: str
   sample: 123456789012.dkr.ecr.us-east-1.amazonaws.com/pocstack/plotly
+repository:
+  description: The repository as C(DescribeRepositories) returns it (keys in snake case), empty when it does not exist.
+  returned: always
+  type: dict
+  version_added: 0.2.0
+  sample:
+    repository_arn: arn:aws:ecr:us-east-1:123456789012:repository/pocstack/plotly
+    repository_name: pocstack/plotly
+    repository_uri: 123456789012.dkr.ecr.us-east-1.amazonaws.com/pocstack/plotly
+    image_tag_mutability: MUTABLE
+    image_scanning_configuration: {scan_on_push: true}
+    encryption_configuration: {encryption_type: AES256}
 images:
   description: The images found, in the order asked for; missing ones are left out.
   returned: always
@@ -81,6 +101,13 @@ images:
       description: Size of the image.
       type: int
       sample: 52428800
+    config_digest:
+      description:
+        - Digest of the image's config blob (the local image ID), or null for a manifest list.
+        - Only with O(include_config_digest=true).
+      type: str
+      sample: sha256:21d765b190c399837994a9b25891c82d0a066f57a74b494f014e9a52c5c9dbc6
+      version_added: 0.2.0
 """
 
 try:
@@ -89,49 +116,36 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-
-def _registry(params):
-    return {"registryId": params["registry_id"]} if params["registry_id"] else {}
+from ansible_collections.pocstack.aws.plugins.module_utils import ecr
 
 
-def describe(client, module):
-    params = module.params
+def describe(client, params):
+    registry_id = params["registry_id"]
+    repository = ecr.describe_repository(client, params["repository_name"], registry_id)
+    if repository is None:
+        return {}, []
     image_ids = [{"imageTag": t} for t in params["image_tags"]]
     image_ids += [{"imageDigest": d} for d in params["image_digests"]]
-    try:
-        repo = client.describe_repositories(
-            repositoryNames=[params["repository_name"]], aws_retry=True, **_registry(params)
-        )
-    except is_boto3_error_code("RepositoryNotFoundException"):
-        return "", []
-    uri = repo["repositories"][0]["repositoryUri"]
-    if not image_ids:
-        return uri, []
-    # BatchGetImage would fail the whole call on one missing tag's neighbour;
-    # DescribeImages per id keeps "missing" as an answer rather than an error.
+    # One DescribeImages per id: BatchGetImage-style lookups fail or drop ids
+    # silently; this way "missing" is an answer, not an error.
     images = []
     for image_id in image_ids:
-        try:
-            found = client.describe_images(
-                repositoryName=params["repository_name"], imageIds=[image_id], aws_retry=True, **_registry(params)
-            )
-        except is_boto3_error_code("ImageNotFoundException"):
+        detail = ecr.describe_image(client, params["repository_name"], image_id, registry_id)
+        if detail is None:
             continue
-        for detail in found["imageDetails"]:
-            images.append(
-                {
-                    "image_digest": detail["imageDigest"],
-                    "image_tags": sorted(detail.get("imageTags", [])),
-                    "image_pushed_at": str(detail.get("imagePushedAt", "")),
-                    "image_size_in_bytes": detail.get("imageSizeInBytes"),
-                }
-            )
-    return uri, images
+        image = {
+            "image_digest": detail["imageDigest"],
+            "image_tags": sorted(detail.get("imageTags", [])),
+            "image_pushed_at": str(detail.get("imagePushedAt", "")),
+            "image_size_in_bytes": detail.get("imageSizeInBytes"),
+        }
+        if params["include_config_digest"]:
+            image["config_digest"] = ecr.config_digest(client, params["repository_name"], detail["imageDigest"], registry_id)
+        images.append(image)
+    return repository, images
 
 
 def main():
@@ -141,15 +155,21 @@ def main():
             registry_id=dict(type="str"),
             image_tags=dict(type="list", elements="str", default=[]),
             image_digests=dict(type="list", elements="str", default=[]),
+            include_config_digest=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
     client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
     try:
-        uri, images = describe(client, module)
+        repository, images = describe(client, module.params)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg=f"Could not describe images of ECR repository {module.params['repository_name']}")
-    module.exit_json(changed=False, repository_uri=uri, images=[camel_dict_to_snake_dict(i) for i in images])
+    module.exit_json(
+        changed=False,
+        repository_uri=repository.get("repositoryUri", ""),
+        repository=camel_dict_to_snake_dict(repository),
+        images=images,
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,300 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read everything pocstack.aws.poc_audit judges, starting from one ECS service.
+
+Discovery follows references only (service -> task definition -> roles,
+parameters, log groups, images; service -> security groups, target groups ->
+load balancers -> listeners -> rules), never naming conventions, so the audit
+works on stacks this collection did not create. Only describe/list/get calls
+that return metadata: no parameter or secret value is ever read.
+
+Each wrapper takes a client made with retry_decorator=AWSRetry.jittered_backoff()
+and passes aws_retry=True. describe_stack() returns the dict that
+audit.run_checks() takes (its layout is documented in audit.py).
+"""
+
+import re
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+
+from ansible_collections.pocstack.aws.plugins.module_utils.audit import arn_parts
+from ansible_collections.pocstack.aws.plugins.module_utils.audit import policy_document
+from ansible_collections.pocstack.aws.plugins.module_utils.elbv2 import describe_rules
+
+_ECR_IMAGE = re.compile(
+    r"^(?P<registry>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    r"(?P<repository>[^:@]+)(?::(?P<tag>[^@]+))?(?:@(?P<digest>.+))?$"
+)
+
+
+class ServiceNotFound(Exception):
+    pass
+
+
+def _pages(call, key, token_in, token_out, **kwargs):
+    items = []
+    while True:
+        page = call(aws_retry=True, **kwargs)
+        items.extend(page.get(key, []))
+        token = page.get(token_out)
+        if not token or (token_out == "Marker" and not page.get("IsTruncated", True)):
+            return items
+        kwargs[token_in] = token
+
+
+# --------------------------------------------------------------------- ECS
+def describe_service(ecs, cluster, service):
+    found = ecs.describe_services(cluster=cluster, services=[service], aws_retry=True)
+    active = [s for s in found.get("services", []) if s.get("status") != "INACTIVE"]
+    return active[0] if active else None
+
+
+def describe_task_definition(ecs, arn):
+    return ecs.describe_task_definition(taskDefinition=arn, aws_retry=True)["taskDefinition"]
+
+
+# --------------------------------------------------------------------- IAM
+def get_role(iam, name):
+    try:
+        return iam.get_role(RoleName=name, aws_retry=True)["Role"]
+    except is_boto3_error_code("NoSuchEntity"):
+        return None
+
+
+def inline_policies(iam, role_name):
+    names = _pages(iam.list_role_policies, "PolicyNames", "Marker", "Marker", RoleName=role_name)
+    return [
+        {"kind": "inline", "name": name, "arn": None,
+         "document": policy_document(iam.get_role_policy(RoleName=role_name, PolicyName=name, aws_retry=True)["PolicyDocument"])}
+        for name in names
+    ]
+
+
+def attached_policies(iam, role_name):
+    attached = _pages(iam.list_attached_role_policies, "AttachedPolicies", "Marker", "Marker", RoleName=role_name)
+    return [
+        {"kind": "aws-managed" if ":iam::aws:policy/" in p["PolicyArn"] else "customer-managed",
+         "name": p["PolicyName"], "arn": p["PolicyArn"], "document": managed_policy_document(iam, p["PolicyArn"])}
+        for p in attached
+    ]
+
+
+def managed_policy_document(iam, arn):
+    """The default version's document, or None when the policy cannot be found."""
+    try:
+        version = iam.get_policy(PolicyArn=arn, aws_retry=True)["Policy"]["DefaultVersionId"]
+        return policy_document(iam.get_policy_version(PolicyArn=arn, VersionId=version, aws_retry=True)["PolicyVersion"]["Document"])
+    except is_boto3_error_code("NoSuchEntity"):
+        return None
+
+
+# --------------------------------------------------------------------- EC2
+def describe_security_groups(ec2, group_ids):
+    """{id: group}; groups that do not exist are left out."""
+    try:
+        found = _pages(ec2.describe_security_groups, "SecurityGroups", "NextToken", "NextToken", GroupIds=list(group_ids))
+    except is_boto3_error_code("InvalidGroup.NotFound"):
+        found = []
+        for group_id in group_ids:  # one by one, to tell which are missing
+            try:
+                found += ec2.describe_security_groups(GroupIds=[group_id], aws_retry=True)["SecurityGroups"]
+            except is_boto3_error_code("InvalidGroup.NotFound"):
+                pass
+    return {g["GroupId"]: g for g in found}
+
+
+# --------------------------------------------------------------------- ELBv2
+def describe_target_groups(elbv2, arns):
+    return elbv2.describe_target_groups(TargetGroupArns=list(arns), aws_retry=True)["TargetGroups"]
+
+
+def describe_load_balancers(elbv2, arns):
+    return elbv2.describe_load_balancers(LoadBalancerArns=list(arns), aws_retry=True)["LoadBalancers"]
+
+
+def load_balancer_attributes(elbv2, arn):
+    found = elbv2.describe_load_balancer_attributes(LoadBalancerArn=arn, aws_retry=True)["Attributes"]
+    return {a["Key"]: a.get("Value") for a in found}
+
+
+def describe_listeners(elbv2, load_balancer_arn):
+    return _pages(elbv2.describe_listeners, "Listeners", "Marker", "NextMarker", LoadBalancerArn=load_balancer_arn)
+
+
+def ssl_policy_protocols(elbv2, names):
+    """{policy name: [protocols]} for the policies AWS knows; unknown ones are left out."""
+    known = {}
+    for name in names:
+        try:
+            for policy in elbv2.describe_ssl_policies(Names=[name], aws_retry=True)["SslPolicies"]:
+                known[policy["Name"]] = policy.get("SslProtocols", [])
+        except is_boto3_error_code("SSLPolicyNotFound"):
+            pass
+    return known
+
+
+# --------------------------------------------------------------------- SSM, logs, ECR
+def describe_parameters(ssm, names):
+    """{name: metadata} (type, key, version; never the value); missing names are left out."""
+    found = {}
+    for start in range(0, len(names), 50):
+        filters = [{"Key": "Name", "Option": "Equals", "Values": list(names[start:start + 50])}]
+        for parameter in _pages(ssm.describe_parameters, "Parameters", "NextToken", "NextToken", ParameterFilters=filters):
+            found[parameter["Name"]] = parameter
+    return found
+
+
+def describe_log_group(logs, name):
+    for group in _pages(logs.describe_log_groups, "logGroups", "nextToken", "nextToken", logGroupNamePrefix=name):
+        if group["logGroupName"] == name:
+            return group
+    return None
+
+
+def describe_repository(ecr, registry_id, name):
+    try:
+        return ecr.describe_repositories(registryId=registry_id, repositoryNames=[name], aws_retry=True)["repositories"][0]
+    except is_boto3_error_code("RepositoryNotFoundException"):
+        return None
+
+
+def registry_scanning(ecr):
+    return ecr.get_registry_scanning_configuration(aws_retry=True).get("scanningConfiguration")
+
+
+# --------------------------------------------------------------------- references
+def secret_reference(container, secret, partition, region, account):
+    """Where one container secret comes from: {container, name, value_from, kind, arn, parameter_name, region}."""
+    value_from = secret.get("valueFrom", "")
+    ref = {"container": container, "name": secret.get("name"), "value_from": value_from}
+    parts = arn_parts(value_from)
+    if parts and parts[0] == "secretsmanager":
+        # arn:...:secret:NAME-abcdef[:json-key:version-stage:version-id]
+        return {**ref, "kind": "secretsmanager", "arn": ":".join(value_from.split(":")[:7]), "region": parts[1]}
+    if parts and parts[0] == "ssm":
+        path = parts[3][len("parameter"):]  # "/a/b" for /a/b, "/name" for name
+        name = path if "/" in path[1:] else path[1:]
+        return {**ref, "kind": "ssm", "arn": value_from, "parameter_name": name, "region": parts[1]}
+    # A bare name: a parameter of the task's own region and account.
+    arn = f"arn:{partition}:ssm:{region}:{account}:parameter{'' if value_from.startswith('/') else '/'}{value_from}"
+    return {**ref, "kind": "ssm", "arn": arn, "parameter_name": value_from, "region": region}
+
+
+def ecr_image(container, image):
+    match = _ECR_IMAGE.match(image or "")
+    if not match:
+        return None
+    return {"container": container, "image": image, "registry_id": match["registry"], "region": match["region"],
+            "repository": match["repository"], "tag": match["tag"], "digest": match["digest"]}
+
+
+# --------------------------------------------------------------------- the whole stack
+def describe_stack(client, cluster, service, warn):
+    """Read the service and everything it references. `client(name, region=None)`
+    returns a retrying boto3 client; `warn(text)` reports what could not be found.
+    Raises ServiceNotFound when the service does not exist (or is inactive)."""
+    ecs = client("ecs")
+    svc = describe_service(ecs, cluster, service)
+    if svc is None:
+        raise ServiceNotFound(f"ECS service {service!r} not found in cluster {cluster!r}")
+    task_definition = describe_task_definition(ecs, svc["taskDefinition"])
+    region, account = arn_parts(task_definition["taskDefinitionArn"])[1:3]
+    partition = task_definition["taskDefinitionArn"].split(":")[1]
+    containers = task_definition.get("containerDefinitions", [])
+    awsvpc = (svc.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
+    stack = {
+        "service": svc,
+        "task_definition": task_definition,
+        "task_security_group_ids": list(awsvpc.get("securityGroups", [])),
+        "target_group_arns": [lb["targetGroupArn"] for lb in svc.get("loadBalancers", []) if lb.get("targetGroupArn")],
+        "container_ports": sorted({lb["containerPort"] for lb in svc.get("loadBalancers", []) if lb.get("containerPort")}),
+    }
+    stack["roles"] = _read_roles(client("iam"), task_definition, warn)
+    stack["load_balancers"], stack["ssl_policies"] = _read_load_balancers(client("elbv2"), stack["target_group_arns"])
+    group_ids = list(dict.fromkeys(stack["task_security_group_ids"] + [
+        g for lb in stack["load_balancers"] for g in lb.get("SecurityGroups", [])]))
+    stack["security_groups"] = describe_security_groups(client("ec2"), group_ids) if group_ids else {}
+    for missing in [g for g in group_ids if g not in stack["security_groups"]]:
+        warn(f"security group {missing} not found")
+    stack["secret_references"] = [
+        secret_reference(c.get("name"), s, partition, region, account) for c in containers for s in c.get("secrets", [])
+    ]
+    stack["parameters"] = _read_parameters(client, stack["secret_references"], warn)
+    stack["log_groups"] = _read_log_groups(client, containers, region, warn)
+    stack["images"] = [i for i in (ecr_image(c.get("name"), c.get("image")) for c in containers) if i]
+    stack["repositories"], stack["registry_scanning"] = _read_repositories(client, stack["images"], warn)
+    return stack
+
+
+def _read_roles(iam, task_definition, warn):
+    roles, cache = [], {}
+    for kind, key in (("execution", "executionRoleArn"), ("task", "taskRoleArn")):
+        arn = task_definition.get(key)
+        if not arn:
+            continue
+        name = arn.rsplit("/", 1)[-1]
+        if arn not in cache:
+            role = get_role(iam, name)
+            if role is None:
+                warn(f"{kind} role {arn} not found")
+            cache[arn] = (role, inline_policies(iam, name) + attached_policies(iam, name) if role else [])
+        role, policies = cache[arn]
+        roles.append({"kind": kind, "arn": arn, "name": name, "policies": policies,
+                      "permissions_boundary": ((role or {}).get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")})
+    return roles
+
+
+def _read_load_balancers(elbv2, target_group_arns):
+    if not target_group_arns:
+        return [], {}
+    lb_arns = list(dict.fromkeys(a for tg in describe_target_groups(elbv2, target_group_arns) for a in tg.get("LoadBalancerArns", [])))
+    load_balancers = describe_load_balancers(elbv2, lb_arns) if lb_arns else []
+    for lb in load_balancers:
+        lb["attributes"] = load_balancer_attributes(elbv2, lb["LoadBalancerArn"])
+        lb["listeners"] = describe_listeners(elbv2, lb["LoadBalancerArn"])
+        for listener in lb["listeners"]:
+            listener["Rules"] = describe_rules(elbv2, listener["ListenerArn"])
+    names = sorted({li["SslPolicy"] for lb in load_balancers for li in lb["listeners"] if li.get("SslPolicy")})
+    return load_balancers, ssl_policy_protocols(elbv2, names)
+
+
+def _read_parameters(client, references, warn):
+    parameters = {}
+    ssm_refs = [r for r in references if r["kind"] == "ssm"]
+    for region in sorted({r["region"] for r in ssm_refs}):
+        refs = [r for r in ssm_refs if r["region"] == region]
+        found = describe_parameters(client("ssm", region=region), sorted({r["parameter_name"] for r in refs}))
+        for ref in refs:
+            parameters[ref["arn"]] = found.get(ref["parameter_name"])
+            if parameters[ref["arn"]] is None:
+                warn(f"parameter {ref['parameter_name']} (secret {ref['name']} of container {ref['container']}) not found")
+    return parameters
+
+
+def _read_log_groups(client, containers, region, warn):
+    groups = {}
+    for container in containers:
+        config = container.get("logConfiguration") or {}
+        options = config.get("options") or {}
+        if config.get("logDriver") != "awslogs" or not options.get("awslogs-group"):
+            continue
+        name = options["awslogs-group"]
+        if name not in groups:
+            groups[name] = describe_log_group(client("logs", region=options.get("awslogs-region") or region), name)
+            if groups[name] is None:
+                warn(f"log group {name} not found (with awslogs-create-group, ECS creates it without retention)")
+    return groups
+
+
+def _read_repositories(client, images, warn):
+    repositories, scanning = {}, None
+    for image in images:
+        if image["repository"] in repositories:
+            continue
+        ecr = client("ecr", region=image["region"])
+        repositories[image["repository"]] = describe_repository(ecr, image["registry_id"], image["repository"])
+        if repositories[image["repository"]] is None:
+            warn(f"ECR repository {image['repository']} of container {image['container']} not found")
+        elif scanning is None:
+            scanning = registry_scanning(ecr)
+    return repositories, scanning

@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Small wrappers around the ECR calls of ecr_image_info, ecr_authorization_info
+and ecr_repository_tags.
+
+Each takes a client made with retry_decorator=AWSRetry.jittered_backoff() and
+passes aws_retry=True, so throttling is retried the amazon.aws way.
+"""
+
+import base64
+import json
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+
+def _registry(registry_id):
+    return {"registryId": registry_id} if registry_id else {}
+
+
+def describe_repository(client, name, registry_id=None):
+    """The repository as DescribeRepositories returns it, or None when it does not exist."""
+    try:
+        found = client.describe_repositories(repositoryNames=[name], aws_retry=True, **_registry(registry_id))
+    except is_boto3_error_code("RepositoryNotFoundException"):
+        return None
+    return found["repositories"][0]
+
+
+def describe_image(client, repository, image_id, registry_id=None):
+    """imageDetails of one image ({"imageTag": t} or {"imageDigest": d}), or None."""
+    try:
+        found = client.describe_images(
+            repositoryName=repository, imageIds=[image_id], aws_retry=True, **_registry(registry_id)
+        )
+    except is_boto3_error_code("ImageNotFoundException"):
+        return None
+    return found["imageDetails"][0] if found["imageDetails"] else None
+
+
+def config_digest(client, repository, image_digest, registry_id=None):
+    """Digest of the image's config blob (what `docker inspect` calls the image ID),
+    or None for a manifest without one (an index of several platforms)."""
+    found = client.batch_get_image(
+        repositoryName=repository,
+        imageIds=[{"imageDigest": image_digest}],
+        acceptedMediaTypes=[
+            "application/vnd.docker.distribution.manifest.v2+json",
+            "application/vnd.oci.image.manifest.v1+json",
+        ],
+        aws_retry=True,
+        **_registry(registry_id),
+    )
+    for image in found.get("images", []):
+        try:
+            return json.loads(image["imageManifest"])["config"]["digest"]
+        except (KeyError, TypeError, ValueError):
+            return None
+    return None
+
+
+def authorization(client, registry_id=None):
+    """(proxy endpoint, user name, password, expiry) of GetAuthorizationToken."""
+    kwargs = {"registryIds": [registry_id]} if registry_id else {}
+    data = client.get_authorization_token(aws_retry=True, **kwargs)["authorizationData"][0]
+    user, _colon, password = base64.b64decode(data["authorizationToken"]).decode("utf-8").partition(":")
+    return data["proxyEndpoint"], user, password, data.get("expiresAt")
+
+
+def list_tags(client, arn):
+    return boto3_tag_list_to_ansible_dict(client.list_tags_for_resource(resourceArn=arn, aws_retry=True).get("tags", []))
+
+
+def tag_resource(client, arn, tags):
+    client.tag_resource(
+        resourceArn=arn, tags=ansible_dict_to_boto3_tag_list(tags, "Key", "Value"), aws_retry=True
+    )
+
+
+def untag_resource(client, arn, keys):
+    client.untag_resource(resourceArn=arn, tagKeys=list(keys), aws_retry=True)

@@ -1,0 +1,342 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Normalisation and comparison of one ECS Fargate service (no AWS calls).
+
+A service as DescribeServices returns it and the module's options are both
+reduced to one flat, sorted form (the "fields" below, snake_case), with AWS's
+defaults filled in where AWS leaves a field out. An option left unset keeps
+what the service has. UpdateService is then sent only the fields that differ.
+
+The desired count is special: it is applied on create, and afterwards only
+when the value asked for differs from the value asked for on the previous run,
+which the module records in the service tag DESIRED_COUNT_TAG. So a count an
+autoscaling policy set is not undone by a re-run with the same inventory.
+"""
+
+import re
+
+DESIRED_COUNT_TAG = "pocstack:desired-count"
+NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+TASK_DEFINITION = re.compile(r"^(?:arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/)?([A-Za-z0-9_-]{1,255}:\d+)$")
+CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+WEIGHT, BASE = (0, 1000), (0, 100000)
+MAX_GRACE = 2147483647
+
+# Field -> AWS's value when the service does not report it.
+DEFAULTS = {
+    "platform_version": "LATEST",
+    "assign_public_ip": False,
+    "load_balancers": [],
+    "deployment_maximum_percent": 200,
+    "deployment_minimum_healthy_percent": 100,
+    "deployment_circuit_breaker_enable": False,
+    "deployment_circuit_breaker_rollback": False,
+    "health_check_grace_period_seconds": 0,
+    "enable_execute_command": False,
+    "propagate_tags": "NONE",
+}
+NETWORK_FIELDS = ("subnets", "security_groups", "assign_public_ip")
+DEPLOYMENT_FIELDS = (
+    "deployment_maximum_percent", "deployment_minimum_healthy_percent",
+    "deployment_circuit_breaker_enable", "deployment_circuit_breaker_rollback",
+)
+# Fields that take effect only in new tasks: UpdateService also forces a new
+# deployment when one of them changes (a new task definition does that anyway).
+NEEDS_DEPLOYMENT = ("capacity_provider_strategy", "enable_execute_command")
+
+
+class ServiceError(ValueError):
+    """Input that AWS would reject, or a change AWS cannot make, with a message
+    naming the option."""
+
+
+def task_definition_ref(value, where="task_definition"):
+    """ARN or family:revision -> family:revision."""
+    match = TASK_DEFINITION.match(str(value or ""))
+    if not match:
+        raise ServiceError(
+            f"{where}: {value!r} is not a task definition revision; give family:revision (plotly:3) "
+            "or a task definition ARN"
+        )
+    return match.group(1)
+
+
+def load_balancer(item, where):
+    if not isinstance(item, dict):
+        raise ServiceError(f"{where}: must be a dict with target_group_arn, container_name and container_port")
+    lb = {
+        "target_group_arn": item.get("target_group_arn", item.get("targetGroupArn")),
+        "container_name": item.get("container_name", item.get("containerName")),
+        "container_port": item.get("container_port", item.get("containerPort")),
+    }
+    for key in ("target_group_arn", "container_name"):
+        if not lb[key]:
+            raise ServiceError(f"{where}.{key}: required")
+    try:
+        lb["container_port"] = int(lb["container_port"])
+    except (TypeError, ValueError):
+        raise ServiceError(f"{where}.container_port: {lb['container_port']!r} is not a port; allowed: 1-65535")
+    if not 1 <= lb["container_port"] <= 65535:
+        raise ServiceError(f"{where}.container_port: {lb['container_port']} is not a port; allowed: 1-65535")
+    return lb
+
+
+def capacity_provider_strategy(items, where="capacity_provider_strategy"):
+    if not items:
+        raise ServiceError(f"{where}: give at least one provider, or use launch_type instead")
+    strategy = []
+    for i, item in enumerate(items):
+        provider = item.get("capacity_provider", item.get("capacityProvider"))
+        if provider not in CAPACITY_PROVIDERS:
+            raise ServiceError(f"{where}[{i}].capacity_provider: {provider!r}; allowed: {', '.join(CAPACITY_PROVIDERS)}")
+        entry = {"capacity_provider": provider}
+        for key, (low, high) in (("weight", WEIGHT), ("base", BASE)):
+            value = item.get(key)
+            value = 0 if value is None else value
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ServiceError(f"{where}[{i}].{key}: {value!r} is out of range; allowed: {low}-{high}")
+            entry[key] = value
+        strategy.append(entry)
+    names = [s["capacity_provider"] for s in strategy]
+    if len(set(names)) != len(names):
+        raise ServiceError(f"{where}: each capacity provider may appear once")
+    if sum(1 for s in strategy if s["base"]) > 1:
+        raise ServiceError(f"{where}: only one capacity provider may have a base above 0")
+    if len(strategy) > 1 and not any(s["weight"] for s in strategy):
+        raise ServiceError(f"{where}: with several providers, at least one needs a weight above 0")
+    return sorted(strategy, key=lambda s: s["capacity_provider"])
+
+
+def validate(params):
+    """Check the options; returns the fields they set (unset options left out)."""
+    if not NAME.match(params["name"] or ""):
+        raise ServiceError(f"name: {params['name']!r} is not allowed; use 1-255 letters, digits, '-' and '_'")
+    given = {}
+    if params.get("task_definition") is not None:
+        given["task_definition"] = task_definition_ref(params["task_definition"])
+    if params.get("desired_count") is not None and params["desired_count"] < 0:
+        raise ServiceError(f"desired_count: {params['desired_count']} must be 0 or more")
+    if params.get("capacity_provider_strategy") is not None:
+        given["capacity_provider_strategy"] = capacity_provider_strategy(params["capacity_provider_strategy"])
+    elif params.get("launch_type") is not None:
+        given["launch_type"] = params["launch_type"]
+    if params.get("subnets") is not None:
+        if not params["subnets"]:
+            raise ServiceError("subnets: give at least one subnet (Fargate tasks run in awsvpc mode)")
+        given["subnets"] = sorted(set(params["subnets"]))
+    if params.get("security_groups") is not None:
+        given["security_groups"] = sorted(set(params["security_groups"]))
+    if params.get("assign_public_ip") is not None:
+        given["assign_public_ip"] = bool(params["assign_public_ip"])
+    if params.get("load_balancers") is not None:
+        given["load_balancers"] = sorted(
+            (load_balancer(lb, f"load_balancers[{i}]") for i, lb in enumerate(params["load_balancers"])),
+            key=lambda lb: (lb["target_group_arn"], lb["container_name"], lb["container_port"]),
+        )
+    low = params.get("deployment_minimum_healthy_percent")
+    high = params.get("deployment_maximum_percent")
+    if low is not None and not 0 <= low <= 100:
+        raise ServiceError(f"deployment_minimum_healthy_percent: {low} is out of range; allowed: 0-100")
+    if high is not None and high < 1:
+        raise ServiceError(f"deployment_maximum_percent: {high} must be 1 or more")
+    if low is not None and high is not None and high < low:
+        raise ServiceError(
+            f"deployment_maximum_percent: {high} is below deployment_minimum_healthy_percent {low}; "
+            "the maximum must be at least the minimum"
+        )
+    grace = params.get("health_check_grace_period_seconds")
+    if grace is not None and not 0 <= grace <= MAX_GRACE:
+        raise ServiceError(f"health_check_grace_period_seconds: {grace} is out of range; allowed: 0-{MAX_GRACE}")
+    for key in ("platform_version", "enable_execute_command", "propagate_tags", *DEPLOYMENT_FIELDS,
+                "health_check_grace_period_seconds"):
+        if params.get(key) is not None:
+            given[key] = params[key]
+    if DESIRED_COUNT_TAG in (params.get("tags") or {}):
+        raise ServiceError(f"tags: {DESIRED_COUNT_TAG} is set by this module from desired_count; remove it from tags")
+    return given
+
+
+def current_service(service):
+    """A service as DescribeServices returns it -> fields (AWS defaults filled in)."""
+    network = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
+    deployment = service.get("deploymentConfiguration") or {}
+    breaker = deployment.get("deploymentCircuitBreaker") or {}
+    strategy = service.get("capacityProviderStrategy") or []
+    fields = {
+        "task_definition": service.get("taskDefinition", "").split("task-definition/")[-1],
+        "desired_count": service.get("desiredCount", 0),
+        "launch_type": None if strategy else service.get("launchType"),
+        "capacity_provider_strategy": sorted(
+            ({"capacity_provider": s.get("capacityProvider"), "weight": s.get("weight", 0), "base": s.get("base", 0)}
+             for s in strategy),
+            key=lambda s: s["capacity_provider"] or "",
+        ) or None,
+        "platform_version": service.get("platformVersion"),
+        "subnets": sorted(network.get("subnets") or []),
+        "security_groups": sorted(network.get("securityGroups") or []),
+        "assign_public_ip": network.get("assignPublicIp") == "ENABLED",
+        "load_balancers": sorted(
+            ({"target_group_arn": lb.get("targetGroupArn"), "container_name": lb.get("containerName"),
+              "container_port": lb.get("containerPort")} for lb in service.get("loadBalancers") or []),
+            key=lambda lb: (lb["target_group_arn"] or "", lb["container_name"] or "", lb["container_port"] or 0),
+        ),
+        "deployment_maximum_percent": deployment.get("maximumPercent"),
+        "deployment_minimum_healthy_percent": deployment.get("minimumHealthyPercent"),
+        "deployment_circuit_breaker_enable": breaker.get("enable"),
+        "deployment_circuit_breaker_rollback": breaker.get("rollback"),
+        "health_check_grace_period_seconds": service.get("healthCheckGracePeriodSeconds"),
+        "enable_execute_command": service.get("enableExecuteCommand"),
+        "propagate_tags": service.get("propagateTags"),
+    }
+    for key, default in DEFAULTS.items():
+        if fields[key] is None:
+            fields[key] = default
+    return fields
+
+
+def service_tags(service):
+    return {t["key"]: t.get("value", "") for t in service.get("tags") or []}
+
+
+def desired_count_plan(requested, current_count, recorded, force=False):
+    """(count to send to UpdateService or None, value to record in the tag or None).
+
+    The count is applied when it differs from the value recorded on the
+    previous run (or none was recorded, or `force`); an equal request leaves
+    whatever count the service has now, e.g. from autoscaling, alone."""
+    if requested is None:
+        return None, None
+    if not force and recorded == str(requested):
+        return None, None
+    return (requested if requested != current_count else None), str(requested)
+
+
+def check_switch(given, current):
+    """Fail on what UpdateService cannot change in place."""
+    if "capacity_provider_strategy" in given and current["launch_type"]:
+        raise ServiceError(
+            f"capacity_provider_strategy: the service runs with launch_type {current['launch_type']}; AWS documents "
+            "no in-place switch from it to Fargate capacity providers. Keep launch_type, or delete the service "
+            "(state=absent) and create it again with capacity_provider_strategy."
+        )
+    if "launch_type" in given and current["capacity_provider_strategy"]:
+        raise ServiceError(
+            "launch_type: the service runs with a capacity_provider_strategy; this module does not switch it "
+            "back to a launch type in place. Keep capacity_provider_strategy, or delete the service "
+            "(state=absent) and create it again with launch_type."
+        )
+    if "launch_type" in given and current["launch_type"] and given["launch_type"] != current["launch_type"]:
+        raise ServiceError(
+            f"launch_type: the service runs with launch type {current['launch_type']}, which AWS cannot change; "
+            "delete the service (state=absent) and create it again"
+        )
+
+
+def plan_update(given, current):
+    """(fields after the update, sorted names of the fields that differ);
+    desired count and tags are planned separately."""
+    check_switch(given, current)
+    after = dict(current)
+    after.update({k: v for k, v in given.items() if k != "launch_type"})
+    changed = sorted(k for k in after if after[k] != current[k])
+    return after, changed
+
+
+def update_request(after, changed):
+    """Fields that differ -> UpdateService keyword arguments."""
+    request = {}
+    if "task_definition" in changed:
+        request["taskDefinition"] = after["task_definition"]
+    if set(NETWORK_FIELDS) & set(changed):
+        request["networkConfiguration"] = network_configuration(after)
+    if "load_balancers" in changed:
+        request["loadBalancers"] = aws_load_balancers(after["load_balancers"])
+    if "capacity_provider_strategy" in changed:
+        request["capacityProviderStrategy"] = aws_strategy(after["capacity_provider_strategy"])
+    if "platform_version" in changed:
+        request["platformVersion"] = after["platform_version"]
+    if set(DEPLOYMENT_FIELDS) & set(changed):
+        request["deploymentConfiguration"] = deployment_configuration(after)
+    if "health_check_grace_period_seconds" in changed:
+        request["healthCheckGracePeriodSeconds"] = after["health_check_grace_period_seconds"]
+    if "enable_execute_command" in changed:
+        request["enableExecuteCommand"] = after["enable_execute_command"]
+    if "propagate_tags" in changed:
+        request["propagateTags"] = after["propagate_tags"]
+    if set(NEEDS_DEPLOYMENT) & set(changed):
+        request["forceNewDeployment"] = True
+    return request
+
+
+def network_configuration(fields):
+    conf = {"subnets": list(fields["subnets"]), "assignPublicIp": "ENABLED" if fields.get("assign_public_ip") else "DISABLED"}
+    if fields.get("security_groups"):
+        conf["securityGroups"] = list(fields["security_groups"])
+    return {"awsvpcConfiguration": conf}
+
+
+def aws_load_balancers(lbs):
+    return [{"targetGroupArn": lb["target_group_arn"], "containerName": lb["container_name"],
+             "containerPort": lb["container_port"]} for lb in lbs]
+
+
+def aws_strategy(strategy):
+    return [{"capacityProvider": s["capacity_provider"], "weight": s["weight"], "base": s["base"]} for s in strategy]
+
+
+def deployment_configuration(fields):
+    """The four deployment fields -> deploymentConfiguration (unset ones left out)."""
+    conf = {}
+    if fields.get("deployment_maximum_percent") is not None:
+        conf["maximumPercent"] = fields["deployment_maximum_percent"]
+    if fields.get("deployment_minimum_healthy_percent") is not None:
+        conf["minimumHealthyPercent"] = fields["deployment_minimum_healthy_percent"]
+    breaker = {k: fields.get(f"deployment_circuit_breaker_{k}") for k in ("enable", "rollback")}
+    if any(v is not None for v in breaker.values()):
+        conf["deploymentCircuitBreaker"] = {k: bool(v) for k, v in breaker.items()}
+    return conf
+
+
+def create_request(cluster, name, given, desired_count, tags):
+    """Options -> CreateService keyword arguments (unset options get AWS's defaults)."""
+    missing = [k for k, v in (("task_definition", given.get("task_definition")), ("desired_count", desired_count),
+                              ("subnets", given.get("subnets"))) if v is None]
+    if missing:
+        raise ServiceError(f"{', '.join(missing)}: required to create the service {name!r} in cluster {cluster!r}")
+    request = {
+        "cluster": cluster,
+        "serviceName": name,
+        "taskDefinition": given["task_definition"],
+        "desiredCount": desired_count,
+        "networkConfiguration": network_configuration(given),
+        "platformVersion": given.get("platform_version", DEFAULTS["platform_version"]),
+        "tags": [{"key": k, "value": v} for k, v in sorted(tags.items())],
+    }
+    if "capacity_provider_strategy" in given:
+        request["capacityProviderStrategy"] = aws_strategy(given["capacity_provider_strategy"])
+    else:
+        request["launchType"] = given.get("launch_type", "FARGATE")
+    if given.get("load_balancers"):
+        request["loadBalancers"] = aws_load_balancers(given["load_balancers"])
+    deployment = deployment_configuration(given)
+    if deployment:
+        request["deploymentConfiguration"] = deployment
+    for field, key in (("health_check_grace_period_seconds", "healthCheckGracePeriodSeconds"),
+                       ("enable_execute_command", "enableExecuteCommand"), ("propagate_tags", "propagateTags")):
+        if given.get(field) is not None:
+            request[key] = given[field]
+    return request
+
+
+def created_fields(given, desired_count):
+    """What a service created from `given` will report, for --diff."""
+    fields = dict(DEFAULTS)
+    fields.update(given)
+    fields.setdefault("security_groups", [])
+    fields["desired_count"] = desired_count
+    if "capacity_provider_strategy" not in fields:
+        fields["launch_type"] = given.get("launch_type", "FARGATE")
+        fields["capacity_provider_strategy"] = None
+    else:
+        fields["launch_type"] = None
+    return fields

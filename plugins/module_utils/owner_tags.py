@@ -1,0 +1,31 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Tags of a resource that one of our modules owns through an identity tag.
+
+The module's `name` option lives in an owner tag (for instance
+pocstack:rule-name); users give their own tags next to it with amazon.aws
+semantics (tags None leaves them alone, purge_tags removes the others). No AWS
+calls here.
+"""
+
+
+def wanted_tags(owner_key, name, tags, error=ValueError):
+    """The tags the resource must carry: the user's plus the owner tag, whose
+    value only the name option sets."""
+    tags = dict(tags or {})
+    if owner_key in tags and tags[owner_key] != name:
+        raise error(f"tags: {owner_key} is set by this module from name ({name!r}); remove it from tags")
+    tags[owner_key] = name
+    return {str(k): str(v) for k, v in tags.items()}
+
+
+def tag_changes(current, owner_key, name, tags, purge_tags, error=ValueError):
+    """(tags to set, keys to remove, tags afterwards), amazon.aws semantics:
+    tags None leaves the user's tags alone; purge never removes the owner tag
+    nor AWS-reserved aws:* keys."""
+    want = wanted_tags(owner_key, name, tags, error)
+    purge = purge_tags and tags is not None
+    to_unset = sorted(k for k in current if purge and k not in want and k != owner_key and not k.startswith("aws:"))
+    to_set = {k: v for k, v in want.items() if current.get(k) != v}
+    after = {k: v for k, v in {**current, **want}.items() if k not in to_unset}
+    return to_set, to_unset, after

@@ -1,0 +1,368 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Validation, normalisation and comparison for ecs_service_scaling (no AWS calls).
+
+What the user asks for (friendly options) and what Application Auto Scaling
+describes (DescribeScalableTargets, DescribeScalingPolicies) are both reduced
+to one canonical, plain, sortable form before they are compared, so that what
+AWS fills in (DisableScaleIn false, the 300 s cooldowns, TargetValue as a
+float, Alarms, CreationTime) never reads as a change.
+"""
+
+import re
+
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+POLICY_TYPE = "TargetTrackingScaling"
+# ECS's quota of tasks per service: a larger maximum can never be reached.
+MAX_TASKS = 5000
+# Application Auto Scaling's quota of scaling policies per scalable target.
+MAX_POLICIES = 50
+# AWS's default scale-in and scale-out cooldown for ECS services, what a
+# policy described without them has.
+DEFAULT_COOLDOWN = 300
+COOLDOWN_RANGE = (0, 3600)
+PERCENT_RANGE = (1, 100)
+MAX_POLICY_NAME = 256
+MAX_RESOURCE_LABEL = 1023
+
+METRICS = {
+    "cpu": "ECSServiceAverageCPUUtilization",
+    "memory": "ECSServiceAverageMemoryUtilization",
+    "requests_per_target": "ALBRequestCountPerTarget",
+}
+METRIC_NAMES = {aws: friendly for friendly, aws in METRICS.items()}
+PERCENT_METRICS = ("cpu", "memory")
+# How a default policy name ends, per metric: <service>-<suffix>.
+NAME_SUFFIX = {"cpu": "cpu", "memory": "memory", "requests_per_target": "requests"}
+
+_ECS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+_ECS_ARN = re.compile(r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:(cluster|service)/(.+)$")
+_ELB_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):elasticloadbalancing:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"(?P<resource>.+)$"
+)
+_LB_RESOURCE = re.compile(r"^loadbalancer/(?P<label>(?P<type>[a-z]+)/[A-Za-z0-9-]{1,32}/[0-9a-f]+)$")
+_TG_RESOURCE = re.compile(r"^(?P<label>targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+)$")
+
+
+class ScalingError(ValueError):
+    """Input that AWS would reject or that cannot work, with a message naming the option."""
+
+
+# ------------------------------------------------------------------ identity
+def cluster_name(cluster):
+    """A cluster name or ARN -> its name."""
+    text = str(cluster or "").strip()
+    match = _ECS_ARN.match(text)
+    if match and match.group(1) == "cluster":
+        text = match.group(2)
+    return _checked_name(text, cluster, "cluster")
+
+
+def service_name(service, cluster):
+    """A service name or ARN -> its name. A long-form service ARN names its
+    cluster, which must be `cluster` (a name)."""
+    text = str(service or "").strip()
+    match = _ECS_ARN.match(text)
+    if match and match.group(1) == "service":
+        parts = match.group(2).split("/")
+        if len(parts) == 2:
+            if parts[0] != cluster:
+                raise ScalingError(f"service: the ARN {service!r} belongs to cluster {parts[0]!r}, not to cluster {cluster!r}")
+            parts = parts[1:]
+        text = parts[0] if len(parts) == 1 else text
+    return _checked_name(text, service, "service")
+
+
+def _checked_name(name, given, option):
+    if not _ECS_NAME.match(name):
+        raise ScalingError(
+            f"{option}: {given!r} is not an ECS {option} name or ARN; "
+            "a name has 1-255 letters, digits, hyphens and underscores"
+        )
+    return name
+
+
+def resource_id(cluster, service):
+    """The scalable target's ResourceId: service/<cluster>/<service>."""
+    name = cluster_name(cluster)
+    return f"service/{name}/{service_name(service, name)}"
+
+
+def resource_label(load_balancer_arn, target_group_arn, where="policies"):
+    """The ResourceLabel of ALBRequestCountPerTarget,
+    app/<lb-name>/<lb-id>/targetgroup/<tg-name>/<tg-id>, from the two ARNs."""
+    lb = _ELB_ARN.match(str(load_balancer_arn or "").strip())
+    lb_resource = _LB_RESOURCE.match(lb.group("resource")) if lb else None
+    if not lb_resource:
+        raise ScalingError(
+            f"{where}: load_balancer_arn {load_balancer_arn!r} is not a load balancer ARN "
+            "(arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/app/NAME/ID)"
+        )
+    if lb_resource.group("type") != "app":
+        raise ScalingError(
+            f"{where}: load_balancer_arn {load_balancer_arn!r} is not an Application Load Balancer; "
+            "requests_per_target (ALBRequestCountPerTarget) needs one (loadbalancer/app/...)"
+        )
+    tg = _ELB_ARN.match(str(target_group_arn or "").strip())
+    tg_resource = _TG_RESOURCE.match(tg.group("resource")) if tg else None
+    if not tg_resource:
+        raise ScalingError(
+            f"{where}: target_group_arn {target_group_arn!r} is not a target group ARN "
+            "(arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID)"
+        )
+    for part in ("partition", "region", "account"):
+        if lb.group(part) != tg.group(part):
+            raise ScalingError(
+                f"{where}: load_balancer_arn and target_group_arn are in different {part}s "
+                f"({lb.group(part)} and {tg.group(part)}); the target group must belong to the load balancer"
+            )
+    label = f"{lb_resource.group('label')}/{tg_resource.group('label')}"
+    if len(label) > MAX_RESOURCE_LABEL:  # cannot happen with valid names; AWS's own limit
+        raise ScalingError(f"{where}: the resource label {label!r} is longer than {MAX_RESOURCE_LABEL} characters")
+    return label
+
+
+# ------------------------------------------------------------------- desired
+def _whole(value, option):
+    if isinstance(value, bool):
+        raise ScalingError(f"{option}: {value!r} is not a whole number")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ScalingError(f"{option}: {value!r} is not a whole number")
+    if number != value and str(number) != str(value).strip():
+        raise ScalingError(f"{option}: {value!r} is not a whole number")
+    return number
+
+
+def validate_capacity(min_capacity, max_capacity):
+    """(min, max) as ints: 0 <= min <= max <= MAX_TASKS."""
+    if min_capacity is None or max_capacity is None:
+        raise ScalingError("min_capacity and max_capacity are required when state=present")
+    low = _whole(min_capacity, "min_capacity")
+    high = _whole(max_capacity, "max_capacity")
+    if low < 0:
+        raise ScalingError(f"min_capacity: {low} is below 0; allowed: 0-{MAX_TASKS}")
+    if high > MAX_TASKS:
+        raise ScalingError(f"max_capacity: {high} is above {MAX_TASKS}, ECS's limit of tasks per service; allowed: 0-{MAX_TASKS}")
+    if low > high:
+        raise ScalingError(f"min_capacity: {low} is above max_capacity {high}; allowed: 0 <= min_capacity <= max_capacity <= {MAX_TASKS}")
+    return low, high
+
+
+def _number(value, where):
+    if isinstance(value, bool) or value is None:
+        raise ScalingError(f"{where}: {value!r} is not a number")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ScalingError(f"{where}: {value!r} is not a number")
+
+
+def _cooldown(value, where):
+    if value is None:
+        return DEFAULT_COOLDOWN
+    seconds = _whole(value, where)
+    low, high = COOLDOWN_RANGE
+    if not low <= seconds <= high:
+        raise ScalingError(f"{where}: {seconds} is out of range; allowed: {low}-{high} seconds")
+    return seconds
+
+
+def desired_policy(policy, service, index=0):
+    """One entry of the policies option -> canonical policy."""
+    where = f"policies[{index}]"
+    if not isinstance(policy, dict):
+        raise ScalingError(f"{where}: each policy must be a dict with metric and target, got {policy!r}")
+    metric = str(policy.get("metric") or "").strip().lower().replace("-", "_")
+    if metric not in METRICS:
+        raise ScalingError(f"{where}.metric: {policy.get('metric')!r} is not supported; allowed: {', '.join(METRICS)}")
+    target = _number(policy.get("target"), f"{where}.target")
+    if metric in PERCENT_METRICS:
+        low, high = PERCENT_RANGE
+        if not low <= target <= high:
+            raise ScalingError(f"{where}.target: {policy.get('target')!r} is out of range for {metric}; allowed: {low}-{high} (percent)")
+    elif target <= 0:
+        raise ScalingError(f"{where}.target: {policy.get('target')!r} must be above 0 (requests per target per minute)")
+    name = policy.get("name")
+    if name is None or str(name).strip() == "":
+        name = f"{service}-{NAME_SUFFIX[metric]}"
+    name = str(name)
+    if len(name) > MAX_POLICY_NAME or not name.isprintable():
+        raise ScalingError(f"{where}.name: {name!r} must be 1-{MAX_POLICY_NAME} printable characters")
+    canonical = {
+        "name": name,
+        "metric": metric,
+        "target": target,
+        "scale_in_cooldown": _cooldown(policy.get("scale_in_cooldown"), f"{where}.scale_in_cooldown"),
+        "scale_out_cooldown": _cooldown(policy.get("scale_out_cooldown"), f"{where}.scale_out_cooldown"),
+        "disable_scale_in": bool(policy.get("disable_scale_in")),
+    }
+    lb, tg = policy.get("load_balancer_arn"), policy.get("target_group_arn")
+    if metric == "requests_per_target":
+        if not lb or not tg:
+            raise ScalingError(f"{where}: metric requests_per_target needs load_balancer_arn and target_group_arn")
+        canonical["resource_label"] = resource_label(lb, tg, where)
+    elif lb or tg:
+        raise ScalingError(
+            f"{where}: load_balancer_arn and target_group_arn only apply to metric requests_per_target, not {metric}"
+        )
+    return canonical
+
+
+def desired_policies(policies, service):
+    """The policies option -> {name: canonical policy}; None stays None (the
+    policies on the target are left alone)."""
+    if policies is None:
+        return None
+    if len(policies) > MAX_POLICIES:
+        raise ScalingError(f"policies: {len(policies)} given; a scalable target has at most {MAX_POLICIES}")
+    result = {}
+    for index, policy in enumerate(policies):
+        canonical = desired_policy(policy, service, index)
+        if canonical["name"] in result:
+            raise ScalingError(
+                f"policies[{index}].name: {canonical['name']!r} is used twice; give each policy its own name "
+                f"(the default is <service>-<{'|'.join(NAME_SUFFIX.values())}>)"
+            )
+        result[canonical["name"]] = canonical
+    return result
+
+
+# ------------------------------------------------------------------- current
+def _plain(value):
+    """Described data -> plain data with sorted keys (for comparing and --diff)."""
+    if isinstance(value, dict):
+        return {key: _plain(value[key]) for key in sorted(value)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def current_policy(policy):
+    """A policy as DescribeScalingPolicies returns it -> canonical (never fails).
+
+    A target tracking policy on a predefined metric compares with what this
+    module writes; anything else (step scaling, a customized metric, a metric
+    type added later) keeps its AWS data, so it differs and is replaced."""
+    name = policy.get("PolicyName", "")
+    kind = policy.get("PolicyType")
+    config = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
+    spec = config.get("PredefinedMetricSpecification") or {}
+    if kind != POLICY_TYPE or not spec or "CustomizedMetricSpecification" in config or "TargetValue" not in config:
+        described = config or policy.get("StepScalingPolicyConfiguration") or policy.get("PredictiveScalingPolicyConfiguration") or {}
+        return {"name": name, "policy_type": kind, "aws": _plain(described)}
+    metric_type = spec.get("PredefinedMetricType")
+    canonical = {
+        "name": name,
+        "metric": METRIC_NAMES.get(metric_type, metric_type),
+        "target": float(config["TargetValue"]),
+        "scale_in_cooldown": int(config.get("ScaleInCooldown", DEFAULT_COOLDOWN)),
+        "scale_out_cooldown": int(config.get("ScaleOutCooldown", DEFAULT_COOLDOWN)),
+        "disable_scale_in": bool(config.get("DisableScaleIn", False)),
+    }
+    if spec.get("ResourceLabel"):
+        canonical["resource_label"] = spec["ResourceLabel"]
+    return canonical
+
+
+def current_policies(policies):
+    """{name: (canonical, policy ARN)} of described policies."""
+    return {p["PolicyName"]: (current_policy(p), p.get("PolicyARN", "")) for p in policies}
+
+
+def current_target(target):
+    """A scalable target as DescribeScalableTargets returns it -> {min, max}; None for none."""
+    if not target:
+        return None
+    return {"min_capacity": int(target["MinCapacity"]), "max_capacity": int(target["MaxCapacity"])}
+
+
+# ------------------------------------------------------------------- compare
+def needs_replacing(current):
+    """A policy of another type under the wanted name: deleted, then put."""
+    return "policy_type" in current and current["policy_type"] != POLICY_TYPE
+
+
+def plan(want_target, have_target, want_policies, have_policies, purge_policies):
+    """What must change.
+
+    want_target {min_capacity, max_capacity}; have_target the same or None;
+    want_policies {name: canonical} or None (leave policies alone);
+    have_policies {name: canonical}. Returns a dict:
+      scalable_target: "created", "updated" or None
+      create / update / delete: sorted policy names (a policy whose type
+      changes is in both delete and update: deleted first, then put)."""
+    result = {"scalable_target": None, "create": [], "update": [], "delete": []}
+    if have_target is None:
+        result["scalable_target"] = "created"
+    elif have_target != want_target:
+        result["scalable_target"] = "updated"
+    if want_policies is None:
+        return result
+    for name in sorted(want_policies):
+        if name not in have_policies:
+            result["create"].append(name)
+        elif have_policies[name] != want_policies[name]:
+            result["update"].append(name)
+            if needs_replacing(have_policies[name]):
+                result["delete"].append(name)
+    if purge_policies:
+        result["delete"].extend(name for name in have_policies if name not in want_policies)
+    result["delete"] = sorted(result["delete"])
+    return result
+
+
+def tag_changes(current, tags, purge_tags):
+    """(tags to set, keys to remove, tags afterwards), amazon.aws semantics:
+    tags None leaves the tags alone; purge never removes aws:* keys."""
+    if tags is None:
+        return {}, [], dict(current)
+    wanted = {str(k): str(v) for k, v in tags.items()}
+    to_set, to_unset = compare_aws_tags(current, wanted, purge_tags)
+    after = {k: v for k, v in {**current, **to_set}.items() if k not in to_unset}
+    return to_set, sorted(to_unset), after
+
+
+def changed(steps, to_set, to_unset):
+    return bool(steps["scalable_target"] or steps["create"] or steps["update"] or steps["delete"] or to_set or to_unset)
+
+
+# -------------------------------------------------------------------- to AWS
+def to_aws_config(policy):
+    """Canonical policy -> PutScalingPolicy TargetTrackingScalingPolicyConfiguration.
+    Every field is sent, so what AWS stores is exactly what was asked for."""
+    spec = {"PredefinedMetricType": METRICS[policy["metric"]]}
+    if policy.get("resource_label"):
+        spec["ResourceLabel"] = policy["resource_label"]
+    return {
+        "TargetValue": policy["target"],
+        "PredefinedMetricSpecification": spec,
+        "ScaleInCooldown": policy["scale_in_cooldown"],
+        "ScaleOutCooldown": policy["scale_out_cooldown"],
+        "DisableScaleIn": policy["disable_scale_in"],
+    }
+
+
+# --------------------------------------------------------------------- output
+def policy_list(policies, arns=None):
+    """{name: canonical} -> list sorted by name, plain, with policy_arn when known."""
+    result = []
+    for name in sorted(policies):
+        entry = _plain(policies[name])
+        if arns is not None:
+            entry["policy_arn"] = arns.get(name, "")
+        result.append(entry)
+    return result
+
+
+def for_diff(target, policies, tags):
+    """The state as --diff shows it: an empty dict for no scalable target."""
+    if target is None and not policies:
+        return {}
+    state = {"policies": policy_list(policies or {})}
+    if target is not None:
+        state["scalable_target"] = {**_plain(target), "tags": _plain(tags or {})}
+    return _plain(state)

@@ -1,0 +1,114 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# Written here because community.aws.ecs_ecr, the module that manages ECR
+# repositories, takes no tags, and neither collection has a module that tags an
+# ECR repository; every resource of a service carries pocstack:service and
+# pocstack:managed-by so that teardown can find it.
+
+DOCUMENTATION = r"""
+module: ecr_repository_tags
+short_description: Tags of an Amazon ECR repository
+version_added: 0.2.0
+description:
+  - Sets the tags of an existing ECR repository; with O(purge_tags=true) (the default) also removes the
+    tags not given. Without O(tags) nothing changes.
+  - Check mode and diff mode (sorted before/after) are supported.
+options:
+  repository_name:
+    description: Name of the repository; it must exist.
+    type: str
+    required: true
+  registry_id:
+    description: Account ID of the registry; the caller's account when omitted.
+    type: str
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+author:
+  - pocstack.aws maintainers (@pocstack)
+"""
+
+EXAMPLES = r"""
+- name: Tag the service's repository
+  pocstack.aws.ecr_repository_tags:
+    repository_name: pocstack/plotly
+    tags:
+      pocstack:service: plotly
+      pocstack:managed-by: pocstack.aws
+"""
+
+RETURN = r"""
+repository_arn:
+  description: ARN of the repository.
+  returned: always
+  type: str
+  sample: arn:aws:ecr:us-east-1:123456789012:repository/pocstack/plotly
+tags:
+  description: The repository's tags after the change (in check mode, as they would be).
+  returned: always
+  type: dict
+  sample: {"pocstack:service": "plotly", "pocstack:managed-by": "pocstack.aws"}
+"""
+
+try:
+    import botocore  # noqa: F401  (imported for AnsibleAWSModule's check)
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+from ansible_collections.pocstack.aws.plugins.module_utils import ecr
+
+
+def ensure_tags(client, module):
+    params = module.params
+    repository = ecr.describe_repository(client, params["repository_name"], params["registry_id"])
+    if repository is None:
+        module.fail_json(
+            msg=f"repository_name={params['repository_name']!r}: no such ECR repository; create it before tagging it"
+        )
+    arn = repository["repositoryArn"]
+    before = ecr.list_tags(client, arn)
+    if params["tags"] is None:
+        to_set, to_remove = {}, []
+    else:
+        to_set, to_remove = compare_aws_tags(before, params["tags"], purge_tags=params["purge_tags"])
+    after = {k: v for k, v in {**before, **to_set}.items() if k not in to_remove}
+    changed = bool(to_set or to_remove)
+    if changed and not module.check_mode:
+        if to_remove:
+            ecr.untag_resource(client, arn, to_remove)
+        if to_set:
+            ecr.tag_resource(client, arn, to_set)
+    result = dict(changed=changed, repository_arn=arn, tags=after)
+    if module._diff:
+        result["diff"] = {"before": {"tags": dict(sorted(before.items()))}, "after": {"tags": dict(sorted(after.items()))}}
+    return result
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec=dict(
+            repository_name=dict(type="str", required=True),
+            registry_id=dict(type="str"),
+            tags=dict(type="dict", aliases=["resource_tags"]),
+            purge_tags=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
+    try:
+        result = ensure_tags(client, module)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg=f"Could not tag ECR repository {module.params['repository_name']}")
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
