@@ -46,3 +46,8 @@ if os.path.isdir("/dev/shm"):
 # gunicorn >= 25.1 opens a control socket under $HOME by default: not needed in
 # a container (the non-root user has no home) and shared by parallel test runs.
 control_socket_disable = True
+
+# Import app.py once in the master, before forking: a configuration error stops
+# the start with one clear line (not a worker boot loop), workers share the
+# imported code (copy-on-write) and one random Flask key when none is given.
+preload_app = True
