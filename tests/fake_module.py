@@ -1,5 +1,9 @@
 """A stand-in for AnsibleAWSModule: records what exit_json/fail_json got and
-stops the flow there, as the real ones do."""
+stops the flow there, as the real ones do; and a stubbed boto3 client."""
+import contextlib
+
+import boto3
+from botocore.stub import Stubber
 
 
 class Exited(Exception):
@@ -12,6 +16,10 @@ class FakeModule:
         self.check_mode = check_mode
         self._diff = diff
         self.result = None
+        self.warnings = []
+
+    def warn(self, message):
+        self.warnings.append(message)
 
     def exit_json(self, **result):
         self.result = result
@@ -23,3 +31,26 @@ class FakeModule:
 
     def fail_json_aws(self, error, msg):
         self.fail_json(msg=msg, error=str(error))
+
+
+def manager(cls, client, params, check_mode=False, diff=True, **state):
+    """A module's manager class around a FakeModule and a (stubbed) client
+    wrapped for AWSRetry, as its __init__ would make it, without AWS."""
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+    mgr = cls.__new__(cls)
+    mgr.module = FakeModule(params, check_mode=check_mode, diff=diff)
+    mgr.client = RetryingBotoClientWrapper(client, AWSRetry.jittered_backoff())
+    mgr.params = mgr.module.params
+    for name, value in state.items():
+        setattr(mgr, name, value)
+    return mgr
+@contextlib.contextmanager
+def stubbed_client(service):
+    """(client, Stubber) for `service`, no network: a call that is not queued
+    fails, and so does a queued response left unused."""
+    client = boto3.client(service, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()

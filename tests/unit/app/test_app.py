@@ -36,7 +36,7 @@ def load_file(monkeypatch, filename, env, cleared):
 
 
 def load_app_module(monkeypatch, env):
-    return load_file(monkeypatch, "app.py", env, ("PLOTLY_USER", "PLOTLY_PASS", "FLASK_SECRET_KEY"))
+    return load_file(monkeypatch, "app.py", env, ("PLOTLY_USER", "PLOTLY_PASS", "PLOTLY_USERS", "FLASK_SECRET_KEY"))
 
 
 @pytest.fixture
@@ -56,11 +56,14 @@ def basic(user, password):
 RIGHT = basic(USER, PASSWORD)
 
 
-def callback_body(dataset="damped", prop="value"):
+def callback_body(dataset="damped", prop="value", smoothing=1):
     return {
         "output": "chart.figure",
         "outputs": {"id": "chart", "property": "figure"},
-        "inputs": [{"id": "dataset", "property": prop, "value": dataset}],
+        "inputs": [
+            {"id": "dataset", "property": prop, "value": dataset},
+            {"id": "smoothing", "property": "value", "value": smoothing},
+        ],
         "changedPropIds": ["dataset.value"],
     }
 
@@ -116,7 +119,7 @@ def test_callback_needs_credentials(client):
     assert resp.status_code == 200
     figure = resp.get_json()["response"]["chart"]["figure"]
     assert figure["data"][0]["type"] == "scatter"
-    assert figure["data"][0]["name"] == "Damped oscillation"
+    assert figure["layout"]["title"]["text"] == "Damped oscillation"
     assert len(figure["data"][0]["y"]) == len(figure["data"][0]["x"]) > 10
 
 
@@ -130,6 +133,22 @@ def test_callback_with_spoofed_pathname_needs_credentials(client):
 def test_every_dataset_charts(client, dataset):
     resp = client.post("/_dash-update-component", json=callback_body(dataset), headers=RIGHT)
     assert resp.status_code == 200
+
+
+def test_smoothing_adds_a_moving_average(client):
+    resp = client.post("/_dash-update-component", json=callback_body("random-walk", smoothing=5), headers=RIGHT)
+    data, average = resp.get_json()["response"]["chart"]["figure"]["data"]
+    assert average["name"] == "5-point average"
+    assert average["x"] == data["x"]
+    # Centred window of 5 points: element 10 averages elements 8..12.
+    assert average["y"][10] == pytest.approx(sum(data["y"][8:13]) / 5)
+    assert average["y"] != data["y"]
+
+
+@pytest.mark.parametrize("smoothing", [1, None, 99, "x"])
+def test_no_or_bad_smoothing_is_the_raw_series(client, smoothing):
+    resp = client.post("/_dash-update-component", json=callback_body("sine", smoothing=smoothing), headers=RIGHT)
+    assert [t["name"] for t in resp.get_json()["response"]["chart"]["figure"]["data"]] == ["data"]
 
 
 def test_unknown_dataset_is_no_update(client):
@@ -149,9 +168,59 @@ def test_missing_variable_is_a_clear_error(app_module, missing):
         app_module.create_app({**env, missing: ""})
 
 
-def test_missing_variable_stops_the_import(monkeypatch):
-    with pytest.raises(RuntimeError, match="^PLOTLY_PASS is not set: ECS injects it"):
+def test_missing_variable_stops_the_import_with_one_line(monkeypatch, capsys):
+    with pytest.raises(SystemExit) as stop:
         load_app_module(monkeypatch, {"PLOTLY_USER": USER})
+    assert stop.value.code == 1
+    assert capsys.readouterr().err == (
+        "app: PLOTLY_PASS is not set: ECS injects it from the SSM parameter "
+        "/pocstack/<service>/PLOTLY_PASS; for a local run export it\n"
+    )
+
+
+MORE = {"bob": "b0b's pass", "carol": "c:a:r:o:l"}
+
+
+def test_more_users_from_one_json_variable(monkeypatch):
+    import json
+    client = load_app_module(monkeypatch, {**ENV, "PLOTLY_USERS": json.dumps(MORE)}).server.test_client()
+    for user, password in [(USER, PASSWORD), *MORE.items()]:
+        assert client.get("/", headers=basic(user, password)).status_code == 200, user
+    # Each user only with their own password.
+    assert client.get("/", headers=basic("bob", MORE["carol"])).status_code == 401
+    assert client.get("/", headers=basic("carol", PASSWORD)).status_code == 401
+    assert client.get("/", headers=basic("dave", "")).status_code == 401
+
+
+def test_same_user_same_password_in_both_is_fine(app_module):
+    import json
+    app = app_module.create_app({**ENV, "PLOTLY_USERS": json.dumps({USER: PASSWORD})})
+    assert app.server.test_client().get("/", headers=RIGHT).status_code == 200
+
+
+SECRET = "Zq9-s3cret"  # a password that must never show in an error
+
+
+@pytest.mark.parametrize("value, message", [
+    ('{"bob": "Zq9-s3cret"', "PLOTLY_USERS is not valid JSON: expected a JSON object"),
+    ('["bob", "Zq9-s3cret"]', 'PLOTLY_USERS must be a JSON object {"name": "password", ...}, got a JSON array'),
+    ('"bob:Zq9-s3cret"', "got a JSON string"),
+    ('{"bob": ""}', "PLOTLY_USERS entry 1: names must be non-empty without ':'"),
+    ('{"bob": "Zq9-s3cret", "": "Zq9-s3cret"}', "PLOTLY_USERS entry 2: names must be non-empty"),
+    ('{"b:ob": "Zq9-s3cret"}', "PLOTLY_USERS entry 1: names must be non-empty without ':'"),
+    ('{"bob": 12345}', "PLOTLY_USERS entry 1"),
+    ('{"alice": "Zq9-s3cret"}', "PLOTLY_USERS entry 1 gives PLOTLY_USER another password"),
+], ids=["not-json", "array", "string", "empty-pass", "empty-name", "colon", "number", "clash"])
+def test_malformed_users_variable_is_a_clear_error(app_module, value, message):
+    with pytest.raises(app_module.ConfigError) as err:
+        app_module.create_app({**ENV, "PLOTLY_USERS": value})
+    assert message in str(err.value)
+    assert SECRET not in str(err.value) and "12345" not in str(err.value)
+
+
+def test_blank_users_variable_is_no_extra_user(app_module):
+    app = app_module.create_app({**ENV, "PLOTLY_USERS": "  "})
+    assert app.server.test_client().get("/", headers=RIGHT).status_code == 200
 
 
 def test_secret_key_from_env_or_random(app_module):
@@ -180,7 +249,7 @@ def get(url, headers=None):
 
 def gunicorn(env):
     clean = {k: v for k, v in os.environ.items()
-             if k not in ("PLOTLY_USER", "PLOTLY_PASS", "FLASK_SECRET_KEY", "BIND", "HOST", "PORT")
+             if k not in ("PLOTLY_USER", "PLOTLY_PASS", "PLOTLY_USERS", "FLASK_SECRET_KEY", "BIND", "HOST", "PORT")
              and not k.startswith("GUNICORN_")}
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"],
@@ -229,10 +298,12 @@ def test_gunicorn_serves_and_stops_on_sigterm():
 def test_gunicorn_refuses_to_start_without_credentials():
     proc = gunicorn({"PLOTLY_USER": USER, "BIND": f"127.0.0.1:{free_port()}"})
     try:
-        assert proc.wait(timeout=20) != 0
+        assert proc.wait(timeout=20) == 1
     finally:
         output = stop(proc)
-    assert "PLOTLY_PASS is not set: ECS injects it from the SSM parameter" in output
+    # Preloaded in the master: one line, no traceback, no worker ever booted.
+    assert "app: PLOTLY_PASS is not set: ECS injects it from the SSM parameter" in output
+    assert "Traceback" not in output and "Booting worker" not in output
 
 
 def test_gunicorn_config_defaults_and_overrides(monkeypatch):
@@ -244,11 +315,29 @@ def test_gunicorn_config_defaults_and_overrides(monkeypatch):
     conf = load({})
     assert (conf.bind, conf.workers, conf.threads, conf.timeout) == ("0.0.0.0:8050", 2, 4, 30)
     assert 0 < conf.graceful_timeout < 30 and conf.accesslog == "-"
+    assert conf.preload_app is True
     conf = load({"PORT": "9000", "GUNICORN_WORKERS": "3", "GUNICORN_THREADS": "8", "GUNICORN_TIMEOUT": "60"})
     assert (conf.bind, conf.workers, conf.threads, conf.timeout) == ("0.0.0.0:9000", 3, 8, 60)
     assert load({"BIND": "127.0.0.1:1234", "PORT": "9000"}).bind == "127.0.0.1:1234"
     with pytest.raises(SystemExit, match="GUNICORN_WORKERS must be a whole number"):
         load({"GUNICORN_WORKERS": "two"})
+
+
+def read_pins(filename):
+    pins = {}
+    with open(os.path.join(APP_DIR, filename)) as f:
+        for line in f:
+            line = line.split("#")[0].strip()
+            if line:
+                name, _, pinned = line.partition("==")
+                assert pinned, f"{filename}: not pinned with ==: {line}"
+                pins[name.lower().replace("_", "-")] = pinned
+    return pins
+
+
+def test_image_lock_pins_the_direct_requirements():
+    direct, locked = read_pins("requirements.txt"), read_pins("requirements.lock")
+    assert {name: locked.get(name) for name in direct} == direct
 
 
 def test_requirements_pin_what_is_installed():

@@ -2,10 +2,10 @@
 import botocore.exceptions
 import pytest
 
-from fake_module import Exited, FakeModule
-
 from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules as lr
 from ansible_collections.pocstack.aws.plugins.modules import elb_listener_rule as module
+from fake_module import Exited
+from fake_module import FakeModule
 
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/plotly-8050/abc"
 
@@ -82,6 +82,9 @@ def manager(client, check_mode=False):
     return mgr
 
 
+OWNED = {lr.OWNER_TAG: "plotly"}
+
+
 def desired():
     return lr.desired_rule(None, [{"field": "path-pattern", "values": ["/x"]}], [{"type": "forward", "target_group_arn": TG}])
 
@@ -96,7 +99,7 @@ def test_lost_races_re_read_and_pick_again(losses, won):
     client = FakeClient(losses)
     mgr = manager(client)
     with pytest.raises(Exited):
-        mgr.create_automatic("arn:listener", client.describe_rules()["Rules"], desired())
+        mgr.create_automatic("arn:listener", client.describe_rules()["Rules"], desired(), OWNED, lr.SecretPlan())
     assert mgr.module.result["changed"] is True
     assert mgr.module.result["priority"] == won
     assert client.created == [won]
@@ -106,7 +109,7 @@ def test_gives_up_after_the_attempt_limit():
     client = FakeClient(module.MAX_PRIORITY_ATTEMPTS)
     mgr = manager(client)
     with pytest.raises(Exited):
-        mgr.create_automatic("arn:listener", client.describe_rules()["Rules"], desired())
+        mgr.create_automatic("arn:listener", client.describe_rules()["Rules"], desired(), OWNED, lr.SecretPlan())
     assert mgr.module.result["failed"]
     assert "lost the race for a free priority 10 times" in mgr.module.result["msg"]
     assert client.created == []
@@ -116,7 +119,7 @@ def test_check_mode_makes_no_create_call():
     client = FakeClient(0)
     mgr = manager(client, check_mode=True)
     with pytest.raises(Exited):
-        mgr.create_automatic("arn:listener", client.describe_rules()["Rules"], desired())
+        mgr.create_automatic("arn:listener", client.describe_rules()["Rules"], desired(), OWNED, lr.SecretPlan())
     assert mgr.module.result["changed"] and mgr.module.result["priority"] == 2
     assert client.created == [] and len(client.rules) == 1
 
@@ -126,5 +129,5 @@ def test_full_range_is_a_clear_error():
     client.rules = [rule(f"arn:{p}", p) for p in range(1, 51)]
     mgr = manager(client)
     with pytest.raises(Exited):
-        mgr.create_automatic("arn:listener", client.rules, desired())
+        mgr.create_automatic("arn:listener", client.rules, desired(), OWNED, lr.SecretPlan())
     assert "priority_range: no free priority in [1, 50]" in mgr.module.result["msg"]
