@@ -9,23 +9,25 @@ mistakes (ALB name, subnets, certificate) need their own runs.
 """
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import urllib.request
 
 import pytest
-import yaml
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-LAUNCHER = os.path.join(ROOT, "tests", "emulator", "pocstack_emulator.py")
-PLOTLY = yaml.safe_load(open(os.path.join(ROOT, "inventories", "local", "host_vars", "plotly.yml")))
-GOOD_SECRETS = [{"name": "PLOTLY_USER", "value": "u"}, {"name": "PLOTLY_PASS", "value": "p"}]
+from harness import GOOD_SECRETS
+from harness import ROOT
+from harness import Emulator
+from harness import make_inventory
+
 CPU = "allowed: 256, 512, 1024, 2048, 4096, 8192, 16384"
 ENV_NAME = "allowed: letters, digits and '_', not starting with a digit"
 PATH_RULE = "start with '/' or '*', at most 128 characters"
 HOST_RULE = "at most 128 characters of letters, digits, '-', '.'"
+
+OIDC = {"type": "authenticate-oidc", "issuer": "https://login.example.com",
+        "authorization_endpoint": "https://login.example.com/authorize", "token_endpoint": "https://login.example.com/token",
+        "user_info_endpoint": "https://login.example.com/userinfo", "client_id": "poc", "client_secret": "oidc-s3cret"}
 
 # (service name, variables that differ from plotly, expected fragments of its report)
 BAD = [
@@ -39,7 +41,10 @@ BAD = [
     ("port-zero", {"poc_container_port": 0}, ["poc_container_port=0 is not a port", "allowed: 1-65535"]),
     ("port-high", {"poc_container_port": 70000}, ["poc_container_port=70000", "allowed: 1-65535"]),
     ("port-text", {"poc_container_port": "http"}, ["poc_container_port='http'", "allowed: 1-65535"]),
-    ("a-very-long-service-name-x28", {}, ["target group name 'a-very-long-service-name-x28-8050' has 33 characters", "at most 32"]),
+    ("a-very-long-service-name-x28", {}, ["service name 'a-very-long-service-name-x28' has 28 characters", "at most 25"]),
+    ("host-underscore-name", {"poc_host": "bad_host.poc.example.com"},
+     ["poc_host='bad_host.poc.example.com' is not a host name", "labels of 1-63 letters, digits and '-'"]),
+    ("host-no-zone", {"poc_host": "example.com"}, ["its hosted zone would be 'com'", "set pocstack_hosted_zone"]),
     ("prio-zero", {"poc_priority": 0}, ["poc_priority=0 is out of range", "allowed: 1-50000"]),
     ("prio-high", {"poc_priority": 50001}, ["poc_priority=50001", "allowed: 1-50000"]),
     ("prio-negative", {"poc_priority": -3}, ["poc_priority=-3 is out of range", "allowed: 1-50000"]),
@@ -66,13 +71,24 @@ BAD = [
     ("secrets-not-list", {"poc_secrets": {"PLOTLY_PASS": "x"}}, ["poc_secrets=", "must be a list of dicts with name and value"]),
     ("secret-not-dict", {"poc_secrets": ["PLOTLY_PASS"]}, ["poc_secrets[0] must be a dict with name and value"]),
     ("env-name", {"poc_environment": {"BAD-NAME": "1"}}, ["poc_environment: 'BAD-NAME' is not an environment variable name"]),
-    ("image-source", {"poc_image": {"source": "build"}}, ["poc_image.source='build' is not supported", "allowed: existing"]),
-    ("image-repo-case", {"poc_image": {"source": "existing", "repository": "Pocstack/Plotly"}}, ["poc_image.repository='Pocstack/Plotly' is not an ECR repository name", "lower-case"]),
+    ("image-source", {"poc_image": {"source": "docker"}}, ["poc_image.source='docker' is not supported", "allowed: existing, build, mirror"]),
+    ("image-mirror-name", {"poc_image": {"source": "mirror"}}, ["poc_image.image is required with source 'mirror'"]),
+    ("image-repo-case", {"poc_image": {"source": "existing", "repository": "Pocstack/Plotly"}},
+     ["poc_image.repository='Pocstack/Plotly' is not an ECR repository name", "lower-case"]),
     ("image-repo-short", {"poc_image": {"source": "existing", "repository": "a"}}, ["poc_image.repository='a'", "2-256"]),
     ("image-tag", {"poc_image": {"source": "existing", "repository": "pocstack/x", "tag": "-bad"}}, ["poc_image.tag='-bad' is not an image tag"]),
     ("image-type", {"poc_image": "pocstack/plotly:latest"}, ["poc_image='pocstack/plotly:latest' must be a dict"]),
     ("health-relative", {"poc_health_check_path": "health"}, ["poc_health_check_path='health' must be a path starting with '/'"]),
-    ("typo-var", {"poc_prority": 5}, ["poc_prority is not a known service variable", "known: poc_assign_public_ip"]),
+    ("typo-var", {"poc_prority": 5}, ["poc_prority is not a known service variable", "known: poc_alb_login, poc_assign_public_ip"]),
+    ("login-http", {"poc_alb_login": dict(OIDC, issuer="http://login.example.com")},
+     ["poc_alb_login: actions: authenticate-oidc issuer must be an https:// URL"]),
+    ("login-type", {"poc_alb_login": {"type": "forward"}}, ["poc_alb_login must be a dict with type authenticate-oidc or authenticate-cognito"]),
+    ("login-cognito", {"poc_alb_login": {"type": "authenticate-cognito"}}, ["poc_alb_login: actions: authenticate-cognito needs user_pool_arn"]),
+    ("task-policy-star", {"poc_task_policy_statements": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+     ["poc_task_policy_statements[0]: Action '*' grants everything"]),
+    ("task-policy-shape", {"poc_task_policy_statements": [{"Action": "s3:GetObject"}]},
+     ["poc_task_policy_statements[0] needs Effect (Allow or Deny), Action and Resource"]),
+    ("exec-text", {"poc_enable_execute_command": "yes"}, ["poc_enable_execute_command='yes' must be true or false"]),
     ("several", {"poc_cpu": 300, "poc_container_port": 0, "poc_secrets": [{"name": "A-B", "value": "x"}]},
      ["poc_cpu=300", "poc_container_port=0", "poc_secrets[0].name='A-B'"]),
     ("several-routing", {"poc_priority": 0, "poc_path_patterns": ["x"], "poc_host_headers": ["a b"]},
@@ -83,49 +99,30 @@ BAD = [
 GOOD = [
     ("edge-smallest", {"poc_cpu": 256, "poc_memory": 512}),
     ("edge-largest", {"poc_cpu": 16384, "poc_memory": 122880, "poc_priority": 50000}),
-    ("a-long-service-name-exact27", {}),  # target group name exactly 32 characters
+    ("a-long-service-name-exa25", {}),  # target group name <service>-<6 hex digits>: exactly 32 characters
+    ("edge-host", {"poc_host": "Edge.poc.example.com", "poc_path_patterns": ["/a", "/b", "/c"],
+                   "poc_host_headers": ["x.example.com"]}),  # 5 condition values with the host
     ("edge-five-values", {"poc_path_patterns": ["/a", "/b", "/c"], "poc_host_headers": ["x.example.com", "Y.example.com"]}),
     ("edge-scaling", {"poc_desired_count": 2, "poc_autoscaling": {"min": 2, "max": 2}, "poc_priority": 1}),
     ("edge-auto-priority", {"poc_priority": None}),  # automatic priority
+    ("edge-access", {"poc_alb_login": OIDC, "poc_enable_execute_command": True,
+                     "poc_task_policy_statements": [{"Effect": "Allow", "Action": ["s3:GetObject"],
+                                                     "Resource": "arn:aws:s3:::poc-data/*"}]}),
 ]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
-    port = free_port()
-    state = str(tmp_path_factory.mktemp("emulator"))
-    assert subprocess.run([sys.executable, LAUNCHER, "start", "--port", str(port), "--state-dir", state]).returncode == 0
-    yield port
-    subprocess.run([sys.executable, LAUNCHER, "stop", "--port", str(port), "--state-dir", state])
+    emu = Emulator(tmp_path_factory.mktemp("emulator"))
+    yield emu.port
+    emu.stop()
 
 
 def calls(port, reset=False):
     req = urllib.request.Request(f"http://127.0.0.1:{port}/_pocstack/calls" + ("/reset" if reset else ""),
                                  method="POST" if reset else "GET", data=b"" if reset else None)
-    with urllib.request.urlopen(req, timeout=5) as resp:
+    with urllib.request.urlopen(req, timeout=30) as resp:
         return json.load(resp)
-
-
-def make_inventory(tmp_path, services, shared=None):
-    inv = tmp_path / "inventory"
-    shutil.copytree(os.path.join(ROOT, "inventories", "local"), inv)
-    shutil.rmtree(inv / "host_vars")
-    (inv / "host_vars").mkdir()
-    for index, (name, changes) in enumerate(services):
-        svc = {**PLOTLY, "poc_secrets": GOOD_SECRETS, "poc_priority": 1000 + index, **changes}
-        svc = {k: v for k, v in svc.items() if v is not None}
-        (inv / "host_vars" / f"{name}.yml").write_text(yaml.safe_dump(svc))
-    if shared:
-        group_vars = inv / "group_vars" / "all.yml"
-        group_vars.write_text(group_vars.read_text() + "\n" + yaml.safe_dump(shared))
-    (inv / "state").mkdir()
-    return str(inv / "services.pocstack.yml")
 
 
 def run(inventory, port, playbook="site.yml", extra=()):
@@ -189,12 +186,22 @@ def test_each_mistake_is_named_with_what_is_allowed(table_run, name, changes, ex
 def test_secret_values_are_not_in_the_report(table_run):
     _, report, _ = table_run
     assert "again" not in report["secret-twice"]
+    assert "oidc-s3cret" not in "".join(report.values())
 
 
 SHARED = [
     ({"pocstack_alb_name": "a-load-balancer-name-that-is-too-long"}, ["pocstack_alb_name", "has 37 characters; at most 32"]),
     ({"pocstack_alb_name": "-pocstack"}, ["pocstack_alb_name", "not starting or ending with '-'"]),
     ({"pocstack_ssm_prefix": "pocstack"}, ["pocstack_ssm_prefix='pocstack' must start with '/'"]),
+    ({"pocstack_certificate_request": {"domain": "x.poc.example.com", "domain_name": "*.poc.example.com",
+                                       "hosted_zone": "other.example.org", "wait_timeout": 0}},
+     ["pocstack_certificate_request.domain is not known; allowed: domain_name, subject_alternative_names",
+      "pocstack_certificate_request.domain_name='*.poc.example.com' is not in the hosted zone 'other.example.org'",
+      "pocstack_certificate_request.wait_timeout=0 must be 1-7200 seconds"]),
+    ({"pocstack_certificate_request": {"domain_name": "*.poc.example.com"},
+      "pocstack_certificate_pem": {"certificate": "-----BEGIN CERTIFICATE-----\nMIIB\n", "private_key": "s3cret-not-pem"}},
+     ["pocstack_certificate_request and pocstack_certificate_pem are both set",
+      "pocstack_certificate_pem.private_key must be a PEM private key"]),
 ]
 
 
@@ -211,7 +218,7 @@ ACCOUNT = [
 @pytest.mark.parametrize(
     "shared, expected, needs_account",
     [(*case, False) for case in SHARED] + [(*case, True) for case in ACCOUNT],
-    ids=["alb-long", "alb-dash", "ssm-prefix", "cert-region", "cert-not-arn", "one-az", "no-subnet"],
+    ids=["alb-long", "alb-dash", "ssm-prefix", "cert-request", "cert-two-sources", "cert-region", "cert-not-arn", "one-az", "no-subnet"],
 )
 def test_shared_and_account_mistakes(emulator, tmp_path, shared, expected, needs_account):
     inventory = make_inventory(tmp_path, [("plotly", {})], shared)

@@ -8,6 +8,7 @@ Exits 1 and lists every failed check.
 """
 import json
 import os
+import re
 import sys
 
 import boto3
@@ -48,7 +49,11 @@ def listeners():
 
 
 def target_group():
-    return elb.describe_target_groups(Names=[f"{SERVICE}-8050"])["TargetGroups"][0]
+    """The service's one target group: <service>-<6 hex digits> (a hash of the
+    settings AWS cannot change on a group)."""
+    [group] = [g for g in elb.describe_target_groups()["TargetGroups"]
+               if re.fullmatch(rf"{SERVICE}-[0-9a-f]{{6}}", g["TargetGroupName"])]
+    return group
 
 
 def service():
@@ -144,6 +149,39 @@ def service_fargate_deployment_200_75():
     vpc = svc["networkConfiguration"]["awsvpcConfiguration"]
     expect("subnets", len(vpc["subnets"]), 2)
     expect("security groups", len(vpc["securityGroups"]), 1)
+
+
+@check
+def tasks_private_without_public_ip():
+    vpc = service()["networkConfiguration"]["awsvpcConfiguration"]
+    expect("assign public IP", vpc["assignPublicIp"], "DISABLED")
+    lb_subnets = {az["SubnetId"] for az in load_balancer()["AvailabilityZones"]}
+    assert not lb_subnets & set(vpc["subnets"]), "tasks share the load balancer's public subnets"
+    for subnet in vpc["subnets"]:
+        tables = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["RouteTables"]
+        routes = [r for t in tables for r in t["Routes"]]
+        expect(f"routes to the internet from {subnet}",
+               [r for r in routes if r.get("GatewayId", "").startswith("igw-") or r.get("NatGatewayId")], [])
+
+
+@check
+def vpc_endpoints_for_private_tasks():
+    vpc_id = load_balancer()["VpcId"]
+    found = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["VpcEndpoints"]
+    prefix = f"com.amazonaws.{_kw['region_name']}."
+    by_service = {e["ServiceName"].removeprefix(prefix): e for e in found}
+    expect("endpoints", sorted(by_service), ["ecr.api", "ecr.dkr", "logs", "s3", "ssm"])
+    task_subnets = set(service()["networkConfiguration"]["awsvpcConfiguration"]["subnets"])
+    for name, endpoint in by_service.items():
+        if name == "s3":
+            expect("s3 endpoint type", endpoint["VpcEndpointType"], "Gateway")
+            assert endpoint["RouteTableIds"], "the S3 gateway endpoint is on no route table"
+        else:
+            expect(f"{name} endpoint type", endpoint["VpcEndpointType"], "Interface")
+            expect(f"{name} endpoint subnets", set(endpoint["SubnetIds"]), task_subnets)
+            groups = ec2.describe_security_groups(GroupIds=[g["GroupId"] for g in endpoint["Groups"]])["SecurityGroups"]
+            ports = {(p["FromPort"], p["ToPort"]) for g in groups for p in g["IpPermissions"]}
+            expect(f"{name} endpoint ingress", ports, {(443, 443)})
 
 
 @check

@@ -1,0 +1,111 @@
+"""Fixtures the emulator integration tests share.
+
+emulator_url: the emulator tests/run.sh starts on $POCSTACK_EMULATOR_PORT, or
+one of their own on a free port when that does not answer (a lone pytest run).
+stack_emulator, plotly_deployment, plotly_audit: the audit and secret leak
+tests' own emulator and one plotly deployment (site.yml at -vvv with a
+distinctive secret) for the session, so that both test files judge the same
+deploy."""
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from emulator_support import answers as port_answers
+from stack_helpers import LAUNCHER
+from stack_helpers import ansible_playbook
+from stack_helpers import free_port
+
+
+def answers(url):
+    try:
+        with urllib.request.urlopen(url + "/_pocstack/health", timeout=2) as resp:
+            return json.load(resp).get("status") == "ok"
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def emulator_url(tmp_path_factory):
+    """Base URL of a running emulator. Tests that use it reset moto first."""
+    port = os.environ.get("POCSTACK_EMULATOR_PORT")
+    if port and answers(f"http://127.0.0.1:{port}"):
+        yield f"http://127.0.0.1:{port}"
+        return
+    port = str(free_port())
+    state = str(tmp_path_factory.mktemp("emulator"))
+    assert subprocess.run([sys.executable, LAUNCHER, "start", "--port", port, "--state-dir", state]).returncode == 0
+    yield f"http://127.0.0.1:{port}"
+    subprocess.run([sys.executable, LAUNCHER, "stop", "--port", port, "--state-dir", state])
+
+
+@pytest.fixture(scope="session")
+def stack_emulator(tmp_path_factory):
+    """An emulator of its own (never the demo's), on a free port, with AWS's
+    managed IAM policies (the loose stack attaches some). moto has them only
+    with MOTO_IAM_LOAD_MANAGED_POLICIES: they make every reset about a second
+    slower, so only this emulator loads them."""
+    port = free_port()
+    state = str(tmp_path_factory.mktemp("stack-emulator"))
+    started = subprocess.run([sys.executable, LAUNCHER, "start", "--port", str(port), "--state-dir", state],
+                             env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
+                             capture_output=True, text=True, timeout=90)
+    assert started.returncode == 0, started.stdout + started.stderr
+    yield {"port": port, "url": f"http://127.0.0.1:{port}", "state": state}
+    subprocess.run([sys.executable, LAUNCHER, "stop", "--port", str(port), "--state-dir", state],
+                   capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def plotly_deployment(stack_emulator):
+    """`ansible-playbook site.yml -e service=plotly -vvv` with PLOTLY_PASS set to
+    a value that appears nowhere else."""
+    secret = "LeakCanary" + secrets.token_hex(12)
+    started = time.time()
+    proc = ansible_playbook(stack_emulator, "site.yml", "-e", "service=plotly", "-vvv", env={"PLOTLY_PASS": secret})
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    return {"secret": secret, "started": started, "output": proc.stdout + proc.stderr}
+
+
+@pytest.fixture(scope="session")
+def plotly_audit(plotly_deployment, stack_emulator, tmp_path_factory):
+    """`ansible-playbook playbooks/audit.yml -e service=plotly` on that deployment."""
+    report = tmp_path_factory.mktemp("plotly-audit") / "audit.json"
+    proc = ansible_playbook(stack_emulator, "playbooks/audit.yml", "-e", "service=plotly",
+                            "-e", f"pocstack_audit_report_file={report}")
+    assert report.exists(), (proc.stdout + proc.stderr)[-4000:]
+    return {"rc": proc.returncode, "output": proc.stdout + proc.stderr, "report": json.loads(report.read_text())}
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    """URL of the emulator `make test` starts on POCSTACK_EMULATOR_PORT. Tests
+    using it create uniquely named resources, delete them, and never reset it."""
+    port = os.environ.get("POCSTACK_EMULATOR_PORT")
+    if not port:
+        pytest.skip("needs the emulator that `make test` starts on POCSTACK_EMULATOR_PORT")
+    url = f"http://127.0.0.1:{port}"
+    with urllib.request.urlopen(url + "/_pocstack/health", timeout=30) as answer:
+        assert json.load(answer) == {"status": "ok"}
+    return url
+
+
+@pytest.fixture(scope="session")
+def emulator_port(tmp_path_factory):
+    """Port of the emulator tests/run.sh started on $POCSTACK_EMULATOR_PORT
+    when it answers, else of one of their own on a free port."""
+    port = os.environ.get("POCSTACK_EMULATOR_PORT")
+    if port and port_answers(port):
+        yield int(port)
+        return
+    port = free_port()
+    state = str(tmp_path_factory.mktemp("emulator"))
+    assert subprocess.run([sys.executable, LAUNCHER, "start", "--port", str(port), "--state-dir", state]).returncode == 0
+    yield port
+    subprocess.run([sys.executable, LAUNCHER, "stop", "--port", str(port), "--state-dir", state])

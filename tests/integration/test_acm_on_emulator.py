@@ -1,0 +1,146 @@
+"""pocstack.aws.acm_certificate_request on the emulator, through ansible-playbook.
+
+One playbook: a public hosted zone, then the module in check mode (no write,
+counted by the emulator), for real (certificate requested, validation record
+written, waits until ISSUED: the emulator issues it only once the record
+exists), again (changed=0, no write), then state=absent twice. The final state
+is read back with boto3.
+"""
+import os
+import subprocess
+import textwrap
+
+import boto3
+import pytest
+
+from emulator_support import BIN
+from emulator_support import ROOT
+from emulator_support import ansible_env
+from emulator_support import emulator_call
+from emulator_support import failures
+from emulator_support import task_results
+
+DOMAIN = "plotly.poc.example.com"
+ZONE = "poc.example.com"
+
+PLAY = textwrap.dedent("""\
+    - hosts: localhost
+      gather_facts: false
+      connection: local
+      module_defaults:
+        group/pocstack.aws.aws:
+          endpoint_url: "{{ endpoint }}"
+          region: us-east-1
+          access_key: testing
+          secret_key: testing
+      vars:
+        calls: "{{ endpoint }}/_pocstack/calls"
+        certificate: &certificate
+          domain_name: %(domain)s
+          hosted_zone_name: %(zone)s
+          wait_timeout: 60
+          tags:
+            pocstack:service: plotly
+      tasks:
+        - name: zone
+          amazon.aws.route53_zone:
+            zone: %(zone)s
+        - name: reset counters
+          ansible.builtin.uri: {url: "{{ calls }}/reset", method: POST}
+        - name: check mode
+          pocstack.aws.acm_certificate_request: *certificate
+          check_mode: true
+          diff: true
+        - name: calls after check mode
+          ansible.builtin.uri: {url: "{{ calls }}"}
+        - name: request
+          pocstack.aws.acm_certificate_request: *certificate
+          register: request
+        - name: calls after request
+          ansible.builtin.uri: {url: "{{ calls }}"}
+        - name: validation record in the zone
+          amazon.aws.route53:
+            state: get
+            zone: %(zone)s
+            record: "{{ request.validation_records[0].name }}"
+            type: CNAME
+            region: "{{ omit }}"
+          environment:
+            AWS_DEFAULT_REGION: us-east-1
+        - name: reset counters again
+          ansible.builtin.uri: {url: "{{ calls }}/reset", method: POST}
+        - name: again
+          pocstack.aws.acm_certificate_request: *certificate
+        - name: calls after again
+          ansible.builtin.uri: {url: "{{ calls }}"}
+        - name: absent
+          pocstack.aws.acm_certificate_request:
+            <<: *certificate
+            state: absent
+        - name: absent again
+          pocstack.aws.acm_certificate_request:
+            <<: *certificate
+            state: absent
+    """) % {"domain": DOMAIN, "zone": ZONE}
+
+
+def writes(calls):
+    return {name: n for name, n in calls["json"]["calls"].items() if not name.split(":", 1)[1].startswith(
+        ("Describe", "List", "Get", "Head"))}
+
+
+@pytest.fixture(scope="module")
+def played(emulator_port, tmp_path_factory):
+    emulator_call(emulator_port, "/moto-api/reset", post=True)
+    workdir = tmp_path_factory.mktemp("acm")
+    (workdir / "play.yml").write_text(PLAY)
+    endpoint = f"http://127.0.0.1:{emulator_port}"
+    proc = subprocess.run(
+        [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "play.yml", "-e", f"endpoint={endpoint}"],
+        cwd=workdir, capture_output=True, text=True, timeout=300,
+        env=ansible_env(emulator_port, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")),
+    )
+    assert proc.returncode == 0, "\n".join(failures(proc.stdout)) + proc.stderr[-2000:]
+    return task_results(proc.stdout), endpoint
+
+
+def test_check_mode_reports_a_change_and_writes_nothing(played):
+    results, _ = played
+    assert results["check mode"]["changed"] and results["check mode"]["certificate_arn"] == ""
+    assert results["check mode"]["diff"]["before"] == {}
+    assert writes(results["calls after check mode"]) == {}
+
+
+def test_request_writes_the_record_and_waits_until_issued(played):
+    results, _ = played
+    request = results["request"]
+    assert request["changed"] and request["status"] == "ISSUED" and request["domain_name"] == DOMAIN
+    assert request["tags"] == {"pocstack:certificate-name": DOMAIN, "pocstack:service": "plotly"}
+    [record] = request["validation_records"]
+    assert record["domain_names"] == [DOMAIN] and record["name"].endswith(f".{DOMAIN}.")
+    assert request["records_changed"] == [record["name"]]
+    done = writes(results["calls after request"])
+    assert done.pop("acm:RequestCertificate") == 1
+    assert [n for name, n in done.items() if name.startswith("route53:Post") and name.endswith("/rrset/")] == [1]
+    found = results["validation record in the zone"]["set"]
+    assert found["type"] == "CNAME" and found["value"] == record["value"]
+
+
+def test_second_run_changes_nothing(played):
+    results, _ = played
+    assert not results["again"]["changed"]
+    assert results["again"]["certificate_arn"] == results["request"]["certificate_arn"]
+    assert writes(results["calls after again"]) == {}
+
+
+def test_absent_removes_certificate_and_record(played):
+    results, endpoint = played
+    assert results["absent"]["changed"]
+    assert results["absent"]["deleted_certificate_arns"] == [results["request"]["certificate_arn"]]
+    assert not results["absent again"]["changed"]
+    kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    assert boto3.client("acm", **kw).list_certificates()["CertificateSummaryList"] == []
+    route53 = boto3.client("route53", **kw)
+    zone_id = route53.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"][0]["Id"]
+    left = {r["Type"] for r in route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]}
+    assert left == {"NS", "SOA"}
