@@ -1,23 +1,21 @@
 #!/usr/bin/env bash
-# What `make test` runs (with .venv/bin first on PATH): unit tests, the
-# emulator's and preflight tests, ansible-test sanity of the plugins, then
-# every molecule scenario against a test emulator
-# on POCSTACK_EMULATOR_PORT (4567), never the demo's (4566).
+# What `make test` runs (with .venv/bin first on PATH): the quality gates
+# (tests/lint.sh: ansible-lint, yamllint, ruff, changelog, role READMEs), unit tests, the
+# emulator's and preflight tests and every molecule scenario, then
+# ansible-test sanity of the plugins.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-port="${POCSTACK_EMULATOR_PORT:-4567}"
-state=.pocstack/test-emulator
-emulator() { python tests/emulator/pocstack_emulator.py "$1" --port "$port" --state-dir "$state"; }
+# Fast and without an emulator: first, so a lint finding fails in seconds.
+bash tests/lint.sh
 
-emulator start
-trap 'emulator stop' EXIT
-
-python -m pytest tests/unit tests/integration -q -p no:cacheprovider
+# The unit tests, the integration modules and every molecule scenario
+# (tests/integration/test_molecule.py; ecr_image_docker needs a Docker engine:
+# `make test-container` runs it) on both cores. Each module starts an emulator
+# of its own on a free port, never the demo's (4566); tests/conftest.py groups
+# and orders them. Made once first: the local certificate's key material,
+# which the parallel deploys would otherwise race to make.
+ANSIBLE_CONFIG="$PWD/ansible.cfg" ansible-playbook -i inventories/local/services.pocstack.yml tests/key_material.yml >/dev/null
+env -u POCSTACK_EMULATOR_PORT python -m pytest tests/unit tests/integration -q -p no:cacheprovider --durations=25 \
+  -n "${POCSTACK_TEST_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder
 bash tests/sanity.sh
-# Molecule remembers a scenario as prepared across runs; forget that so each
-# scenario's prepare empties the emulator again.
-for scenario in extensions/molecule/*/molecule.yml; do
-  molecule reset -s "$(basename "$(dirname "$scenario")")" >/dev/null 2>&1 || true
-done
-molecule test --all

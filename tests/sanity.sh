@@ -8,10 +8,12 @@ cd "$(dirname "$0")/.."
 
 root=.pocstack/sanity/ansible_collections
 rm -rf .pocstack/sanity
-mkdir -p "$root/pocstack/aws" "$root/amazon"
+mkdir -p "$root/pocstack/aws" "$root/amazon" "$root/community"
 git ls-files -z | xargs -0 cp --parents -t "$root/pocstack/aws"
 bundled="$(python -c 'import ansible_collections.amazon.aws as m, os; print(os.path.dirname(os.path.dirname(m.__path__[0])))')"
 cp -r "$bundled/amazon/aws" "$root/amazon/"
+# plugins/module_utils/build_context.py uses community.docker's .dockerignore matching.
+cp -r "$bundled/community/docker" "$root/community/"
 
 # ansible-test fetches a pip bootstrap script from ci-files.testing.ansible.com,
 # which this network does not reach; give it one that uses the interpreter's
