@@ -10,7 +10,7 @@ again (changed=0, zero writes). Writes are counted by the emulator
 the `group/pocstack.aws.aws` module defaults, which proves it is in the action
 group.
 
-Uses the emulator `make test` starts on POCSTACK_EMULATOR_PORT; it creates
+Uses the endpoint fixture's emulator (tests/integration/conftest.py); it creates
 uniquely named resources and deletes them, and never resets the emulator.
 """
 import json
