@@ -63,6 +63,9 @@ def _group(item):
     return module
 
 
+# tryfirst: xdist's worker turns the xdist_group marks into node ids in its own
+# pytest_collection_modifyitems, which must see them.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         item.add_marker(pytest.mark.xdist_group(_group(item)))

@@ -1,7 +1,8 @@
 """Fixtures the emulator integration tests share.
 
-emulator_url: the emulator tests/run.sh starts on $POCSTACK_EMULATOR_PORT, or
-one of their own on a free port when that does not answer (a lone pytest run).
+emulator_url, endpoint, emulator_port: the emulator on $POCSTACK_EMULATOR_PORT
+when one answers there, else one of their own on a free port (tests/run.sh
+unsets the variable, so that each worker and module has its own).
 stack_emulator, plotly_deployment, plotly_audit: the audit and secret leak
 tests' own emulator and one plotly deployment (site.yml at -vvv with a
 distinctive secret) for the session, so that both test files judge the same
@@ -84,16 +85,19 @@ def plotly_audit(plotly_deployment, stack_emulator, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def endpoint():
-    """URL of the emulator `make test` starts on POCSTACK_EMULATOR_PORT. Tests
+def endpoint(tmp_path_factory):
+    """URL of the emulator on $POCSTACK_EMULATOR_PORT when it answers, else of
+    one of the module's own on a free port (as tests/run.sh runs them). Tests
     using it create uniquely named resources, delete them, and never reset it."""
     port = os.environ.get("POCSTACK_EMULATOR_PORT")
-    if not port:
-        pytest.skip("needs the emulator that `make test` starts on POCSTACK_EMULATOR_PORT")
-    url = f"http://127.0.0.1:{port}"
-    with urllib.request.urlopen(url + "/_pocstack/health", timeout=30) as answer:
-        assert json.load(answer) == {"status": "ok"}
-    return url
+    if port and port_answers(port):
+        yield f"http://127.0.0.1:{port}"
+        return
+    port = str(free_port())
+    state = str(tmp_path_factory.mktemp("endpoint-emulator"))
+    assert subprocess.run([sys.executable, LAUNCHER, "start", "--port", port, "--state-dir", state]).returncode == 0
+    yield f"http://127.0.0.1:{port}"
+    subprocess.run([sys.executable, LAUNCHER, "stop", "--port", port, "--state-dir", state])
 
 
 @pytest.fixture(scope="session")

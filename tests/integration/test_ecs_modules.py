@@ -7,14 +7,13 @@ modules in this process (AnsibleModule with real argument processing, real
 AWS calls over HTTP to the emulator, read back with boto3): each field changed
 on its own is reported alone, sent alone and read back, and a re-run writes
 nothing; a count set by autoscaling is kept. Write calls are counted by the
-emulator. Uses the emulator tests/run.sh started on $POCSTACK_EMULATOR_PORT,
-else starts one; names are unique per run and nothing is reset.
+emulator. Uses the endpoint fixture (tests/integration/conftest.py): the emulator
+on $POCSTACK_EMULATOR_PORT or one of its own; names are unique per run and nothing is reset.
 """
 import contextlib
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -30,34 +29,10 @@ from ansible_collections.pocstack.aws.plugins.modules import ecs_fargate_service
 from ansible_collections.pocstack.aws.plugins.modules import ecs_task_definition
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-LAUNCHER = os.path.join(ROOT, "tests", "emulator", "pocstack_emulator.py")
 PLAYBOOK = os.path.join(os.path.dirname(__file__), "playbooks", "ecs_modules.yml")
 BIN = os.path.dirname(sys.executable)
 RUN = uuid.uuid4().hex[:8]
 COUNT_TAG = "pocstack:desired-count"
-
-
-def answers(port):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_pocstack/health", timeout=2) as resp:
-            return json.load(resp).get("status") == "ok"
-    except (OSError, ValueError):
-        return False
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
-    port = os.environ.get("POCSTACK_EMULATOR_PORT")
-    if port and answers(port):
-        yield f"http://127.0.0.1:{port}"
-        return
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = str(s.getsockname()[1])
-    state = str(tmp_path_factory.mktemp("emulator"))
-    assert subprocess.run([sys.executable, LAUNCHER, "start", "--port", port, "--state-dir", state]).returncode == 0
-    yield f"http://127.0.0.1:{port}"
-    subprocess.run([sys.executable, LAUNCHER, "stop", "--port", port, "--state-dir", state])
 
 
 def client(endpoint, name):
