@@ -30,7 +30,7 @@ def test_every_role_has_a_scenario():
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_scenario(scenario, tmp_path):
     emulator = Emulator(tmp_path / "emulator")
-    env = {**os.environ, "POCSTACK_EMULATOR_PORT": str(emulator.port)}
+    env = {**os.environ, "POCSTACK_EMULATOR_PORT": str(emulator.port), "NO_COLOR": "1", "ANSIBLE_NOCOLOR": "1"}
     try:
         # molecule remembers a scenario as prepared across runs; forget that so
         # that its prepare empties the (new) emulator
@@ -39,4 +39,13 @@ def test_scenario(scenario, tmp_path):
                               capture_output=True, text=True, timeout=1800)
     finally:
         emulator.stop()
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
+    assert proc.returncode == 0, failure_report(proc.stdout + proc.stderr)
+
+
+def failure_report(output):
+    """The failed tasks (each with the lines before it that name the task) and
+    molecule's summary: the tail alone often shows only the cleanup."""
+    lines = output.splitlines()
+    failed = [i for i, line in enumerate(lines) if "fatal:" in line or "failed:" in line or "FAILED!" in line]
+    parts = ["\n".join(lines[max(0, i - 8):i + 40]) for i in failed[:3]]
+    return "\n...\n".join(parts + ["\n".join(lines[-25:])])
