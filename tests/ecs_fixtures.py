@@ -1,10 +1,30 @@
-"""Task definitions as the fargate_service role asks for them and as AWS
-describes them, shared by the unit tests of ecs_task_definition."""
+"""Task definitions and the Fargate service as the fargate_service role asks
+for them (and task definitions as AWS describes them), shared by the unit
+tests of ecs_task_definition and ecs_fargate_service."""
 import datetime
 
 SSM = "arn:aws:ssm:us-east-1:123456789012:parameter/pocstack/plotly/"
 EXEC = "arn:aws:iam::123456789012:role/pocstack-plotly-exec"
 TASK = "arn:aws:iam::123456789012:role/pocstack-plotly-task"
+TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/plotly-8050/abc"
+
+
+def service_params(**overrides):
+    """The ecs_fargate_service options the fargate_service role passes."""
+    base = {
+        "cluster": "pocstack", "name": "plotly", "task_definition": "plotly:3", "desired_count": 1,
+        "force_desired_count": False, "launch_type": "FARGATE", "capacity_provider_strategy": None,
+        "platform_version": "LATEST", "subnets": ["subnet-a", "subnet-b"], "security_groups": ["sg-1"],
+        "assign_public_ip": True,
+        "load_balancers": [{"target_group_arn": TG, "container_name": "plotly", "container_port": 8050}],
+        "deployment_maximum_percent": 200, "deployment_minimum_healthy_percent": 75,
+        "deployment_circuit_breaker_enable": True, "deployment_circuit_breaker_rollback": True,
+        "health_check_grace_period_seconds": 60, "enable_execute_command": False, "propagate_tags": "SERVICE",
+        "state": "present", "wait": False, "wait_timeout": 300,
+        "tags": {"pocstack:service": "plotly"}, "purge_tags": True,
+    }
+    base.update(overrides)
+    return base
 
 
 def container(**overrides):

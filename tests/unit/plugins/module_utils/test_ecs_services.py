@@ -4,27 +4,17 @@ count follows the inventory and not autoscaling, bad input is named."""
 import pytest
 
 from ansible_collections.pocstack.aws.plugins.module_utils import ecs_services as es
+from ecs_fixtures import TG
+from ecs_fixtures import service_params
 
-TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/plotly-8050/abc"
 TG2 = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/plotly-8080/def"
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/plotly:3"
 
 
 def params(**overrides):
-    """What the fargate_service role asks for."""
-    base = {
-        "cluster": "pocstack", "name": "plotly", "task_definition": "plotly:3", "desired_count": 1,
-        "force_desired_count": False, "launch_type": "FARGATE", "capacity_provider_strategy": None,
-        "platform_version": "LATEST", "subnets": ["subnet-b", "subnet-a"], "security_groups": ["sg-1"],
-        "assign_public_ip": True,
-        "load_balancers": [{"target_group_arn": TG, "container_name": "plotly", "container_port": 8050}],
-        "deployment_maximum_percent": 200, "deployment_minimum_healthy_percent": 75,
-        "deployment_circuit_breaker_enable": True, "deployment_circuit_breaker_rollback": True,
-        "health_check_grace_period_seconds": 60, "enable_execute_command": None, "propagate_tags": "SERVICE",
-        "tags": {"pocstack:service": "plotly"}, "purge_tags": True, "state": "present",
-    }
-    base.update(overrides)
-    return base
+    """What the fargate_service role asks for, the subnets in another order
+    than AWS lists them and ECS Exec left unset."""
+    return {**service_params(subnets=["subnet-b", "subnet-a"], enable_execute_command=None), **overrides}
 
 
 def described(**overrides):

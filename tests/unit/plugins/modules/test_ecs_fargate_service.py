@@ -13,32 +13,16 @@ from botocore.stub import Stubber
 
 from ansible_collections.pocstack.aws.plugins.module_utils import ecs_services as es
 from ansible_collections.pocstack.aws.plugins.modules import ecs_fargate_service as module
+from ecs_fixtures import TG
+from ecs_fixtures import service_params as params
 from fake_module import Exited
 from fake_module import FakeModule
 
-TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/plotly-8050/abc"
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/plotly:3"
 ARN = "arn:aws:ecs:us-east-1:123456789012:service/pocstack/plotly"
 NET = {"subnets": ["subnet-a", "subnet-b"], "securityGroups": ["sg-1"], "assignPublicIp": "ENABLED"}
 DEPLOY = {"maximumPercent": 200, "minimumHealthyPercent": 75, "deploymentCircuitBreaker": {"enable": True, "rollback": True}}
 COUNT = es.DESIRED_COUNT_TAG
-
-
-def params(**overrides):
-    base = {
-        "cluster": "pocstack", "name": "plotly", "task_definition": "plotly:3", "desired_count": 1,
-        "force_desired_count": False, "launch_type": "FARGATE", "capacity_provider_strategy": None,
-        "platform_version": "LATEST", "subnets": ["subnet-a", "subnet-b"], "security_groups": ["sg-1"],
-        "assign_public_ip": True,
-        "load_balancers": [{"target_group_arn": TG, "container_name": "plotly", "container_port": 8050}],
-        "deployment_maximum_percent": 200, "deployment_minimum_healthy_percent": 75,
-        "deployment_circuit_breaker_enable": True, "deployment_circuit_breaker_rollback": True,
-        "health_check_grace_period_seconds": 60, "enable_execute_command": False, "propagate_tags": "SERVICE",
-        "state": "present", "wait": False, "wait_timeout": 300,
-        "tags": {"pocstack:service": "plotly"}, "purge_tags": True,
-    }
-    base.update(overrides)
-    return base
 
 
 def service(tags=None, **overrides):
