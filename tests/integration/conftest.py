@@ -7,43 +7,44 @@ stack_emulator, plotly_deployment, plotly_audit: the audit and secret leak
 tests' own emulator and one plotly deployment (site.yml at -vvv with a
 distinctive secret) for the session, so that both test files judge the same
 deploy."""
+import contextlib
 import json
 import os
 import secrets
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from emulator_support import answers as port_answers
+from harness import Emulator
 from stack_helpers import LAUNCHER
 from stack_helpers import ansible_playbook
 from stack_helpers import free_port
 
 
-def answers(url):
+@contextlib.contextmanager
+def running_emulator(tmp_path_factory, name):
+    """Port of the emulator on $POCSTACK_EMULATOR_PORT when one answers there,
+    else of one of our own on a free port, with its state under `name`,
+    stopped afterwards."""
+    port = os.environ.get("POCSTACK_EMULATOR_PORT")
+    if port and port_answers(port):
+        yield int(port)
+        return
+    emulator = Emulator(tmp_path_factory.mktemp(name))
     try:
-        with urllib.request.urlopen(url + "/_pocstack/health", timeout=2) as resp:
-            return json.load(resp).get("status") == "ok"
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
+        yield emulator.port
+    finally:
+        emulator.stop()
 
 
 @pytest.fixture(scope="session")
 def emulator_url(tmp_path_factory):
     """Base URL of a running emulator. Tests that use it reset moto first."""
-    port = os.environ.get("POCSTACK_EMULATOR_PORT")
-    if port and answers(f"http://127.0.0.1:{port}"):
+    with running_emulator(tmp_path_factory, "emulator") as port:
         yield f"http://127.0.0.1:{port}"
-        return
-    port = str(free_port())
-    state = str(tmp_path_factory.mktemp("emulator"))
-    assert subprocess.run([sys.executable, LAUNCHER, "start", "--port", port, "--state-dir", state]).returncode == 0
-    yield f"http://127.0.0.1:{port}"
-    subprocess.run([sys.executable, LAUNCHER, "stop", "--port", port, "--state-dir", state])
 
 
 @pytest.fixture(scope="session")
@@ -89,27 +90,13 @@ def endpoint(tmp_path_factory):
     """URL of the emulator on $POCSTACK_EMULATOR_PORT when it answers, else of
     one of the module's own on a free port (as tests/run.sh runs them). Tests
     using it create uniquely named resources, delete them, and never reset it."""
-    port = os.environ.get("POCSTACK_EMULATOR_PORT")
-    if port and port_answers(port):
+    with running_emulator(tmp_path_factory, "endpoint-emulator") as port:
         yield f"http://127.0.0.1:{port}"
-        return
-    port = str(free_port())
-    state = str(tmp_path_factory.mktemp("endpoint-emulator"))
-    assert subprocess.run([sys.executable, LAUNCHER, "start", "--port", port, "--state-dir", state]).returncode == 0
-    yield f"http://127.0.0.1:{port}"
-    subprocess.run([sys.executable, LAUNCHER, "stop", "--port", port, "--state-dir", state])
 
 
 @pytest.fixture(scope="session")
 def emulator_port(tmp_path_factory):
     """Port of the emulator tests/run.sh started on $POCSTACK_EMULATOR_PORT
     when it answers, else of one of their own on a free port."""
-    port = os.environ.get("POCSTACK_EMULATOR_PORT")
-    if port and port_answers(port):
-        yield int(port)
-        return
-    port = free_port()
-    state = str(tmp_path_factory.mktemp("emulator"))
-    assert subprocess.run([sys.executable, LAUNCHER, "start", "--port", str(port), "--state-dir", state]).returncode == 0
-    yield port
-    subprocess.run([sys.executable, LAUNCHER, "stop", "--port", str(port), "--state-dir", state])
+    with running_emulator(tmp_path_factory, "emulator") as port:
+        yield port
