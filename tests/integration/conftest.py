@@ -1,5 +1,7 @@
 """Fixtures the emulator integration tests share.
 
+emulator: an emptied emulator of the test module's own, as a harness.Emulator.
+
 emulator_url, endpoint, emulator_port: the emulator on $POCSTACK_EMULATOR_PORT
 when one answers there, else one of their own on a free port (tests/run.sh
 unsets the variable, so that each worker and module has its own).
@@ -38,6 +40,16 @@ def running_emulator(tmp_path_factory, name):
         yield emulator.port
     finally:
         emulator.stop()
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory, request):
+    """An emptied emulator of the test module's own (a harness.Emulator, with
+    its call counter), stopped after the module."""
+    emu = Emulator(tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1] + "-emulator"))
+    emu.reset()
+    yield emu
+    emu.stop()
 
 
 @pytest.fixture(scope="session")

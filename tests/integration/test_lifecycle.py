@@ -12,7 +12,6 @@ import pytest
 
 import scan
 from harness import PLOTLY
-from harness import Emulator
 from harness import changed_tasks
 from harness import failure_message
 from harness import make_inventory
@@ -41,14 +40,6 @@ ONE_OF_EACH = {
     "target group": 1, "listener rule": 1, "ecs service": 1, "task definition (ACTIVE)": 1, "ssm parameter": 2,
     "log group": 1, "iam role": 2, "security group": 1, "ecr repository": 1,
 }
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    emu = Emulator(tmp_path_factory.mktemp("lifecycle-emulator"))
-    emu.reset()
-    yield emu
-    emu.stop()
 
 
 @pytest.fixture(scope="module")

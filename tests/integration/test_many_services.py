@@ -14,7 +14,6 @@ import time
 import pytest
 
 import scan
-from harness import Emulator
 from harness import changed_tasks
 from harness import failure_message
 from harness import make_inventory
@@ -23,14 +22,6 @@ from harness import stats
 
 N = 20
 NAMES = [f"svc{i:02d}" for i in range(1, N + 1)]
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    emu = Emulator(tmp_path_factory.mktemp("many-emulator"))
-    emu.reset()
-    yield emu
-    emu.stop()
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,11 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 
 import pytest
 
 from harness import GOOD_SECRETS
 from harness import ROOT
-from harness import Emulator
 from harness import make_inventory
 
 CPU = "allowed: 256, 512, 1024, 2048, 4096, 8192, 16384"
@@ -111,20 +109,6 @@ GOOD = [
 ]
 
 
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    emu = Emulator(tmp_path_factory.mktemp("emulator"))
-    yield emu.port
-    emu.stop()
-
-
-def calls(port, reset=False):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/_pocstack/calls" + ("/reset" if reset else ""),
-                                 method="POST" if reset else "GET", data=b"" if reset else None)
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        return json.load(resp)
-
-
 def run(inventory, port, playbook="site.yml", extra=()):
     env = {**os.environ, "POCSTACK_EMULATOR_PORT": str(port), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
            "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"), "AWS_URL": f"http://127.0.0.1:{port}",
@@ -159,9 +143,9 @@ def sections(message):
 @pytest.fixture(scope="module")
 def table_run(emulator, tmp_path_factory):
     inventory = make_inventory(tmp_path_factory.mktemp("table"), [(n, c) for n, c, _ in BAD] + GOOD)
-    calls(emulator, reset=True)
-    rc, stdout = run(inventory, emulator)
-    return rc, sections(failure_message(stdout)), calls(emulator)
+    emulator.calls(reset=True)
+    rc, stdout = run(inventory, emulator.port)
+    return rc, sections(failure_message(stdout)), emulator.calls()
 
 
 def test_table_has_enough_cases():
@@ -224,22 +208,22 @@ def test_shared_and_account_mistakes(emulator, tmp_path, shared, expected, needs
     inventory = make_inventory(tmp_path, [("plotly", {})], shared)
     if needs_account:
         # what the reference design assumes exists (the local bootstrap); idempotent afterwards
-        assert run(inventory, emulator, playbook="extensions/molecule/resources/bootstrap.yml")[0] == 0
-    calls(emulator, reset=True)
-    rc, stdout = run(inventory, emulator, extra=["-e", "service=plotly"])
+        assert run(inventory, emulator.port, playbook="extensions/molecule/resources/bootstrap.yml")[0] == 0
+    emulator.calls(reset=True)
+    rc, stdout = run(inventory, emulator.port, extra=["-e", "service=plotly"])
     assert rc != 0
     report = sections(failure_message(stdout))
     for fragment in expected:
         assert fragment in report["(shared)"]
-    assert calls(emulator)["writes"] == 0, calls(emulator)["calls"]
+    assert emulator.calls()["writes"] == 0, emulator.calls()["calls"]
 
 
 def test_unknown_service_lists_the_known_ones(emulator, tmp_path):
     inventory = make_inventory(tmp_path, [("plotly", {}), ("grafana", {})])
-    calls(emulator, reset=True)
-    rc, stdout = run(inventory, emulator, extra=["-e", "service=plotyl"])
+    emulator.calls(reset=True)
+    rc, stdout = run(inventory, emulator.port, extra=["-e", "service=plotyl"])
     assert rc != 0
     message = failure_message(stdout)
     assert "service=plotyl is not a PoC service of this inventory" in message
     assert "Known services (host_vars files of the group poc_services): grafana, plotly" in message
-    assert calls(emulator)["reads"] + calls(emulator)["writes"] == 0
+    assert emulator.calls()["reads"] + emulator.calls()["writes"] == 0
