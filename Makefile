@@ -11,7 +11,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINK := .collections/ansible_collections/pocstack/aws
-EMULATOR := $(BIN)/python tests/emulator/pocstack_emulator.py
+EMULATOR := $(BIN)/python emulator/pocstack-emulator
 # The demo's emulator; its endpoint is aws_endpoint_url in inventories/local/group_vars/all.
 DEMO_PORT ?= 4566
 # The tests run their own emulator so that they never touch the demo's state.

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 APP = os.path.join(ROOT, "files", "app")
-LAUNCHER = os.path.join(ROOT, "tests", "emulator", "pocstack_emulator.py")
+LAUNCHER = os.path.join(ROOT, "emulator", "pocstack-emulator")
 REGISTRY = os.environ.get("POCSTACK_REGISTRY", "http://127.0.0.1:5000")
 BASE_IMAGE = os.environ.get("POCSTACK_BASE_IMAGE", "pocstack/python-base:bookworm")
 REPOSITORY = "pocstack/plotly-container-test"

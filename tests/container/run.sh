@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 port="${POCSTACK_EMULATOR_PORT:-4567}"
 registry="${POCSTACK_REGISTRY:-http://127.0.0.1:${POCSTACK_REGISTRY_PORT:-5000}}"
 state=.pocstack/test-container-emulator
-emulator() { python tests/emulator/pocstack_emulator.py "$@" --port "$port" --state-dir "$state"; }
+emulator() { python emulator/pocstack-emulator "$@" --port "$port" --state-dir "$state"; }
 
 if bash tests/docker/setup.sh status; then docker_was_up=1; else docker_was_up=0; fi
 cleanup() {

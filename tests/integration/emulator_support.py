@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-LAUNCHER = os.path.join(ROOT, "tests", "emulator", "pocstack_emulator.py")
+LAUNCHER = os.path.join(ROOT, "emulator", "pocstack-emulator")
 BIN = os.path.dirname(sys.executable)
 # The head of a play that runs the collection's modules against the emulator at
 # {endpoint} (a str.format template: double any other braces after it).

@@ -14,7 +14,7 @@ import urllib.request
 import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-LAUNCHER = os.path.join(ROOT, "tests", "emulator", "pocstack_emulator.py")
+LAUNCHER = os.path.join(ROOT, "emulator", "pocstack-emulator")
 BIN = os.path.dirname(sys.executable)
 PLOTLY = yaml.safe_load(open(os.path.join(ROOT, "inventories", "local", "host_vars", "plotly.yml")))
 GOOD_SECRETS = [{"name": "PLOTLY_USER", "value": "u"}, {"name": "PLOTLY_PASS", "value": "p"}]

@@ -10,7 +10,7 @@ import urllib.request
 import boto3
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-LAUNCHER = os.path.join(ROOT, "tests", "emulator", "pocstack_emulator.py")
+LAUNCHER = os.path.join(ROOT, "emulator", "pocstack-emulator")
 BIN = os.path.dirname(sys.executable)
 
 

@@ -186,7 +186,7 @@ def test_site_playbook_runs_from_a_project_with_only_an_inventory(project, emula
 
 def test_the_installed_emulator_launcher_keeps_its_state_in_the_project(project):
     """An installed collection may be read-only: the launcher's default state dir is the current directory's."""
-    launcher = project["installed"] / "tests" / "emulator" / "pocstack_emulator.py"
+    launcher = project["installed"] / "emulator" / "pocstack-emulator"
     proc = run([os.path.join(BIN, "python"), str(launcher), "stop", "--port", "9"], cwd=project["dir"])
     assert proc.returncode == 0
     assert f"emulator not running from {project['dir'] / '.pocstack' / 'emulator'} on port 9" in proc.stdout

@@ -20,7 +20,7 @@ import uuid
 import boto3
 import pytest
 
-LAUNCHER = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "emulator", "pocstack_emulator.py"))
+LAUNCHER = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "pocstack-emulator"))
 ACCOUNT = "123456789012"
 TOKEN = base64.b64encode(f"AWS:{ACCOUNT}-auth-token".encode()).decode()
 AUTH = {"Authorization": f"Basic {TOKEN}"}

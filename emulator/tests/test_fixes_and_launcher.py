@@ -17,7 +17,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-LAUNCHER = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "emulator", "pocstack_emulator.py"))
+LAUNCHER = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "pocstack-emulator"))
 BIN = os.path.dirname(sys.executable)
 
 

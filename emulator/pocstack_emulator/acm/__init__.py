@@ -1,0 +1,1 @@
+"""AWS Certificate Manager: fidelity fixes of moto's API."""

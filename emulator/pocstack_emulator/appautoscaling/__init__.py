@@ -1,0 +1,1 @@
+"""Application Auto Scaling: fidelity fixes of moto's API."""

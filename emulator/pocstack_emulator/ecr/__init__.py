@@ -1,0 +1,1 @@
+"""Amazon ECR: the image registry behind moto's ECR API (registry.py)."""

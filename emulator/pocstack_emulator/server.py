@@ -1,0 +1,224 @@
+"""The emulator's WSGI application: moto's server behind the ECR registry
+proxy, a call counter with throttling injection, and the /_pocstack/
+endpoints; `run` serves it in the foreground."""
+import collections
+import io
+import json
+import os
+import random
+import re
+import signal
+import threading
+from urllib.parse import parse_qs
+
+from pocstack_emulator import ACM_VALIDATION_WAIT
+from pocstack_emulator import HOST
+from pocstack_emulator.ecr.registry import REGISTRY_ENV
+from pocstack_emulator.ecr.registry import registry_proxy
+from pocstack_emulator.ecr.registry import registry_url
+from pocstack_emulator.fixes import PATCHES
+from pocstack_emulator.fixes import apply_patches
+
+READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "Head", "Search", "Lookup")
+
+
+class CallCounter:
+    """WSGI middleware counting AWS API calls as service:Action, split into
+    reads (Describe/List/Get/...) and writes, so tests can prove that nothing
+    was changed; optionally answers a share of them with a throttling error
+    (see Throttle). Serves /_pocstack/*; /moto-api/* and /_pocstack/* are
+    neither counted nor throttled."""
+
+    _scope = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+    def __init__(self, app, throttle_rate=0.0, throttle_seed=None):
+        self.app = app
+        self.lock = threading.Lock()
+        self.calls = collections.Counter()
+        self.throttled = collections.Counter()
+        self.throttle = Throttle(throttle_rate, throttle_seed)
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path.startswith("/_pocstack/"):
+            if path == "/_pocstack/health" and method in ("GET", "HEAD"):
+                return self._json(start_response, {"status": "ok"})
+            if path == "/_pocstack/calls" and method in ("GET", "HEAD"):
+                return self._json(start_response, self.snapshot())
+            if path == "/_pocstack/calls/reset" and method == "POST":
+                with self.lock:
+                    self.calls.clear()
+                    self.throttled.clear()
+                return self._json(start_response, self.snapshot())
+            if path == "/_pocstack/throttle" and method == "POST":
+                try:
+                    settings = json.loads(self._body(environ) or b"{}")
+                    self.throttle.configure(settings.get("rate", 0.0), settings.get("seed"))
+                except (ValueError, TypeError, AttributeError) as e:
+                    return self._json(start_response, {"error": str(e)}, "400 Bad Request")
+                return self._json(start_response, self.snapshot())
+            return self._json(start_response, {"error": f"no {method} {path}"}, "404 Not Found")
+        if not path.startswith("/moto-api") and path != "/favicon.ico":
+            name = self.call_name(environ)
+            signed = self._scope.search(environ.get("HTTP_AUTHORIZATION", "")) is not None
+            if signed and self.throttle.hit():
+                with self.lock:
+                    self.throttled[name] += 1
+                return self.throttle.respond(environ, start_response, name)
+            with self.lock:
+                self.calls[name] += 1
+        return self.app(environ, start_response)
+
+    def snapshot(self):
+        with self.lock:
+            calls = dict(sorted(self.calls.items()))
+            throttled = dict(sorted(self.throttled.items()))
+        reads = sum(n for name, n in calls.items() if is_read(name))
+        return {
+            "reads": reads,
+            "writes": sum(calls.values()) - reads,
+            "calls": calls,
+            "throttled": sum(throttled.values()),
+            "throttled_calls": throttled,
+            "throttle_rate": self.throttle.rate,
+        }
+
+    def call_name(self, environ):
+        match = self._scope.search(environ.get("HTTP_AUTHORIZATION", ""))
+        service = match.group(1) if match else "unknown"
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        if target:  # JSON protocols: "AmazonEC2ContainerServiceV20141113.CreateCluster"
+            return f"{service}:{target.rsplit('.', 1)[-1]}"
+        action = self._query_action(environ)
+        if action:  # query protocols (EC2, ELBv2, IAM, STS): Action=...
+            return f"{service}:{action}"
+        # REST protocols: no action name on the wire; GET/HEAD count as reads.
+        method = environ.get("REQUEST_METHOD", "GET")
+        verb = {"GET": "Get", "HEAD": "Head"}.get(method, method.title())
+        return f"{service}:{verb} {environ.get('PATH_INFO', '')}"
+
+    @staticmethod
+    def _query_action(environ):
+        found = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
+        if found:
+            return found[0]
+        if not environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+            return None
+        body = CallCounter._body(environ)
+        if not body:
+            return None
+        found = parse_qs(body.decode("utf-8", "replace")).get("Action")
+        return found[0] if found else None
+
+    @staticmethod
+    def _body(environ):
+        """The request body, left readable for moto (which reads it after us)."""
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return b""
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        return body
+
+    @staticmethod
+    def _json(start_response, data, status="200 OK"):
+        body = json.dumps(data).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+class Throttle:
+    """Answers a share of AWS API calls as AWS does when a caller exceeds its
+    request rate, so that tests can prove every call is retried.
+
+    AWS's throttling errors, by protocol (what botocore's retry handler and
+    amazon.aws's AWSRetry recognise):
+    - JSON protocols (X-Amz-Target: ECS, SSM, ECR, ACM, CloudWatch Logs,
+      Application Auto Scaling): HTTP 400, {"__type": "ThrottlingException"}.
+    - EC2's query protocol: HTTP 503, <Response><Errors><Error> with code
+      RequestLimitExceeded.
+    - other query and REST-XML protocols (ELBv2, IAM, STS, Route 53): HTTP
+      400, <ErrorResponse><Error> with code Throttling.
+    The calls hit are drawn from a seeded generator: a run is repeatable.
+    """
+
+    def __init__(self, rate=0.0, seed=None):
+        self.lock = threading.Lock()
+        self.configure(rate, seed)
+
+    def configure(self, rate, seed=None):
+        rate = float(rate)
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"throttle rate must be at least 0 and below 1, got {rate}")
+        with self.lock:
+            self.rate = rate
+            self.random = random.Random(seed)
+
+    def hit(self):
+        with self.lock:
+            return self.rate > 0 and self.random.random() < self.rate
+
+    @staticmethod
+    def respond(environ, start_response, name):
+        request_id = "00000000-0000-4000-8000-000000000000"
+        if environ.get("HTTP_X_AMZ_TARGET"):
+            body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+            status, content_type = "400 Bad Request", "application/x-amz-json-1.1"
+        elif name.startswith("ec2:"):
+            body = (
+                "<Response><Errors><Error><Code>RequestLimitExceeded</Code>"
+                "<Message>Request limit exceeded.</Message></Error></Errors>"
+                f"<RequestID>{request_id}</RequestID></Response>"
+            ).encode()
+            status, content_type = "503 Service Unavailable", "text/xml"
+        else:
+            body = (
+                "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+                f"<Message>Rate exceeded</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+            ).encode()
+            status, content_type = "400 Bad Request", "text/xml"
+        start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body))),
+                                ("x-amzn-RequestId", request_id)])
+        return [body]
+
+
+def is_read(name):
+    """'ecs:DescribeServices' -> True; 'ecs:CreateService' -> False."""
+    return name.split(":", 1)[-1].startswith(READ_PREFIXES)
+
+
+def make_app(throttle_rate=0.0, throttle_seed=None):
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    from moto.moto_server.werkzeug_app import create_backend_app
+
+    return CallCounter(registry_proxy(DomainDispatcherApplication(create_backend_app)), throttle_rate, throttle_seed)
+
+
+# ----------------------------------------------------------------------- server
+def run(port, throttle=0.0, registry=""):
+    """Serve in the foreground until SIGTERM/SIGINT (exit 0)."""
+    if registry:
+        os.environ[REGISTRY_ENV] = registry
+    os.environ.setdefault("MOTO_PORT", str(port))  # as moto_server does: moto's self-references
+    os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", str(ACM_VALIDATION_WAIT))  # read when moto is imported
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import run_simple
+
+    apply_patches()
+    app = make_app(throttle)
+
+    def interrupt(*_):
+        raise KeyboardInterrupt  # werkzeug's serve_forever catches it and closes the socket
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
+    print(f"pocstack emulator on http://{HOST}:{port}, throttle rate {throttle}, "
+          f"ACM validation wait {os.environ['MOTO_ACM_VALIDATION_WAIT']} s, "
+          f"fixes: {', '.join(p.__name__ for p in PATCHES)}", flush=True)
+    if registry_url():
+        print(f"ECR registry: /v2/ forwarded to {registry_url()}", flush=True)
+    run_simple(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
+    print("pocstack emulator stopped", flush=True)
+    return 0
