@@ -48,6 +48,19 @@ def answers(port, timeout=1.0):
         return False
 
 
+def data_plane_line(port):
+    """One line: whether ECS tasks run as containers, and if not, why."""
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}/_pocstack/dataplane", timeout=5) as resp:
+            found = json.load(resp)
+    except (urllib.error.URLError, OSError, ValueError):
+        return "data plane: unknown (the emulator did not say)"
+    if found.get("enabled"):
+        registry = found.get("registry") or "none (ECR images cannot be pulled; start with --registry)"
+        return f"data plane: ECS tasks run as containers on {found.get('engine')}; ECR registry {registry}"
+    return f"data plane off: {found.get('reason')}; ECS services get no tasks (control plane only)"
+
+
 def _paths(state_dir, port):
     return (os.path.join(state_dir, f"emulator-{port}.pid"), os.path.join(state_dir, f"emulator-{port}.log"))
 
@@ -93,7 +106,7 @@ def _tail(path, lines=30):
         return ""
 
 
-def start(port, state_dir, throttle=0.0, registry=""):
+def start(port, state_dir, throttle=0.0, registry="", data_plane="auto"):
     endpoint = f"http://{HOST}:{port}"
     if answers(port):
         print(f"emulator already running at {endpoint}")
@@ -106,7 +119,7 @@ def start(port, state_dir, throttle=0.0, registry=""):
         with open(log_file, "ab") as log:
             proc = subprocess.Popen(
                 [sys.executable, LAUNCHER, "run", "--port", str(port), "--throttle", str(throttle),
-                 *(["--registry", registry] if registry else [])],
+                 "--data-plane", data_plane, *(["--registry", registry] if registry else [])],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, close_fds=True,
             )
@@ -117,6 +130,7 @@ def start(port, state_dir, throttle=0.0, registry=""):
     while time.monotonic() < deadline:
         if answers(port):
             print(f"emulator running at {endpoint} (pid {pid}, log {log_file})")
+            print(data_plane_line(port))
             return 0
         if (proc.poll() is not None) if proc else not _alive(pid):
             break
@@ -175,15 +189,19 @@ def main(argv=None):
     parser.add_argument("--registry", default=os.environ.get(REGISTRY_ENV, ""),
                         help="forward the Docker registry API (/v2/) to this registry, e.g. http://127.0.0.1:5000 "
                              f"(default: ${REGISTRY_ENV}; none)")
+    parser.add_argument("--data-plane", choices=["auto", "off"],
+                        default=os.environ.get("POCSTACK_EMULATOR_DATA_PLANE") or "auto",
+                        help="auto: run ECS tasks as containers when a Docker engine answers; off: never "
+                             "(default: $POCSTACK_EMULATOR_DATA_PLANE or auto)")
     args = parser.parse_args(argv)
     if not 0 <= args.throttle < 1:
         parser.error(f"--throttle must be at least 0 and below 1, got {args.throttle}")
     if args.command == "run":
         from pocstack_emulator.server import run
 
-        return run(args.port, args.throttle, args.registry)
+        return run(args.port, args.throttle, args.registry, args.data_plane)
     if args.command == "start":
-        return start(args.port, os.path.abspath(args.state_dir), args.throttle, args.registry)
+        return start(args.port, os.path.abspath(args.state_dir), args.throttle, args.registry, args.data_plane)
     if args.command == "stop":
         return stop(args.port, os.path.abspath(args.state_dir))
     return status(args.port)

@@ -51,6 +51,12 @@ class CallCounter:
                     self.calls.clear()
                     self.throttled.clear()
                 return self._json(start_response, self.snapshot())
+            if path == "/_pocstack/dataplane" and method in ("GET", "HEAD"):
+                from pocstack_emulator import dataplane
+
+                plane = dataplane.PLANE
+                return self._json(start_response, plane.describe() if plane else
+                                  {"enabled": False, "reason": "not started", "engine": None, "registry": None})
             if path == "/_pocstack/throttle" and method == "POST":
                 try:
                     settings = json.loads(self._body(environ) or b"{}")
@@ -189,15 +195,33 @@ def is_read(name):
     return name.split(":", 1)[-1].startswith(READ_PREFIXES)
 
 
-def make_app(throttle_rate=0.0, throttle_seed=None):
+class Serialized:
+    """WSGI middleware: one moto call at a time, under the data plane's lock, so
+    that its threads (tasks, scheduler, health checks) and the API never see a
+    half-made change of each other's. moto answers in milliseconds; the
+    registry's streamed /v2/ traffic is outside (RegistryProxy wraps this)."""
+
+    def __init__(self, app, lock):
+        self.app = app
+        self.lock = lock
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
+def make_app(throttle_rate=0.0, throttle_seed=None, lock=None):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
     from moto.moto_server.werkzeug_app import create_backend_app
 
-    return CallCounter(registry_proxy(DomainDispatcherApplication(create_backend_app)), throttle_rate, throttle_seed)
+    app = DomainDispatcherApplication(create_backend_app)
+    if lock is not None:
+        app = Serialized(app, lock)
+    return CallCounter(registry_proxy(app, lock), throttle_rate, throttle_seed)
 
 
 # ----------------------------------------------------------------------- server
-def run(port, throttle=0.0, registry=""):
+def run(port, throttle=0.0, registry="", data_plane="auto"):
     """Serve in the foreground until SIGTERM/SIGINT (exit 0)."""
     if registry:
         os.environ[REGISTRY_ENV] = registry
@@ -207,7 +231,10 @@ def run(port, throttle=0.0, registry=""):
     from werkzeug.serving import run_simple
 
     apply_patches()
-    app = make_app(throttle)
+    from pocstack_emulator import dataplane
+
+    plane = dataplane.start(port, registry_url(), data_plane)
+    app = make_app(throttle, lock=plane.lock)
 
     def interrupt(*_):
         raise KeyboardInterrupt  # werkzeug's serve_forever catches it and closes the socket
@@ -219,6 +246,14 @@ def run(port, throttle=0.0, registry=""):
           f"fixes: {', '.join(p.__name__ for p in PATCHES)}", flush=True)
     if registry_url():
         print(f"ECR registry: /v2/ forwarded to {registry_url()}", flush=True)
-    run_simple(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
+    if plane.enabled:
+        print(f"data plane: ECS tasks run as containers on {plane.engine}", flush=True)
+    else:
+        print(f"data plane off: {plane.reason}; ECS services get no tasks (control plane only)", flush=True)
+    try:
+        run_simple(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
+    finally:
+        if plane.enabled:
+            plane.stop()
     print("pocstack emulator stopped", flush=True)
     return 0

@@ -8,7 +8,8 @@
 #
 # start:
 #   1. apt-get installs docker.io, debootstrap and docker-registry if missing (needs root);
-#   2. dockerd --storage-driver=vfs --iptables=false --bridge=none, unless an engine answers;
+#   2. dockerd --storage-driver=overlay2 --iptables=false (default bridge, ports published on
+#      127.0.0.1 through docker-proxy), unless an engine answers;
 #   3. a docker-registry on 127.0.0.1:$POCSTACK_REGISTRY_PORT (5000), no auth, data in .pocstack/docker/registry;
 #   4. the base image pocstack/python-base:bookworm: a debootstrap (minbase + python3, python3-venv)
 #      of Debian bookworm with its security updates, trimmed and `docker import`ed; the root is
@@ -16,7 +17,6 @@
 #   5. files/app/wheelhouse: the wheels of files/app/requirements.lock for the base's CPython 3.11 on
 #      x86_64 (`pip download`, whatever Python runs it; fetched again when the lock changes).
 # Each step is skipped when its result is there, so a second start takes seconds.
-# Containers need `--network host` (the engine runs without a bridge).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -66,8 +66,11 @@ install_packages() {
 
 start_engine() {
   if engine_answers; then log "Docker engine answers"; return 0; fi
-  log "starting dockerd (vfs, no bridge, no iptables; log $state/dockerd.log)"
-  setsid dockerd --storage-driver=vfs --iptables=false --bridge=none --pidfile "$PWD/$state/dockerd.pid" \
+  # overlay2 builds the app image in about 30 s where vfs takes 100 s; no
+  # iptables rules on the host: published ports go through docker-proxy, and
+  # containers need nothing outside the machine.
+  log "starting dockerd (overlay2, default bridge, no iptables; log $state/dockerd.log)"
+  setsid dockerd --storage-driver=overlay2 --iptables=false --pidfile "$PWD/$state/dockerd.pid" \
     </dev/null >>"$state/dockerd.log" 2>&1 &
   wait_for 60 dockerd engine_answers || { tail -20 "$state/dockerd.log"; return 1; }
 }

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import threading
 
 from pocstack_emulator import HOST
 
@@ -68,9 +69,10 @@ class RegistryProxy:
                   "proxy-authorization", "proxy-authenticate", "host", "authorization"}
     _path = re.compile(r"^/v2/(?P<name>.+?)/(?P<kind>manifests|blobs|tags)/(?P<rest>.*)$")
 
-    def __init__(self, app, registry):
+    def __init__(self, app, registry, lock=None):
         self.app = app
         self.registry = registry
+        self.lock = lock or threading.RLock()  # the data plane's: moto's ECR state is shared with it
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -85,13 +87,15 @@ class RegistryProxy:
         if not match:  # GET /v2/ (API check) and the catalog
             return self._forward(environ, start_response)
         name, kind, ref = match.group("name"), match.group("kind"), match.group("rest")
-        backend = self._backend(name)
+        with self.lock:
+            backend = self._backend(name)
+            listed = backend is not None and self._listed(backend, name, ref)
         if backend is None:
             return self._error(start_response, "404 Not Found", "NAME_UNKNOWN",
                                f"The repository with name '{name}' does not exist in the registry")
         if kind != "manifests":
             return self._forward(environ, start_response)
-        if method in ("GET", "HEAD") and not self._listed(backend, name, ref):
+        if method in ("GET", "HEAD") and not listed:
             return self._error(start_response, "404 Not Found", "MANIFEST_UNKNOWN",
                                f"Requested image not found: {name}:{ref}")
         if method != "PUT":
@@ -99,7 +103,9 @@ class RegistryProxy:
         body = self._read_body(environ)
         tag = None if ref.startswith("sha256:") else ref
         digest = "sha256:" + hashlib.sha256(body).hexdigest()
-        if tag and self._tag_is_taken(backend, name, tag, digest):
+        with self.lock:
+            taken = bool(tag) and self._tag_is_taken(backend, name, tag, digest)
+        if taken:
             return self._error(start_response, "400 Bad Request", "TAG_INVALID",
                                f"The image tag '{tag}' already exists in the '{name}' repository "
                                "and cannot be overwritten because the repository is immutable.")
@@ -107,7 +113,8 @@ class RegistryProxy:
         status, headers, chunks = self._request(environ)
         if status.startswith("201"):
             digest = dict((k.lower(), v) for k, v in headers).get("docker-content-digest", digest)
-            self._record(backend, name, body, tag, environ.get("CONTENT_TYPE"), digest)
+            with self.lock:
+                self._record(backend, name, body, tag, environ.get("CONTENT_TYPE"), digest)
         start_response(status, headers)
         return chunks
 
@@ -227,6 +234,6 @@ class RegistryProxy:
         return [body]
 
 
-def registry_proxy(app):
+def registry_proxy(app, lock=None):
     """`app` behind a RegistryProxy when the emulator has a registry, else `app`."""
-    return RegistryProxy(app, registry_url()) if registry_url() else app
+    return RegistryProxy(app, registry_url(), lock) if registry_url() else app

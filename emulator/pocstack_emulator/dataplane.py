@@ -1,0 +1,384 @@
+"""The local data plane: what AWS runs behind the API, on a Docker engine.
+
+moto stores ECS, ELBv2 and IAM state but runs nothing. With a Docker engine
+(the project starts one: emulator/docker-setup.sh), the data plane adds the
+missing half inside the emulator's process:
+
+- ECS services get tasks (ecs/scheduler.py: deployments, rolling updates,
+  the circuit breaker), each task a set of containers (ecs/tasks.py) started
+  after Fargate's start-up checks (ecs/fargate.py: the execution role through
+  iam/policy.py, the network path through ec2/network.py), its logs in
+  CloudWatch Logs (logs/awslogs.py);
+- tasks behind a load balancer are registered in their target groups, and
+  registered targets are health-checked (elbv2/target_health.py);
+- a task's private IP (from its subnet) stands for its container ports, which
+  are published on 127.0.0.1 only: nothing is ever sent to another address.
+
+Every moto call and every change the data plane makes to moto's state run
+under one lock (`DataPlane.lock`; server.py takes it around each API call),
+so background threads never see or leave a half-made change.
+
+Without an engine (no root, no Docker), `start()` says why in one line and
+the emulator is a control plane only, as before.
+"""
+import ipaddress
+import threading
+import time
+
+from pocstack_emulator import HOST
+from pocstack_emulator import docker_engine
+from pocstack_emulator.ec2 import network
+from pocstack_emulator.ecs.fargate import TaskFailed
+from pocstack_emulator.ecs.scheduler import Scheduler
+from pocstack_emulator.ecs.tasks import FargateTask
+from pocstack_emulator.ecs.tasks import TaskRunner
+from pocstack_emulator.elbv2.target_health import TargetHealth
+
+TICK = 0.5
+# Stopped tasks stay visible to DescribeTasks for at least an hour on AWS.
+STOPPED_TASK_TTL = 3600
+# A public IP of a task with assignPublicIp ENABLED (a documentation range:
+# never routed, never sent to).
+PUBLIC_IPS = ipaddress.ip_network("198.51.100.0/24")
+
+PLANE = None  # the running DataPlane, once start() made one
+
+
+def _items(backend_dict):
+    """(key, value) pairs of a moto BackendDict without creating backends."""
+    return list(dict.items(backend_dict))
+
+
+class DataPlane:
+    def __init__(self, port, registry=""):
+        self.port = port
+        self.registry = registry.rstrip("/")
+        self.lock = threading.RLock()
+        self.client = None
+        self.reason = None
+        self.engine = None
+        self.endpoints = {}  # (private IP, container port) -> (127.0.0.1, published port)
+        self.runners = {}  # task ARN -> TaskRunner
+        self.scheduler = Scheduler(self)
+        self.health = TargetHealth(self.lock, self.resolve, self.elbv2_backends)
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="ecs-scheduler", daemon=True)
+        self._public_ips = iter(PUBLIC_IPS.hosts())
+
+    @property
+    def enabled(self):
+        return self.client is not None
+
+    def describe(self):
+        """What /_pocstack/dataplane answers."""
+        return {"enabled": self.enabled, "reason": self.reason, "engine": self.engine, "registry": self.registry,
+                "tasks": sum(1 for r in self.runners.values() if r.task.desired_status == "RUNNING")}
+
+    # -- life cycle ---------------------------------------------------------------
+    def start(self):
+        self.client, self.reason = docker_engine.connect()
+        if self.client is None:
+            return self
+        self.engine = docker_engine.describe(self.client)
+        left = docker_engine.remove_own(self.client, self.port)
+        if left:
+            print(f"data plane: removed {left} container(s) a previous run on port {self.port} left", flush=True)
+        from pocstack_emulator import dataplane_patches
+
+        dataplane_patches.install(self)
+        self.health.start()
+        self._thread.start()
+        return self
+
+    def stop(self):
+        """Kill every task at once (emulator exit): containers removed, nothing drains."""
+        self._stopping.set()
+        self.health.stop()
+        self.kill_all()
+
+    def kill_all(self):
+        """Every task gone now (reset, exit): containers force-removed at once,
+        no draining, no graceful stop."""
+        with self.lock:
+            runners = list(self.runners.values())
+            for runner in runners:
+                runner.kill()
+        if self.client is not None:
+            docker_engine.remove_own(self.client, self.port)
+        deadline = time.monotonic() + 5
+        for runner in runners:
+            runner.join(timeout=max(0.0, deadline - time.monotonic()))
+        with self.lock:
+            self.runners.clear()
+            self.endpoints.clear()
+            self.scheduler.states.clear()
+        self.health.reset()
+
+    def wake(self):
+        self._wake.set()
+
+    def _loop(self):
+        while not self._stopping.is_set():
+            self._wake.wait(TICK)
+            self._wake.clear()
+            try:
+                with self.lock:
+                    self._tick()
+            except Exception as e:  # one odd service must not stop every other one
+                print(f"data plane: {type(e).__name__}: {e}", flush=True)
+
+    def _tick(self):
+        from moto.ecs.models import ecs_backends
+
+        for _account, regions in _items(ecs_backends):
+            for _region, backend in _items(regions):
+                for service in list(backend.services.values()):
+                    self.scheduler.reconcile(backend, service)
+        self._forget_old_tasks()
+
+    def _forget_old_tasks(self):
+        cutoff = time.monotonic() - STOPPED_TASK_TTL
+        for arn, runner in list(self.runners.items()):
+            if runner.task.last_status == "STOPPED" and runner.finished_at and runner.finished_at < cutoff:
+                del self.runners[arn]
+                tasks = runner.backend.tasks.get(runner.task.cluster_name, {})
+                tasks.pop(arn, None)
+
+    # -- moto's backends ------------------------------------------------------------
+    @staticmethod
+    def backends_for(account, region):
+        from moto.ec2.models import ec2_backends
+        from moto.ecr.models import ecr_backends
+        from moto.elbv2.models import elbv2_backends
+        from moto.iam.models import iam_backends
+        from moto.kms.models import kms_backends
+        from moto.logs.models import logs_backends
+        from moto.ssm.models import ssm_backends
+
+        return {
+            "ec2": ec2_backends[account][region],
+            "iam": iam_backends[account]["global"],
+            "kms": kms_backends[account][region],
+            "logs": logs_backends[account][region],
+            "ssm": ssm_backends[account][region],
+            "elbv2": elbv2_backends[account][region],
+            "ecr_for": lambda acct, reg: ecr_backends[acct][reg],
+        }
+
+    @staticmethod
+    def elbv2_backends():
+        from moto.elbv2.models import elbv2_backends
+
+        return [backend for _a, regions in _items(elbv2_backends) for _r, backend in _items(regions)]
+
+    def service_tasks(self, service):
+        return [r.task for r in self.runners.values() if r.service_arn == service.arn]
+
+    # -- tasks ----------------------------------------------------------------------
+    def launch(self, backend, service, deployment):
+        """Start one task of `deployment`: network interface, record, runner."""
+        from moto.ec2.models import ec2_backends
+
+        conf = (getattr(service, "network_configuration", None) or {}).get("awsvpcConfiguration") or {}
+        subnets = conf.get("subnets") or []
+        if not subnets:
+            self.scheduler.event(service, f"(service {service.name}) was unable to place a task because no "
+                                          "subnets are configured (awsvpc network configuration).")
+            return None
+        ec2 = ec2_backends[backend.account_id][backend.region_name]
+        live = [t for t in self.service_tasks(service) if t.desired_status == "RUNNING"]
+        subnet_id = subnets[len(live) % len(subnets)]  # spread over the subnets, as ECS spreads over AZs
+        subnet = ec2.get_subnet(subnet_id)
+        try:
+            task_definition = backend.describe_task_definition(deployment["taskDefinition"])
+        except Exception:  # deregistered and deleted under the service
+            self.scheduler.event(service, f"(service {service.name}) failed to launch a task: the task definition "
+                                          f"{deployment['taskDefinition']} does not exist.")
+            return None
+        eni = ec2.create_network_interface(subnet=subnet, private_ip_address=network.subnet_ip(ec2, subnet),
+                                           group_ids=conf.get("securityGroups") or [],
+                                           description=f"arn:aws:ecs:{backend.region_name}:{backend.account_id}:"
+                                                       f"attachment/pending")
+        eni.status = "in-use"
+        eni.device_index = 1
+        public_ip = str(next(self._public_ips)) if conf.get("assignPublicIp") == "ENABLED" else None
+        cluster = backend.clusters[service.cluster_name]
+        try:
+            task = FargateTask(backend, cluster, service, deployment, task_definition, subnet, eni, public_ip)
+        except Exception:
+            ec2.enis.pop(eni.id, None)  # never leave an interface behind
+            raise
+        task.backends = self.backends_for(backend.account_id, backend.region_name)
+        eni.description = f"arn:aws:ecs:{backend.region_name}:{backend.account_id}:attachment/{task.attachment_id}"
+        eni.requester_id = "578734482556"  # ECS's, as DescribeNetworkInterfaces shows for task interfaces
+        backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
+        runner = TaskRunner(self, backend, task, service)
+        self.runners[task.task_arn] = runner
+        runner.start()
+        return task
+
+    def task_healthy(self, task):
+        """RUNNING, and healthy in every target group it is registered in."""
+        if task.desired_status != "RUNNING" or task.last_status != "RUNNING":
+            return False
+        for group_arn, target_id, port in task.registrations:
+            found = self.target_state(group_arn, target_id, port)
+            if not found or found[0] != "healthy":
+                return False
+        return True
+
+    def target_state(self, group_arn, target_id, port):
+        for backend in self.elbv2_backends():
+            group = backend.target_groups.get(group_arn)
+            if group is not None:
+                return self.health.describe(group, target_id, port)
+        return None
+
+    def register_target(self, task, group_arn, port):
+        backend = task.backends["elbv2"]
+        group = backend.target_groups.get(group_arn)
+        if group is None:
+            self.scheduler.event(self._service_of(task), f"(service {task.service_name}) failed to register targets "
+                                                         f"in (target-group {group_arn}): it does not exist.")
+            return
+        backend.register_targets(group_arn, [{"Id": task.private_ip, "Port": port}])
+        task.registrations.append((group_arn, task.private_ip, port))
+        self.scheduler.event(self._service_of(task), f"(service {task.service_name}) registered 1 targets in "
+                                                     f"(target-group {group_arn})")
+
+    def deregister_targets(self, task):
+        """Deregister the task's targets; returns the longest deregistration delay (seconds)."""
+        backend = task.backends["elbv2"]
+        delay = 0.0
+        for group_arn, target_id, port in task.registrations:
+            group = backend.target_groups.get(group_arn)
+            if group is None or target_id not in group.targets:
+                continue
+            backend.deregister_targets(group_arn, [{"Id": target_id, "Port": port}])
+            delay = max(delay, float(group.attributes.get("deregistration_delay.timeout_seconds", 300)))
+            self.scheduler.event(self._service_of(task), f"(service {task.service_name}) deregistered 1 targets in "
+                                                         f"(target-group {group_arn})")
+        task.registrations = []
+        return delay
+
+    def _service_of(self, task):
+        runner = self.runners.get(task.task_arn)
+        return runner.service if runner is not None else None
+
+    def release_network(self, task):
+        for key in [k for k in self.endpoints if k[0] == task.private_ip]:
+            del self.endpoints[key]
+        ec2 = task.backends["ec2"]
+        ec2.enis.pop(task.eni.id, None)
+
+    def resolve(self, target_id, port):
+        """The loopback address standing for a target (private IP, port), or None."""
+        return self.endpoints.get((target_id, int(port)))
+
+    # -- Docker ---------------------------------------------------------------------
+    def pull(self, image):
+        """The local image ID for a task's image: ECR images from the local
+        registry by digest, others as the engine already has them."""
+        import docker
+
+        if image["ecr"]:
+            if not self.registry:
+                raise TaskFailed(f"CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+                                 f"failed to resolve ref {image['uri']}: the local emulator has no registry behind "
+                                 "ECR (start it with --registry)")
+            host = self.registry.split("://", 1)[-1]
+            ref = f"{host}/{image['repository']}@{image['digest']}"
+            try:
+                return self.client.images.get(ref).id
+            except docker.errors.ImageNotFound:
+                pass
+            try:
+                self.client.images.pull(f"{host}/{image['repository']}", tag=image["digest"])
+                return self.client.images.get(ref).id
+            except docker.errors.APIError as e:
+                raise TaskFailed(f"CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+                                 f"failed to resolve ref {image['uri']}: {image['uri']}: not found "
+                                 f"({e.explanation or e})")
+        try:
+            return self.client.images.get(image["uri"]).id
+        except docker.errors.ImageNotFound:
+            raise TaskFailed(f"CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to "
+                             f"resolve ref {image['uri']}: the local emulator reaches no public registry, and the "
+                             "Docker engine has no such image")
+
+    def create_container(self, task, definition, image, environment, ports, network_of=None):
+        """One container of a task: limits from the task definition, the task's
+        first container holding the network namespace (awsvpc: one localhost)
+        and the published ports, on 127.0.0.1 only."""
+        cpu = int(definition.get("cpu") or 0) or int(task.task_definition.cpu or 0) or 256
+        memory = definition.get("memory") or task.task_definition.memory or 512
+        kwargs = {
+            "name": f"pocstack-{self.port}-{task.service_name}-{task.id[:12]}-{definition['name']}"[:128],
+            "labels": {docker_engine.LABEL: str(self.port), docker_engine.TASK_LABEL: task.task_arn,
+                       "com.amazonaws.ecs.task-arn": task.task_arn,
+                       "com.amazonaws.ecs.container-name": definition["name"],
+                       "com.amazonaws.ecs.task-definition-family": task.task_definition.family,
+                       "com.amazonaws.ecs.task-definition-version": str(task.task_definition.revision),
+                       "com.amazonaws.ecs.cluster": task.cluster_arn},
+            "environment": environment,
+            "nano_cpus": int(cpu * 1e9 / 1024),
+            "mem_limit": f"{int(memory)}m",
+            "detach": True,
+            "init": False,
+            "log_config": {"type": "json-file", "config": {"max-size": "10m"}},
+        }
+        if definition.get("memoryReservation"):
+            kwargs["mem_reservation"] = f"{int(definition['memoryReservation'])}m"
+        if definition.get("command"):
+            kwargs["command"] = definition["command"]
+        if definition.get("entryPoint"):
+            kwargs["entrypoint"] = definition["entryPoint"]
+        if definition.get("workingDirectory"):
+            kwargs["working_dir"] = definition["workingDirectory"]
+        if definition.get("user"):
+            kwargs["user"] = definition["user"]
+        if definition.get("stopTimeout"):
+            kwargs["stop_signal"] = "SIGTERM"
+        if network_of is None:
+            kwargs["ports"] = {f"{port}/tcp": (HOST, None) for port in ports}
+            kwargs["hostname"] = f"ip-{task.private_ip.replace('.', '-')}.ec2.internal"
+        else:
+            kwargs["network_mode"] = f"container:{network_of.id}"
+        return self.client.containers.create(image, **kwargs)
+
+    @staticmethod
+    def published_ports(container):
+        """{container port: published port on 127.0.0.1} of a started container."""
+        container.reload()
+        found = {}
+        for key, bindings in (container.attrs.get("NetworkSettings", {}).get("Ports") or {}).items():
+            port, _, protocol = key.partition("/")
+            if protocol == "tcp" and bindings:
+                found[int(port)] = int(bindings[0]["HostPort"])
+        return found
+
+    @staticmethod
+    def stop_container(container, timeout):
+        try:
+            container.stop(timeout=timeout)
+        except Exception:  # already gone or stopped
+            pass
+
+    @staticmethod
+    def remove_container(container):
+        try:
+            container.remove(force=True, v=True)
+        except Exception:  # already gone
+            pass
+
+
+def start(port, registry="", mode="auto"):
+    """Start the data plane (mode auto: when a Docker engine answers; off: never).
+    Returns the DataPlane, enabled or with the reason it is not."""
+    global PLANE
+    PLANE = DataPlane(port, registry)
+    if mode == "off":
+        PLANE.reason = "turned off (--data-plane off)"
+        return PLANE
+    return PLANE.start()

@@ -1,0 +1,1 @@
+"""Amazon EC2 (VPC): what a task's network interface reaches (network.py)."""

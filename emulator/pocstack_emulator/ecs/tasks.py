@@ -1,0 +1,353 @@
+"""A Fargate task as a set of containers on the Docker engine.
+
+`FargateTask` is the task record moto serves (DescribeTasks, ListTasks): it
+follows the containers. `TaskRunner` (one thread per task) takes it through
+Fargate's life cycle, as the task lifecycle page of the ECS guide describes:
+
+PROVISIONING  network interface attached (a private IP of the task's subnet)
+PENDING       the start-up checks (fargate.py), image pulls by digest
+ACTIVATING    containers started, targets registered in the service's target groups
+RUNNING       until an essential container exits or the task is asked to stop
+DEACTIVATING  targets deregistered; they drain for the group's deregistration delay
+STOPPING      SIGTERM, SIGKILL after stopTimeout (30 s)
+DEPROVISIONING containers removed, network interface released
+STOPPED       with stopCode, stoppedReason and each container's exit code
+
+Containers share one network namespace (awsvpc: localhost between the
+containers of a task); the container ports of the task definition are
+published on 127.0.0.1 only, on ports Docker picks. The data plane maps the
+task's private IP and container port to that published port, for the health
+checker and the load balancers.
+"""
+import datetime
+import threading
+import time
+import uuid
+
+from moto.core.common_models import BaseModel
+
+from pocstack_emulator.ecs.fargate import Checks
+from pocstack_emulator.ecs.fargate import TaskFailed
+from pocstack_emulator.ecs.fargate import assume_role_error
+from pocstack_emulator.ecs.fargate import can_assume
+from pocstack_emulator.ecs.fargate import parse_image
+from pocstack_emulator.logs.awslogs import LogForwarder
+
+LIVE = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING")
+DEFAULT_STOP_TIMEOUT = 30
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+class TaskContainer(BaseModel):
+    """One container of a task, as DescribeTasks reports it."""
+
+    def __init__(self, task, definition):
+        self.definition = definition
+        self.container_arn = f"arn:aws:ecs:{task.region_name}:{task.account_id}:container/{task.cluster_name}/" \
+                             f"{task.id}/{uuid.uuid4()}"
+        self.task_arn = task.task_arn
+        self.name = definition["name"]
+        self.image = definition.get("image")
+        self.image_digest = None
+        self.runtime_id = None
+        self.last_status = "PENDING"
+        self.exit_code = None
+        self.reason = None
+        self.network_bindings = []
+        self.network_interfaces = [{"attachmentId": task.attachment_id, "privateIpv4Address": task.private_ip}]
+        self.health_status = "UNKNOWN"
+        self.cpu = str(definition.get("cpu", 0))
+        self.memory = str(definition["memory"]) if definition.get("memory") else None
+        self.memory_reservation = str(definition["memoryReservation"]) if definition.get("memoryReservation") else None
+        self.essential = definition.get("essential", True)
+
+
+class FargateTask(BaseModel):
+    """The task record: what DescribeTasks and ListTasks answer."""
+
+    def __init__(self, backend, cluster, service, deployment, task_definition, subnet, eni, public_ip):
+        self.id = uuid.uuid4().hex
+        self.account_id, self.region_name = backend.account_id, backend.region_name
+        self.cluster_name, self.cluster_arn = cluster.name, cluster.arn
+        self.service_name = service.name
+        self.deployment_id = deployment["id"]
+        self.task_definition = task_definition
+        self.task_definition_arn = task_definition.arn
+        self.container_instance_arn = None
+        self.desired_status = "RUNNING"
+        self.last_status = "PROVISIONING"
+        self.health_status = "UNKNOWN"
+        self.group = f"service:{service.name}"
+        self.started_by = deployment["id"]
+        self.launch_type = "FARGATE" if service.launch_type else None
+        strategy = getattr(service, "capacity_provider_strategy", None)
+        self.capacity_provider_name = (strategy[0].get("capacityProvider") if strategy else "FARGATE")
+        self.platform_version = "1.4.0"
+        self.platform_family = "Linux"
+        self.availability_zone = subnet.availability_zone
+        self.cpu = str(task_definition.cpu) if task_definition.cpu else None
+        self.memory = str(task_definition.memory) if task_definition.memory else None
+        self.connectivity = "CONNECTED"
+        self.created_at = self.connectivity_at = now()
+        self.pull_started_at = self.pull_stopped_at = self.started_at = None
+        self.stopping_at = self.stopped_at = self.execution_stopped_at = None
+        self.stop_code = self.stopped_reason = None
+        self.overrides = {"containerOverrides": [{"name": c["name"]} for c in task_definition.container_definitions],
+                          "inferenceAcceleratorOverrides": []}
+        self.version = 1
+        self.enable_execute_command = bool(getattr(service, "enable_execute_command", False))
+        self.ephemeral_storage = {"sizeInGiB": 20}
+        self.tags = list(service.tags or []) if service.propagate_tags == "SERVICE" else \
+            list(task_definition.tags or []) if service.propagate_tags == "TASK_DEFINITION" else []
+        self.eni = eni
+        self.private_ip = eni.private_ip_address
+        self.public_ip = public_ip
+        self.subnet_id = subnet.id
+        self.security_groups = [g.id for g in eni.group_set]
+        self.attachment_id = str(uuid.uuid4())
+        self.attachments = [{
+            "id": self.attachment_id,
+            "type": "ElasticNetworkInterface",
+            "status": "ATTACHED",
+            "details": [
+                {"name": "subnetId", "value": subnet.id},
+                {"name": "networkInterfaceId", "value": eni.id},
+                {"name": "macAddress", "value": eni.mac_address},
+                {"name": "privateDnsName", "value": eni.private_dns_name},
+                {"name": "privateIPv4Address", "value": eni.private_ip_address},
+            ],
+        }]
+        self.containers = [TaskContainer(self, c) for c in task_definition.container_definitions]
+        # Load balancer registrations made for this task: [(target group ARN, port)].
+        self.registrations = []
+        self.failed = False  # stopped by a failure the circuit breaker counts
+
+    @property
+    def task_arn(self):
+        return f"arn:aws:ecs:{self.region_name}:{self.account_id}:task/{self.cluster_name}/{self.id}"
+
+    @property
+    def status(self):
+        return self.last_status
+
+    def advance(self):
+        """moto's DescribeTasks advances its own tasks' states; this one follows its containers."""
+
+    @property
+    def live(self):
+        return self.desired_status == "RUNNING" and self.last_status in LIVE
+
+
+class TaskRunner(threading.Thread):
+    """Takes one task from PROVISIONING to STOPPED (see the module's text)."""
+
+    def __init__(self, plane, backend, task, service):
+        super().__init__(name=f"task {task.id[:8]}", daemon=True)
+        self.plane = plane
+        self.backend = backend
+        self.task = task
+        self.service = service
+        self.service_arn = service.arn
+        self.finished_at = None  # monotonic time the task reached STOPPED
+        self.load_balancers = [dict(lb) for lb in service.load_balancers or []]
+        self.network = {"subnet": task.subnet_id, "public_ip": task.public_ip,
+                        "security_groups": task.security_groups}
+        self.wake = threading.Event()
+        self.stop_request = None  # (stop code, reason, counts as a failure)
+        self.fast = False  # reset or shutdown: no draining, no graceful stop
+        self.docker = {}  # container name -> docker container
+        self.exited = {}  # container name -> exit status dict
+        self.forwarders = []
+
+    # -- asked from outside (under the plane's lock) ---------------------------
+    def request_stop(self, stop_code, reason, failure=False):
+        if self.stop_request is None:
+            self.stop_request = (stop_code, reason, failure)
+        self.wake.set()
+
+    def kill(self):
+        self.fast = True
+        self.request_stop("ServiceSchedulerInitiated", "The local emulator stopped")
+
+    # -- the life cycle --------------------------------------------------------
+    def run(self):
+        try:
+            self._start()
+        except TaskFailed as failed:
+            self._stopped_before_running(failed)
+            return
+        except Exception as e:  # an engine error the checks could not foresee
+            self._stopped_before_running(TaskFailed(f"CannotStartContainerError: {type(e).__name__}: {e}"))
+            return
+        self._watch()
+        self._stop()
+
+    def _set(self, **fields):
+        with self.plane.lock:
+            for key, value in fields.items():
+                setattr(self.task, key, value)
+        self.plane.wake()
+
+    def _start(self):
+        task, plane = self.task, self.plane
+        definitions = task.task_definition.container_definitions
+        with plane.lock:
+            task.last_status = "PENDING"
+            for role in (getattr(task.task_definition, "execution_role_arn", None),
+                         getattr(task.task_definition, "task_role_arn", None)):
+                if role and not can_assume(task.backends["iam"], role, task.account_id, task.region_name):
+                    raise TaskFailed(assume_role_error(role))
+            checks = Checks(task.backends, task.account_id, task.region_name, task.id, task.task_definition,
+                            self.network, task.private_ip)
+            images = [parse_image(c.get("image")) for c in definitions]
+            checks.registry_auth(images)
+            secrets = checks.secrets(definitions)
+            task.pull_started_at = now()
+            for image in images:
+                checks.image(image)
+        if self.stop_request:
+            raise TaskFailed(self.stop_request[1], self.stop_request[0])
+        local_images = [plane.pull(image) for image in images]
+        with plane.lock:
+            task.pull_stopped_at = now()
+            for container, image in zip(task.containers, images):
+                container.image_digest = image.get("digest")
+            streams = [checks.log_stream(c) for c in definitions]
+        first = None
+        for index, (definition, image, stream) in enumerate(zip(definitions, local_images, streams)):
+            environment = {e["name"]: e["value"] for e in definition.get("environment") or []}
+            environment.update(secrets.get(definition["name"], {}))
+            environment.update({"AWS_EXECUTION_ENV": "AWS_ECS_FARGATE", "AWS_REGION": task.region_name,
+                                "AWS_DEFAULT_REGION": task.region_name})
+            ports = [] if index else [m["containerPort"] for d in definitions for m in d.get("portMappings") or []]
+            container = plane.create_container(task, definition, image, environment, ports,
+                                               network_of=first)
+            self.docker[definition["name"]] = container
+            if first is None:
+                first = container
+        for name, container in self.docker.items():
+            container.start()
+            threading.Thread(target=self._wait_for_exit, args=(name, container), daemon=True,
+                             name=f"wait {task.id[:8]} {name}").start()
+        published = plane.published_ports(first)
+        with plane.lock:
+            logs = task.backends["logs"]
+            for container, definition, stream in zip(task.containers, definitions, streams):
+                docker_container = self.docker[definition["name"]]
+                container.runtime_id = docker_container.id
+                container.last_status = "RUNNING"
+                if stream:
+                    forwarder = LogForwarder(docker_container, logs, stream["group"], stream["stream"], plane.lock)
+                    forwarder.start()
+                    self.forwarders.append(forwarder)
+            for container_port, host_port in published.items():
+                plane.endpoints[(task.private_ip, container_port)] = ("127.0.0.1", host_port)
+            task.started_at = now()
+            task.health_status = "UNKNOWN"
+            if self.load_balancers and not self.stop_request:
+                task.last_status = "ACTIVATING"
+                for lb in self.load_balancers:
+                    if lb.get("targetGroupArn"):
+                        plane.register_target(task, lb["targetGroupArn"], int(lb["containerPort"]))
+            task.last_status = "RUNNING"
+        plane.wake()
+
+    def _wait_for_exit(self, name, container):
+        try:
+            result = container.wait()
+        except Exception:  # removed under us (reset): it exited
+            result = {"StatusCode": 137}
+        try:
+            container.reload()
+            oom = container.attrs.get("State", {}).get("OOMKilled", False)
+        except Exception:
+            oom = False
+        self.exited[name] = {"code": result.get("StatusCode"), "oom": oom}
+        self.wake.set()
+
+    def _watch(self):
+        while True:
+            self.wake.wait(1.0)
+            self.wake.clear()
+            if self.stop_request:
+                return
+            for container in self.task.containers:
+                if container.name in self.exited and container.essential:
+                    with self.plane.lock:
+                        self.request_stop("EssentialContainerExited", "Essential container in task exited",
+                                          failure=True)
+                    return
+
+    def _stop(self):
+        task, plane = self.task, self.plane
+        stop_code, reason, failure = self.stop_request
+        with plane.lock:
+            task.desired_status = "STOPPED"
+            task.stop_code, task.stopped_reason = stop_code, reason
+            task.failed = failure
+            task.stopping_at = now()
+            delay = 0.0
+            if task.registrations:
+                task.last_status = "DEACTIVATING"
+                delay = plane.deregister_targets(task)
+        plane.wake()
+        if not self.fast and delay > 0:
+            self.wake.clear()
+            deadline = datetime.datetime.now().timestamp() + delay
+            while not self.fast and datetime.datetime.now().timestamp() < deadline:
+                self.wake.wait(min(1.0, max(0.0, deadline - datetime.datetime.now().timestamp())))
+        self._set(last_status="STOPPING")
+        timeout = 0 if self.fast else max(
+            int(d.get("stopTimeout") or DEFAULT_STOP_TIMEOUT) for d in task.task_definition.container_definitions)
+        for container in reversed(list(self.docker.values())):
+            plane.stop_container(container, timeout)
+        for name in self.docker:
+            deadline = datetime.datetime.now().timestamp() + 5
+            while name not in self.exited and datetime.datetime.now().timestamp() < deadline:
+                self.wake.wait(0.1)
+        with plane.lock:
+            for container in task.containers:
+                exited = self.exited.get(container.name)
+                container.last_status = "STOPPED"
+                if exited is not None:
+                    container.exit_code = exited["code"]
+                    if exited["oom"]:
+                        container.reason = "OutOfMemoryError: Container killed due to memory usage"
+            task.last_status = "DEPROVISIONING"
+        plane.wake()
+        for container in self.docker.values():
+            plane.remove_container(container)
+        for forwarder in self.forwarders:
+            forwarder.join(timeout=5)
+        self._release()
+
+    def _stopped_before_running(self, failed):
+        task, plane = self.task, self.plane
+        for container in self.docker.values():
+            plane.remove_container(container)
+        with plane.lock:
+            task.desired_status = "STOPPED"
+            if self.stop_request and not self.stop_request[2] and failed.reason == self.stop_request[1]:
+                task.stop_code, task.stopped_reason, task.failed = self.stop_request[0], failed.reason, False
+            else:
+                task.stop_code, task.stopped_reason, task.failed = failed.stop_code, failed.reason, True
+            task.stopping_at = now()
+            for container in task.containers:
+                container.last_status = "STOPPED"
+                if failed.container in (None, container.name):
+                    container.reason = failed.container_reason
+            task.last_status = "DEPROVISIONING"
+        self._release()
+
+    def _release(self):
+        task, plane = self.task, self.plane
+        with plane.lock:
+            plane.release_network(task)
+            task.attachments[0]["status"] = "DELETED"
+            task.last_status = "STOPPED"
+            task.stopped_at = task.execution_stopped_at = now()
+            self.finished_at = time.monotonic()
+        plane.wake()

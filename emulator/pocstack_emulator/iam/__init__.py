@@ -1,0 +1,1 @@
+"""AWS IAM: policy evaluation for the checks the data plane makes (policy.py)."""

@@ -1,0 +1,1 @@
+"""CloudWatch Logs: the awslogs driver of the data plane (awslogs.py)."""
