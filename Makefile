@@ -1,9 +1,10 @@
 # pocstack.aws — quick start targets. Every target sets up what it needs.
-#   make demo      deploy the plotly PoC on the embedded local AWS emulator
-#   make test      unit tests + molecule scenarios (on a separate emulator)
-#   make emulator  start the emulator if it is not running
-#   make stop      stop the emulator
-#   make demo-build       the demo with the app image built and pushed (needs root: installs and starts Docker)
+#   make demo      deploy the plotly PoC on the embedded local AWS emulator: the app image
+#                  built from files/app, its ECS task a container, waited for until healthy
+#   make test      quality gates, unit, integration and molecule tests (on emulators of their own)
+#   make emulator  start the emulator (and, with root, the Docker engine and registry of its
+#                  data plane: emulator/docker-setup.sh) if it is not running
+#   make stop      stop the emulator (its containers with it)
 #   make test-container   the image and the ecr_image build/mirror paths with a real Docker engine
 
 PYTHON ?= python3
@@ -17,10 +18,10 @@ DEMO_PORT ?= 4566
 # The tests run their own emulator so that they never touch the demo's state.
 TEST_PORT ?= 4567
 SERVICE ?= plotly
-# The local registry behind the emulator's ECR (tests/docker/setup.sh starts it).
+# The local registry behind the emulator's ECR (emulator/docker-setup.sh starts it).
 REGISTRY ?= http://127.0.0.1:5000
 
-.PHONY: demo test unit molecule emulator stop setup clean demo-build test-container docker
+.PHONY: demo test unit molecule emulator stop setup clean test-container docker
 
 setup: $(STAMP) $(LINK)
 
@@ -34,8 +35,13 @@ $(LINK):
 	mkdir -p $(dir $@)
 	ln -sfn ../../.. $@
 
+# The data plane needs a Docker engine: set up when possible (root, or one
+# already running); without it the emulator is a control plane only and says so.
 emulator: setup
-	POCSTACK_EMULATOR_PORT=$(DEMO_PORT) $(EMULATOR) start
+	@PATH="$(CURDIR)/$(BIN):$$PATH" bash emulator/docker-setup.sh start \
+	  || echo 'make: no Docker engine (see above): the emulator runs ECS services as a control plane only'
+	@if bash emulator/docker-setup.sh status; then registry='--registry=$(REGISTRY)'; fi; \
+	  POCSTACK_EMULATOR_PORT=$(DEMO_PORT) $(EMULATOR) start $$registry
 
 stop: setup
 	POCSTACK_EMULATOR_PORT=$(DEMO_PORT) $(EMULATOR) stop
@@ -43,26 +49,18 @@ stop: setup
 demo: emulator
 	@echo '+ ansible-playbook site.yml -e service=$(SERVICE)'
 	@PATH="$(CURDIR)/$(BIN):$$PATH" POCSTACK_EMULATOR_PORT=$(DEMO_PORT) ansible-playbook site.yml -e service=$(SERVICE)
-	@echo 'The emulator keeps running: inspect with e.g.'
-	@echo '  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws --endpoint-url http://127.0.0.1:$(DEMO_PORT) --region us-east-1 elbv2 describe-load-balancers'
-	@echo 'make stop stops it.'
+	@POCSTACK_EMULATOR_PORT=$(DEMO_PORT) $(EMULATOR) status
+	@echo 'The emulator keeps running: inspect it with e.g. (AWS CLI, or the .venv'"'"'s python and boto3)'
+	@echo '  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 AWS_ENDPOINT_URL=http://127.0.0.1:$(DEMO_PORT)'
+	@echo '  aws ecs describe-services --cluster pocstack --services $(SERVICE); aws logs tail /pocstack/$(SERVICE); docker ps'
+	@echo 'The app'"'"'s login: user admin, password in .pocstack/local/$(SERVICE)_pass. make stop stops the emulator.'
 
 test: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" POCSTACK_EMULATOR_PORT=$(TEST_PORT) bash tests/run.sh
 
-# Docker engine, local registry, base image and wheelhouse (see tests/docker/setup.sh).
+# Docker engine, local registry, base image and wheelhouse (see emulator/docker-setup.sh).
 docker: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/docker/setup.sh start
-
-# The demo with poc_image.source=build: the app image built from files/app and
-# pushed through the emulator (as ECR, with --registry) into the local registry.
-demo-build: docker
-	POCSTACK_EMULATOR_PORT=$(DEMO_PORT) POCSTACK_EMULATOR_REGISTRY=$(REGISTRY) $(EMULATOR) start
-	@curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$(DEMO_PORT)/v2/ | grep -q 401 \
-	  || { echo 'The emulator on port $(DEMO_PORT) runs without a registry: make stop, then make demo-build.'; exit 1; }
-	@echo '+ ansible-playbook site.yml -e service=$(SERVICE) -e '"'"'{"poc_image": {"source": "build", "repository": "pocstack/$(SERVICE)"}}'"'"
-	@PATH="$(CURDIR)/$(BIN):$$PATH" POCSTACK_EMULATOR_PORT=$(DEMO_PORT) ansible-playbook site.yml -e service=$(SERVICE) \
-	  -e '{"poc_image": {"source": "build", "repository": "pocstack/$(SERVICE)"}}'
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash emulator/docker-setup.sh start
 
 test-container: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" POCSTACK_EMULATOR_PORT=$(TEST_PORT) bash tests/container/run.sh

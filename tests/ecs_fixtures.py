@@ -20,7 +20,7 @@ def service_params(**overrides):
         "deployment_maximum_percent": 200, "deployment_minimum_healthy_percent": 75,
         "deployment_circuit_breaker_enable": True, "deployment_circuit_breaker_rollback": True,
         "health_check_grace_period_seconds": 60, "enable_execute_command": False, "propagate_tags": "SERVICE",
-        "state": "present", "wait": False, "wait_timeout": 300,
+        "state": "present", "wait": False, "wait_timeout": 300, "retry_failed_deployment": True,
         "tags": {"pocstack:service": "plotly"}, "purge_tags": True,
     }
     base.update(overrides)

@@ -57,7 +57,12 @@ def data_plane_line(port):
         return "data plane: unknown (the emulator did not say)"
     if found.get("enabled"):
         registry = found.get("registry") or "none (ECR images cannot be pulled; start with --registry)"
-        return f"data plane: ECS tasks run as containers on {found.get('engine')}; ECR registry {registry}"
+        lines = [f"data plane: ECS tasks run as containers on {found.get('engine')}; ECR registry {registry}"]
+        for task in found.get("tasks") or []:
+            ports = ", ".join(f"{port} -> http://{address}" for port, address in sorted(task["ports"].items()))
+            lines.append(f"  task {task['task'][:12]} of {task['cluster']}/{task['service']} ({task['private_ip']}): "
+                         f"{task['last_status']}" + (f"; container port {ports}" if ports else ""))
+        return "\n".join(lines)
     return f"data plane off: {found.get('reason')}; ECS services get no tasks (control plane only)"
 
 
@@ -110,6 +115,7 @@ def start(port, state_dir, throttle=0.0, registry="", data_plane="auto"):
     endpoint = f"http://{HOST}:{port}"
     if answers(port):
         print(f"emulator already running at {endpoint}")
+        print(data_plane_line(port))
         return 0
     os.makedirs(state_dir, exist_ok=True)
     pid_file, log_file = _paths(state_dir, port)
@@ -172,6 +178,7 @@ def stop(port, state_dir):
 def status(port):
     if answers(port):
         print(f"emulator running at http://{HOST}:{port}")
+        print(data_plane_line(port))
         return 0
     print(f"emulator not running at http://{HOST}:{port}")
     return NOT_RUNNING

@@ -71,9 +71,16 @@ class DataPlane:
         return self.client is not None
 
     def describe(self):
-        """What /_pocstack/dataplane answers."""
+        """What /_pocstack/dataplane answers: the engine, and each live task with
+        the loopback addresses of its container ports."""
+        with self.lock:
+            tasks = [{"cluster": r.task.cluster_name, "service": r.task.service_name, "task": r.task.id,
+                      "last_status": r.task.last_status, "private_ip": r.task.private_ip,
+                      "ports": {str(port): f"{host}:{published}" for (ip, port), (host, published)
+                                in self.endpoints.items() if ip == r.task.private_ip}}
+                     for r in self.runners.values() if r.task.desired_status == "RUNNING"]
         return {"enabled": self.enabled, "reason": self.reason, "engine": self.engine, "registry": self.registry,
-                "tasks": sum(1 for r in self.runners.values() if r.task.desired_status == "RUNNING")}
+                "tasks": tasks}
 
     # -- life cycle ---------------------------------------------------------------
     def start(self):

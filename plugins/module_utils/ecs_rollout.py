@@ -19,6 +19,11 @@ which task stopped, with what reason, or why the targets are unhealthy.
 import math
 import re
 
+try:
+    import botocore
+except ImportError:
+    pass  # the module using this fails with AnsibleAWSModule's message
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 # Stopped tasks read for a diagnosis: DescribeTasks shows stopped tasks for at
@@ -27,6 +32,8 @@ MAX_TASKS = 100
 # Stopped tasks and targets written out in the message (all are returned).
 SHOWN_TASKS = 5
 SHOWN_TARGETS = 10
+# Log lines quoted from the newest task that ran (awslogs streams).
+LOG_LINES = 15
 
 TIMEOUT_RANGE = (1, 86400)
 POLL_RANGE = (1, 300)
@@ -77,6 +84,20 @@ def describe_tasks(ecs, cluster, arns):
     for start in range(0, len(arns), 100):  # the API's limit per call
         tasks.extend(ecs.describe_tasks(cluster=cluster, tasks=arns[start:start + 100], aws_retry=True).get("tasks", []))
     return tasks
+
+
+def describe_task_definition(ecs, arn):
+    return ecs.describe_task_definition(taskDefinition=arn, aws_retry=True)["taskDefinition"]
+
+
+def last_log_lines(logs, group, stream, count=LOG_LINES):
+    """The newest `count` lines of a log stream, oldest first; None when the stream does not exist."""
+    try:
+        events = logs.get_log_events(logGroupName=group, logStreamName=stream, limit=count, startFromHead=False,
+                                     aws_retry=True).get("events", [])
+    except is_boto3_error_code("ResourceNotFoundException"):
+        return None
+    return [e.get("message", "").rstrip("\n") for e in events][-count:]
 
 
 def describe_target_health(elbv2, target_group_arn):
@@ -327,6 +348,28 @@ def deployment_tasks(tasks, deployment):
     return sorted(ours, key=lambda t: str(t.get("stoppedAt") or t.get("createdAt") or ""), reverse=True)
 
 
+def awslogs_streams(task_definition, task_id):
+    """[(container, log group, log stream)] of a task's containers that log with
+    the awslogs driver and a stream prefix (the stream is then
+    <prefix>/<container>/<task id>; without a prefix it is not knowable)."""
+    found = []
+    for container in task_definition.get("containerDefinitions", []):
+        conf = container.get("logConfiguration") or {}
+        options = conf.get("options") or {}
+        if conf.get("logDriver") == "awslogs" and options.get("awslogs-group") and options.get("awslogs-stream-prefix"):
+            found.append((container["name"], options["awslogs-group"],
+                          f"{options['awslogs-stream-prefix']}/{container['name']}/{short_id(task_id)}"))
+    return found
+
+
+def task_that_ran(tasks):
+    """The newest task (summaries, newest first) whose containers started, or None."""
+    for task in tasks:
+        if task.get("started_at") or any(c.get("exit_code") is not None for c in task.get("containers", [])):
+            return task
+    return None
+
+
 # ---------------------------------------------------------------- diagnosis
 
 
@@ -354,10 +397,9 @@ HINTS = {
                        "container port, not on 127.0.0.1."),
     "not_in_use": ("Target group not in use: no listener rule of the load balancer forwards to it, or the targets sit "
                    "in an Availability Zone the load balancer does not use."),
-    "pending": ("Tasks stay pending and none has stopped: the local emulator never starts ECS tasks (its inventory "
-                "sets pocstack_wait_for_steady_state: false); on AWS, read the service events for placement or "
-                "capacity errors, and the tasks' last status (PROVISIONING: capacity or network interfaces; "
-                "PENDING: image pull or secrets)."),
+    "pending": ("Tasks stay pending and none has stopped: read the service events for placement or capacity "
+                "errors, and the tasks' last status (PROVISIONING: capacity or network interfaces; PENDING: image "
+                "pull or secrets). The local emulator starts tasks only with its data plane (a Docker engine)."),
     "generic": ("The usual causes: the image exists and the execution role may pull it; the execution role can read "
                 "the SSM parameters; /health answers 200 on the container port; the task security group allows the "
                 "container port from the load balancer."),
@@ -495,6 +537,17 @@ def render(result):
     if not result.get("target_group_arns"):
         lines.append("Target health: the service has no target group.")
 
+    for log in result.get("logs", []):
+        head = (f"Last log lines of task {short_id(log['task_arn'])}, container {log['container']} "
+                f"({log['log_group']} {log['log_stream']})")
+        if log.get("error"):
+            lines.append(f"{head}: could not be read: {log['error']}")
+        elif not log.get("lines"):
+            lines.append(f"{head}: none")
+        else:
+            lines.append(head + ":")
+            lines.extend(f"    | {line}" for line in log["lines"])
+
     events = result.get("events", [])
     if events:
         lines.append(f"Last {len(events)} service events (newest first):")
@@ -508,15 +561,37 @@ def render(result):
 # ---------------------------------------------------------------- the wait
 
 
-def wait_for_rollout(ecs, elbv2, params, clock, sleep):
+def read_logs(ecs, logs, task):
+    """What the containers of `task` (a summary) logged last, per awslogs stream."""
+    found = []
+    try:
+        definition = describe_task_definition(ecs, task["task_definition_arn"])
+    except botocore.exceptions.ClientError as e:
+        return [{"task_arn": task["task_arn"], "container": "-", "log_group": "-", "log_stream": "-", "lines": [],
+                 "error": f"DescribeTaskDefinition: {e}"}]
+    for container, group, stream in awslogs_streams(definition, task["task_arn"]):
+        entry = {"task_arn": task["task_arn"], "container": container, "log_group": group, "log_stream": stream,
+                 "lines": []}
+        try:
+            entry["lines"] = last_log_lines(logs, group, stream)
+            if entry["lines"] is None:
+                entry["lines"], entry["error"] = [], "the stream does not exist (the container never started)"
+        except botocore.exceptions.ClientError as e:
+            entry["error"] = str(e)
+        found.append(entry)
+    return found
+
+
+def wait_for_rollout(ecs, elbv2, params, clock, sleep, logs=None):
     """Poll until the rollout completes, fails, or the timeout passes; then,
-    unless it completed, read the watched deployment's tasks and the targets.
+    unless it completed, read the watched deployment's tasks, the targets and
+    (with a CloudWatch Logs client) the last log lines of the newest task that ran.
 
     Returns the result dict (see the module's RETURN), with `failed` and `msg`."""
     cluster, name, expected = params["cluster"], params["service"], params.get("task_definition")
     result = {"cluster": cluster, "service": name, "timeout": params["timeout"], "polls": 0, "elapsed": 0.0,
               "deployments": [], "deployment": {}, "circuit_breaker": {}, "stopped_tasks": [], "pending_tasks": [],
-              "target_group_arns": [], "target_health": [], "events": [], "reasons": []}
+              "target_group_arns": [], "target_health": [], "events": [], "reasons": [], "logs": []}
     start = clock()
     service = None
     health = {}
@@ -561,6 +636,9 @@ def wait_for_rollout(ecs, elbv2, params, clock, sleep):
                                    or t.get("desiredStatus") == "STOPPED"]
         result["pending_tasks"] = [summarise_task(t) for t in ours if t.get("desiredStatus") == "RUNNING"
                                    and t.get("lastStatus") != "RUNNING"]
+        ran = task_that_ran(result["stopped_tasks"] + result["pending_tasks"])
+        if logs is not None and ran is not None:
+            result["logs"] = read_logs(ecs, logs, ran)
         # Read again: the last poll may predate the end, or not have looked.
         health = {arn: describe_target_health(elbv2, arn) for arn in groups}
         if outcome == "timeout" and service.get("desiredCount", 0) > 0:

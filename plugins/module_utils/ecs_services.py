@@ -232,6 +232,12 @@ def check_switch(given, current):
         )
 
 
+def primary_deployment_failed(service):
+    """True when the service's PRIMARY deployment was failed by the circuit breaker."""
+    return any(d.get("status") == "PRIMARY" and d.get("rolloutState") == "FAILED"
+               for d in service.get("deployments") or [])
+
+
 def plan_update(given, current):
     """(fields after the update, sorted names of the fields that differ);
     desired count and tags are planned separately."""

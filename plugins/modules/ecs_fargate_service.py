@@ -137,6 +137,14 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  retry_failed_deployment:
+    description:
+      - When the service's C(PRIMARY) deployment has rollout state C(FAILED) (the deployment circuit breaker stopped
+        it, with nothing to roll back to) and nothing else starts a new deployment, force one, so that a re-run after
+        fixing the cause (an IAM permission, a secret, the network) deploys again; ECS itself never retries a failed
+        deployment. Reported as the change C(failed_deployment).
+    type: bool
+    default: true
   wait:
     description: With O(state=absent), wait until the service is C(INACTIVE) after deleting it (up to O(wait_timeout)).
     type: bool
@@ -224,7 +232,8 @@ deleted:
 changes:
   description:
     - Names of the fields changed (or that would be) on an existing service, sorted; C(desired_count) when the count
-      is set, C(tags) when tags change (the recorded desired count included).
+      is set, C(tags) when tags change (the recorded desired count included), C(failed_deployment) when a failed
+      deployment is retried (O(retry_failed_deployment)).
   returned: always
   type: list
   elements: str
@@ -338,6 +347,10 @@ class ServiceManager:
             self.params["force_desired_count"],
         )
         request = es.update_request(after, changes)
+        if self.params["retry_failed_deployment"] and es.primary_deployment_failed(service) \
+                and not request.get("forceNewDeployment") and "taskDefinition" not in request:
+            request["forceNewDeployment"] = True
+            changes = sorted(changes + ["failed_deployment"])
         if count is not None:
             request["desiredCount"] = after["desired_count"] = count
             changes = sorted(changes + ["desired_count"])
@@ -461,6 +474,7 @@ def main():
             enable_execute_command=dict(type="bool"),
             propagate_tags=dict(type="str", choices=["SERVICE", "TASK_DEFINITION", "NONE"]),
             state=dict(type="str", choices=["present", "absent"], default="present"),
+            retry_failed_deployment=dict(type="bool", default=True),
             wait=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=300),
             tags=dict(type="dict", aliases=["resource_tags"]),

@@ -67,11 +67,10 @@ author:
 notes:
   - Each poll is one C(ecs:DescribeServices) call, plus one C(elasticloadbalancing:DescribeTargetHealth) per
     target group once ECS reports the rollout done. A diagnosis adds C(ecs:ListTasks) (paginated, the newest
-    100 tasks at most) and C(ecs:DescribeTasks).
+    100 tasks at most), C(ecs:DescribeTasks), and for the log lines C(ecs:DescribeTaskDefinition) and one
+    C(logs:GetLogEvents) per container.
   - "IAM actions used: C(ecs:DescribeServices), C(ecs:ListTasks), C(ecs:DescribeTasks),
-    C(elasticloadbalancing:DescribeTargetHealth)."
-  - The local emulator never starts ECS tasks, so a service with a desired count above zero never becomes
-    steady there; the wait then times out with the pending-task diagnosis.
+    C(ecs:DescribeTaskDefinition), C(logs:GetLogEvents), C(elasticloadbalancing:DescribeTargetHealth)."
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -318,6 +317,40 @@ events:
   type: list
   elements: dict
   sample: [{"created_at": "2026-05-04T10:05:40+00:00", "message": "(service plotly) rolling back to deployment ecs-svc/1."}]
+logs:
+  description:
+    - The last lines (at most 15) of each awslogs stream (with a stream prefix) of the newest task of the watched
+      deployment that started; empty when the rollout completed or no task started.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    task_arn:
+      description: The task.
+      type: str
+      sample: arn:aws:ecs:us-east-1:123456789012:task/pocstack/0d5f6c3b7e6a4c7e9c1f2a3b4c5d6e7f
+    container:
+      description: The container.
+      type: str
+      sample: plotly
+    log_group:
+      description: Its log group.
+      type: str
+      sample: /pocstack/plotly
+    log_stream:
+      description: Its log stream.
+      type: str
+      sample: ecs/plotly/0d5f6c3b7e6a4c7e9c1f2a3b4c5d6e7f
+    lines:
+      description: The lines, oldest first.
+      type: list
+      elements: str
+      sample: ["PORT must be a whole number, got 'oops'"]
+    error:
+      description: Why the lines could not be read, when they could not.
+      type: str
+      returned: when reading failed
+      sample: the stream does not exist (the container never started)
 hints:
   description: What to check, derived from the stopped reasons and target reason codes; empty when the rollout completed.
   returned: always
@@ -358,13 +391,15 @@ def main():
     if module.check_mode:
         module.exit_json(changed=False, outcome="skipped", reasons=["check mode: the rollout was not waited for"],
                          elapsed=0.0, polls=0, deployments=[], deployment={}, circuit_breaker={}, stopped_tasks=[],
-                         pending_tasks=[], target_group_arns=[], target_health=[], events=[], hints=[])
+                         pending_tasks=[], target_group_arns=[], target_health=[], events=[], hints=[], logs=[])
 
     retry = AWSRetry.jittered_backoff()
     ecs = module.client("ecs", retry_decorator=retry)
     elbv2 = module.client("elbv2", retry_decorator=retry)
+    logs = module.client("logs", retry_decorator=retry)
     try:
-        result = ecs_rollout.wait_for_rollout(ecs, elbv2, module.params, clock=time.monotonic, sleep=time.sleep)
+        result = ecs_rollout.wait_for_rollout(ecs, elbv2, module.params, clock=time.monotonic, sleep=time.sleep,
+                                              logs=logs)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg=f"Could not read the rollout of ECS service {module.params['service']} "
                                     f"in cluster {module.params['cluster']}")

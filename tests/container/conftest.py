@@ -35,8 +35,8 @@ def docker(*args, check=True, timeout=600):
 
 @pytest.fixture(scope="session", autouse=True)
 def docker_side():
-    """The engine, the registry and the base image must be there (tests/docker/setup.sh start)."""
-    hint = "run `tests/docker/setup.sh start` first (make test-container does)"
+    """The engine, the registry and the base image must be there (emulator/docker-setup.sh start)."""
+    hint = "run `emulator/docker-setup.sh start` first (make test-container does)"
     assert shutil.which("docker"), f"no docker command; {hint}"
     assert docker("info", check=False).returncode == 0, f"no Docker engine answers; {hint}"
     try:

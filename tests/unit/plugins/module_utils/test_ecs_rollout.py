@@ -26,8 +26,9 @@ TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/plotly-805
 NEW = "ecs-svc/7349011417468390817"
 
 
-def replay(name, **overrides):
-    """Run wait_for_rollout against the recording `name` (or a loaded one); return (result, clock)."""
+def replay(name, with_logs=False, **overrides):
+    """Run wait_for_rollout against the recording `name` (or a loaded one),
+    with a CloudWatch Logs client when `with_logs`; return (result, clock)."""
     recording = name
     if isinstance(name, str):
         with open(os.path.join(FIXTURES, name + ".yml")) as fh:
@@ -35,7 +36,7 @@ def replay(name, **overrides):
     params = {"task_definition": None, "target_group_arns": None, "timeout": 600, "poll_interval": 10, "last_events": 5}
     params.update(recording["params"], **overrides)
     clients = {n: boto3.client(n, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-               for n in ("ecs", "elbv2")}
+               for n in ("ecs", "elbv2", "logs")}
     stubbers = {n: Stubber(c) for n, c in clients.items()}
     for call in recording["calls"]:
         stubber = stubbers[call.get("client", "ecs")]
@@ -52,9 +53,10 @@ def replay(name, **overrides):
     for stubber in stubbers.values():
         stubber.activate()
     try:
+        logs = RetryingBotoClientWrapper(clients["logs"], retry) if with_logs else None
         result = ecs_rollout.wait_for_rollout(RetryingBotoClientWrapper(clients["ecs"], retry),
                                               RetryingBotoClientWrapper(clients["elbv2"], retry),
-                                              params, clock=clock, sleep=clock.sleep)
+                                              params, clock=clock, sleep=clock.sleep, logs=logs)
         for stubber in stubbers.values():
             stubber.assert_no_pending_responses()
     finally:
@@ -111,6 +113,60 @@ def test_circuit_breaker_rollback_stops_at_once_and_names_the_crash():
     assert "(service plotly) rolling back to deployment ecs-svc/4283920194650133211." in msg
     assert "The container exits by itself" in msg and "log stream" in msg
     assert "Target health (plotly-8050):\n  - 10.0.2.191:8050 healthy" in msg
+
+
+def load(name):
+    with open(os.path.join(FIXTURES, name + ".yml")) as fh:
+        return yaml.safe_load(fh)
+
+
+def test_the_diagnosis_quotes_the_last_log_lines_of_the_newest_task_that_ran():
+    recording = load("circuit_breaker_rollback")
+    task = "a3c5e7f9b1d34f6a8c0e2b4d6f8a0c2e"
+    definition = {"family": "plotly", "containerDefinitions": [
+        {"name": "plotly", "image": "x", "logConfiguration": {"logDriver": "awslogs", "options": {
+            "awslogs-group": "/pocstack/plotly", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}}},
+        {"name": "sidecar", "image": "y", "logConfiguration": {"logDriver": "json-file"}}]}
+    recording["calls"] += [
+        {"method": "describe_task_definition", "response": {"taskDefinition": definition},
+         "expected_params": {"taskDefinition": "arn:aws:ecs:us-east-1:123456789012:task-definition/plotly:8"}},
+        {"client": "logs", "method": "get_log_events",
+         "response": {"events": [{"timestamp": 1, "message": "Traceback (most recent call last):"},
+                                 {"timestamp": 2, "message": "KeyError: 'PLOTLY_PASS'\n"}]},
+         "expected_params": {"logGroupName": "/pocstack/plotly", "logStreamName": f"ecs/plotly/{task}",
+                             "limit": ecs_rollout.LOG_LINES, "startFromHead": False}},
+    ]
+    result, _ = replay(recording, with_logs=True)
+    assert result["logs"] == [{"task_arn": f"arn:aws:ecs:us-east-1:123456789012:task/pocstack/{task}",
+                               "container": "plotly", "log_group": "/pocstack/plotly",
+                               "log_stream": f"ecs/plotly/{task}",
+                               "lines": ["Traceback (most recent call last):", "KeyError: 'PLOTLY_PASS'"]}]
+    assert (f"Last log lines of task {task}, container plotly (/pocstack/plotly ecs/plotly/{task}):\n"
+            "    | Traceback (most recent call last):\n    | KeyError: 'PLOTLY_PASS'") in result["msg"]
+
+
+def test_a_missing_log_stream_is_said_not_fatal():
+    recording = load("circuit_breaker_rollback")
+    definition = {"family": "plotly", "containerDefinitions": [{"name": "plotly", "image": "x", "logConfiguration": {
+        "logDriver": "awslogs", "options": {"awslogs-group": "/g", "awslogs-stream-prefix": "ecs"}}}]}
+    recording["calls"] += [
+        {"method": "describe_task_definition", "response": {"taskDefinition": definition}},
+        {"client": "logs", "method": "get_log_events",
+         "error": {"code": "ResourceNotFoundException", "message": "The specified log stream does not exist."}},
+    ]
+    result, _ = replay(recording, with_logs=True)
+    assert result["failed"] and result["logs"][0]["error"] == "the stream does not exist (the container never started)"
+    assert "container plotly (/g ecs/plotly/a3c5e7f9b1d34f6a8c0e2b4d6f8a0c2e): could not be read: the stream" in result["msg"]
+
+
+@pytest.mark.parametrize("options, expected", [
+    ({"awslogs-group": "/g", "awslogs-stream-prefix": "ecs"}, [("web", "/g", "ecs/web/abc")]),
+    ({"awslogs-group": "/g"}, []),  # no prefix: the stream is named after the container ID
+    ({"awslogs-stream-prefix": "ecs"}, []),
+])
+def test_awslogs_streams(options, expected):
+    definition = {"containerDefinitions": [{"name": "web", "logConfiguration": {"logDriver": "awslogs", "options": options}}]}
+    assert ecs_rollout.awslogs_streams(definition, "arn:aws:ecs:us-east-1:1:task/c/abc") == expected
 
 
 def test_image_pull_failure_without_rollback_fails_the_deployment():

@@ -104,6 +104,42 @@ def test_same_service_is_no_change_and_no_write(aws):
     assert result["service"]["deployment_configuration"]["minimum_healthy_percent"] == 75
 
 
+FAILED_PRIMARY = [{"id": "ecs-svc/2", "status": "PRIMARY", "taskDefinition": TD, "rolloutState": "FAILED",
+                   "rolloutStateReason": "ECS deployment circuit breaker: tasks failed to start."}]
+
+
+def test_a_failed_deployment_is_retried_once_the_cause_may_be_fixed(aws):
+    # ECS never retries a deployment its circuit breaker failed (nothing to roll
+    # back to): a re-run after fixing IAM, a secret or the network must.
+    stubber = aws[1]
+    describes(stubber, service(deployments=FAILED_PRIMARY))
+    updates(stubber, forceNewDeployment=True)
+    describes(stubber, service())
+    result = run(aws)
+    assert result["changed"] and result["changes"] == ["failed_deployment"]
+
+
+@pytest.mark.parametrize("deployments, overrides", [
+    (FAILED_PRIMARY, {"retry_failed_deployment": False}),
+    ([dict(FAILED_PRIMARY[0], status="ACTIVE"), {"id": "ecs-svc/3", "status": "PRIMARY", "taskDefinition": TD,
+                                                 "rolloutState": "COMPLETED"}], {}),
+], ids=["turned-off", "rolled-back"])
+def test_a_failed_deployment_is_left_alone_when_told_or_rolled_back(aws, deployments, overrides):
+    stubber = aws[1]
+    describes(stubber, service(deployments=deployments))
+    result = run(aws, **overrides)
+    assert result["changed"] is False and result["changes"] == []
+
+
+def test_a_new_task_definition_deploys_without_a_second_forced_deployment(aws):
+    stubber = aws[1]
+    describes(stubber, service(deployments=FAILED_PRIMARY))
+    updates(stubber, taskDefinition="plotly:4")
+    describes(stubber, service())
+    result = run(aws, task_definition="plotly:4")
+    assert result["changes"] == ["task_definition"]
+
+
 def test_one_field_changed_is_the_only_one_sent(aws):
     stubber = aws[1]
     describes(stubber, service())

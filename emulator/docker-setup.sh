@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The Docker side of the tests and of `make demo-build`, on a machine with no
-# container registry on the network:
+# The emulator's data plane (ECS tasks as containers) and the app image build
+# need a Docker engine and a registry behind ECR; this sets them up on a
+# machine with no container registry on the network (`make emulator`, `make
+# demo` and `make test` run it):
 #
-#   tests/docker/setup.sh start    install what is missing, start what is not running, make the base image
-#   tests/docker/setup.sh stop     stop what `start` started (nothing else)
-#   tests/docker/setup.sh status   exit 0 when the engine and the registry answer
+#   emulator/docker-setup.sh start    install what is missing, start what is not running, make the base image
+#   emulator/docker-setup.sh stop     stop what `start` started (nothing else)
+#   emulator/docker-setup.sh status   exit 0 when the engine and the registry answer
 #
 # start:
 #   1. apt-get installs docker.io, debootstrap and docker-registry if missing (needs root);
@@ -18,7 +20,7 @@
 #      x86_64 (`pip download`, whatever Python runs it; fetched again when the lock changes).
 # Each step is skipped when its result is there, so a second start takes seconds.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 
 state=.pocstack/docker
 registry_port="${POCSTACK_REGISTRY_PORT:-5000}"
