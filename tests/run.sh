@@ -1,13 +1,30 @@
 #!/usr/bin/env bash
 # What `make test` runs (with .venv/bin first on PATH): the quality gates
-# (tests/lint.sh: ansible-lint, yamllint, ruff, changelog, role READMEs), unit tests, the
-# emulator's and preflight tests and every molecule scenario, then
+# (tests/lint.sh: ansible-lint, yamllint, ruff, changelog, role READMEs), the
+# Docker engine of the emulator's data plane, unit tests, the emulator's,
+# data plane and preflight tests and every molecule scenario, then
 # ansible-test sanity of the plugins.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Fast and without an emulator: first, so a lint finding fails in seconds.
 bash tests/lint.sh
+
+# The emulator's data plane (ECS tasks as containers) for the data plane tests
+# and the molecule site scenario: Docker engine, registry, base image and
+# wheelhouse (installed with apt-get as root). In CI it must work; elsewhere
+# those tests are skipped with the reason.
+if bash emulator/docker-setup.sh start; then
+  export POCSTACK_EMULATOR_REGISTRY="http://127.0.0.1:${POCSTACK_REGISTRY_PORT:-5000}"
+elif [ -n "${CI:-}" ]; then
+  echo "tests/run.sh: no Docker engine for the emulator's data plane (see above)" >&2
+  exit 1
+else
+  echo "tests/run.sh: no Docker engine: the data plane tests will be skipped" >&2
+fi
+# Every other emulator the tests start is a control plane only, which is all
+# their subject needs (and keeps two cores enough for the suite).
+export POCSTACK_EMULATOR_DATA_PLANE=off
 
 # The unit tests, the integration modules and every molecule scenario
 # (tests/integration/test_molecule.py; ecr_image_docker needs a Docker engine:

@@ -5,7 +5,7 @@
 `start` runs `run` in the background (pid and log in DIR, default
 .pocstack/emulator), waits until it answers and returns; it does nothing when
 the emulator already answers. `stop` ends it (SIGTERM, then SIGKILL after
-10 s) and is not an error when nothing runs. `status` exits 0 if it answers,
+30 s) and is not an error when nothing runs. `status` exits 0 if it answers,
 3 if not. `run` serves in the foreground. The port defaults to
 $POCSTACK_EMULATOR_PORT or 4566; only 127.0.0.1 is ever bound.
 """
@@ -35,7 +35,8 @@ DEFAULT_STATE_DIR = (
     else os.path.join(".pocstack", "emulator")
 )
 START_TIMEOUT = 60
-STOP_TIMEOUT = 10
+# The data plane removes its containers on the way out: a few seconds.
+STOP_TIMEOUT = 30
 NOT_RUNNING = 3
 
 

@@ -21,6 +21,7 @@ so background threads never see or leave a half-made change.
 Without an engine (no root, no Docker), `start()` says why in one line and
 the emulator is a control plane only, as before.
 """
+import datetime
 import ipaddress
 import threading
 import time
@@ -35,6 +36,8 @@ from pocstack_emulator.ecs.tasks import TaskRunner
 from pocstack_emulator.elbv2.target_health import TargetHealth
 
 TICK = 0.5
+# Seconds a task without a load balancer must stay RUNNING to count as healthy.
+STABLE_AFTER = 3.0
 # Stopped tasks stay visible to DescribeTasks for at least an hour on AWS.
 STOPPED_TASK_TTL = 3600
 # A public IP of a task with assignPublicIp ENABLED (a documentation range:
@@ -100,22 +103,31 @@ class DataPlane:
 
     def stop(self):
         """Kill every task at once (emulator exit): containers removed, nothing drains."""
-        self._stopping.set()
+        started = time.monotonic()
+        self._stopping.set()  # from now on no tick launches a task
+        self.wake()
         self.health.stop()
-        self.kill_all()
+        self.kill_all(join=True)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        left = docker_engine.remove_own(self.client, self.port)  # what a runner made meanwhile
+        print(f"data plane: stopped in {time.monotonic() - started:.1f} s"
+              + (f" ({left} late container(s) removed)" if left else ""), flush=True)
 
-    def kill_all(self):
+    def kill_all(self, join=False):
         """Every task gone now (reset, exit): containers force-removed at once,
-        no draining, no graceful stop."""
+        no draining, no graceful stop. `join` waits (briefly) for the runners,
+        which needs the lock free: not on a reset, which holds it."""
         with self.lock:
             runners = list(self.runners.values())
             for runner in runners:
                 runner.kill()
         if self.client is not None:
             docker_engine.remove_own(self.client, self.port)
-        deadline = time.monotonic() + 5
-        for runner in runners:
-            runner.join(timeout=max(0.0, deadline - time.monotonic()))
+        if join:
+            deadline = time.monotonic() + 5
+            for runner in runners:
+                runner.join(timeout=max(0.0, deadline - time.monotonic()))
         with self.lock:
             self.runners.clear()
             self.endpoints.clear()
@@ -131,6 +143,8 @@ class DataPlane:
             self._wake.clear()
             try:
                 with self.lock:
+                    if self._stopping.is_set():
+                        return
                     self._tick()
             except Exception as e:  # one odd service must not stop every other one
                 print(f"data plane: {type(e).__name__}: {e}", flush=True)
@@ -187,6 +201,8 @@ class DataPlane:
         """Start one task of `deployment`: network interface, record, runner."""
         from moto.ec2.models import ec2_backends
 
+        if self._stopping.is_set():
+            return None
         conf = (getattr(service, "network_configuration", None) or {}).get("awsvpcConfiguration") or {}
         subnets = conf.get("subnets") or []
         if not subnets:
@@ -226,9 +242,14 @@ class DataPlane:
         return task
 
     def task_healthy(self, task):
-        """RUNNING, and healthy in every target group it is registered in."""
+        """RUNNING, and healthy in every target group it is registered in; a
+        task behind no load balancer, once it has stayed RUNNING a few seconds
+        (a container that exits at once must not complete a deployment)."""
         if task.desired_status != "RUNNING" or task.last_status != "RUNNING":
             return False
+        if not task.registrations:
+            return task.started_at is not None and \
+                (datetime.datetime.now(datetime.timezone.utc) - task.started_at).total_seconds() >= STABLE_AFTER
         for group_arn, target_id, port in task.registrations:
             found = self.target_state(group_arn, target_id, port)
             if not found or found[0] != "healthy":

@@ -32,7 +32,7 @@ options:
     type: raw
     required: true
   shared:
-    description: Shared settings (C(pocstack_alb_name), C(pocstack_cluster_name), C(pocstack_ssm_prefix)).
+    description: Shared settings (C(pocstack_alb_name), C(pocstack_cluster_name), C(pocstack_ssm_prefix), C(aws_region)).
     type: dict
     default: {}
 """

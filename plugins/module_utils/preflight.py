@@ -236,7 +236,16 @@ def check_scaling_policies(errors, scaling):
             errors.append(f"poc_autoscaling.{key}={value!r} must be seconds; allowed: 0-3600")
 
 
-def check_secrets(errors, svc, service, prefix):
+def _garbles_its_arn(value, parameter, region):
+    """True when Ansible's no_log masking of `value` would change the
+    parameter's ARN (arn:aws:ssm:REGION:ACCOUNT:parameterNAME) in the results
+    the next roles read: the value occurs in it (the account's 12 digits are
+    unknown here, so any run of up to 12 digits counts as occurring)."""
+    arn = f"arn:aws:ssm:{region or 'us-east-1'}:<account>:parameter{parameter}"
+    return value in arn or (value.isdigit() and len(value) <= 12)
+
+
+def check_secrets(errors, svc, service, prefix, region=""):
     secrets = _list(errors, "poc_secrets", svc.get("poc_secrets"), "dicts with name and value")
     environment = svc.get("poc_environment") or {}
     if not isinstance(environment, dict):
@@ -267,6 +276,13 @@ def check_secrets(errors, svc, service, prefix):
         if value is None or (isinstance(value, str) and not value):
             errors.append(
                 f"poc_secrets[{index}] ({name}) has no value; give one from ansible-vault, the environment or a lookup"
+            )
+        elif isinstance(value, str) and _garbles_its_arn(value, parameter, region):
+            errors.append(
+                f"poc_secrets[{index}] ({name}): the value occurs in the parameter's own ARN "
+                f"(arn:aws:ssm:{region or '<region>'}:<account>:parameter{parameter}); Ansible hides secret values "
+                "wherever they appear in task results, which would garble the ARN ECS reads the secret from: "
+                "use a longer value (for example from lookup('ansible.builtin.password', ...))"
             )
         if name in environment:
             errors.append(f"poc_secrets[{index}].name={name!r} is also in poc_environment; a name is a secret or plain, not both")
@@ -356,7 +372,7 @@ def check_service(service, svc, shared):
     check_routing(errors, svc)
     check_host(errors, svc, shared)
     check_counts(errors, svc)
-    check_secrets(errors, svc, service, shared.get("pocstack_ssm_prefix", "/pocstack"))
+    check_secrets(errors, svc, service, shared.get("pocstack_ssm_prefix", "/pocstack"), shared.get("aws_region", ""))
     check_image(errors, svc, service)
     check_access(errors, svc)
     if port is not None:

@@ -64,6 +64,12 @@ BAD = [
     ("secret-dash", {"poc_secrets": [{"name": "PLOTLY-PASS", "value": "x"}]}, ["poc_secrets[0].name='PLOTLY-PASS'", ENV_NAME]),
     ("secret-novalue", {"poc_secrets": [{"name": "PLOTLY_PASS"}]}, ["poc_secrets[0] (PLOTLY_PASS) has no value", "ansible-vault, the environment or a lookup"]),
     ("secret-empty", {"poc_secrets": [{"name": "PLOTLY_PASS", "value": ""}]}, ["poc_secrets[0] (PLOTLY_PASS) has no value"]),
+    # Ansible masks secret values wherever they occur in results: this one would garble the ARN.
+    ("secret-in-arn", {"poc_secrets": [{"name": "PLOTLY_PASS", "value": "east"}]},
+     ["poc_secrets[0] (PLOTLY_PASS): the value occurs in the parameter's own ARN (arn:aws:ssm:us-east-1:<account>:"
+      "parameter/pocstack/secret-in-arn/PLOTLY_PASS)", "use a longer value"]),
+    ("secret-digits", {"poc_secrets": [{"name": "PLOTLY_PASS", "value": "2024"}]},
+     ["poc_secrets[0] (PLOTLY_PASS): the value occurs in the parameter's own ARN"]),
     ("secret-twice", {"poc_secrets": GOOD_SECRETS + [{"name": "PLOTLY_USER", "value": "again"}]}, ["poc_secrets[2].name='PLOTLY_USER' is listed twice"]),
     ("secret-and-env", {"poc_environment": {"PORT": "8050", "PLOTLY_USER": "admin"}}, ["poc_secrets[0].name='PLOTLY_USER' is also in poc_environment"]),
     ("secrets-not-list", {"poc_secrets": {"PLOTLY_PASS": "x"}}, ["poc_secrets=", "must be a list of dicts with name and value"]),

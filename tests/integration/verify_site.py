@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sys
+import urllib.request
 
 import boto3
 
@@ -245,6 +246,72 @@ def execution_role_least_privilege():
             actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
             if st["Resource"] == "*":
                 expect("actions allowed on *", actions, ["ecr:GetAuthorizationToken"])
+
+
+def statements(role):
+    found = []
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        doc = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        doc = json.loads(doc) if isinstance(doc, str) else doc
+        found.extend(doc["Statement"])
+    return found
+
+
+def allowed(found, action, resource):
+    for st in found:
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        if st["Effect"] == "Allow" and action in actions and any(
+                re.fullmatch(r.replace("*", ".*"), resource) for r in resources):
+            return True
+    return False
+
+
+@check
+def execution_role_can_pull_read_and_log():
+    """What Fargate does as the execution role before the container starts: the
+    grants must be there (not only nothing too broad)."""
+    td = task_definition()
+    found = statements(td["executionRoleArn"].split("/")[-1])
+    container = td["containerDefinitions"][0]
+    account, region, repository = re.match(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([^@:]+)",
+                                            container["image"]).groups()
+    repository_arn = f"arn:aws:ecr:{region}:{account}:repository/{repository}"
+    missing = [a for a in ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer") if not allowed(found, a, repository_arn)]
+    missing += [] if allowed(found, "ecr:GetAuthorizationToken", "*") else ["ecr:GetAuthorizationToken"]
+    for secret in container["secrets"]:
+        if not allowed(found, "ssm:GetParameters", secret["valueFrom"]):
+            missing.append(f"ssm:GetParameters on {secret['valueFrom']}")
+    group = container["logConfiguration"]["options"]["awslogs-group"]
+    stream = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:ecs/{SERVICE}/0123"
+    missing += [a for a in ("logs:CreateLogStream", "logs:PutLogEvents") if not allowed(found, a, stream)]
+    expect("grants missing from the execution role", missing, [])
+
+
+@check
+def tasks_run_and_targets_are_healthy_where_the_emulator_runs_containers():
+    plane = os.environ.get("AWS_URL") and _data_plane()
+    if not (plane and plane.get("enabled")):
+        return  # a control plane only (or AWS itself: the wait for steady state judged it)
+    svc = service()
+    arns = ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE)["taskArns"]
+    found = ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"] if arns else []
+    expect("running tasks", sorted(t["lastStatus"] for t in found), ["RUNNING"] * svc["desiredCount"])
+    health = elb.describe_target_health(TargetGroupArn=target_group()["TargetGroupArn"])["TargetHealthDescriptions"]
+    expect("target states", sorted(h["TargetHealth"]["State"] for h in health), ["healthy"] * svc["desiredCount"])
+    ports = [t["ports"].get("8050") for t in plane["tasks"] if t["service"] == SERVICE]
+    for address in ports:
+        with urllib.request.urlopen(f"http://{address}/health", timeout=10) as resp:
+            expect(f"/health of the container at {address}", resp.status, 200)
+    expect("containers answering", len(ports), svc["desiredCount"])
+
+
+def _data_plane():
+    try:
+        with urllib.request.urlopen(os.environ["AWS_URL"] + "/_pocstack/dataplane", timeout=10) as resp:
+            return json.load(resp)
+    except (OSError, ValueError):
+        return None
 
 
 def main():

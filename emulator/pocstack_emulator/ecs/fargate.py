@@ -22,6 +22,7 @@ ECS_TASKS = {"Service": "ecs-tasks.amazonaws.com"}
 ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
     r"(?P<repository>[a-z0-9][a-z0-9._/-]*?)(?:@(?P<digest>sha256:[0-9a-f]{64})|:(?P<tag>[A-Za-z0-9_.-]{1,128}))?$")
+SSM_PARAMETER_ARN = re.compile(r"^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter(?P<name>/.+)$")
 # The public endpoints an agent without a path out times out on (documentation addresses).
 ENDPOINTS = {
     "ecr.api": ('Post "https://api.ecr.{region}.amazonaws.com/"', "52.46.130.2"),
@@ -145,7 +146,7 @@ class Checks:
                 raise TaskFailed("ResourceInitializationError: unable to pull secrets or registry auth: execution "
                                  "resource retrieval failed: unable to retrieve secret from asm: the local emulator "
                                  f"does not serve Secrets Manager secrets ({secret['valueFrom']})")
-            arn, name = self._parameter(secret["valueFrom"])
+            arn, name = self._parameter(secret["valueFrom"], ssm_head)
             denied = self._denied("ssm:GetParameters", arn)
             if denied:
                 raise TaskFailed(ssm_head + denied + f"\n\tstatus code: 400, request id: {_request_id()}")
@@ -228,11 +229,14 @@ class Checks:
     def _is_secrets_manager(value_from):
         return value_from.startswith("arn:") and ":secretsmanager:" in value_from
 
-    def _parameter(self, value_from):
-        """(ARN, name) of an SSM parameter given by name or ARN."""
+    def _parameter(self, value_from, head):
+        """(ARN, name) of an SSM parameter given by name or ARN; a malformed
+        ARN fails the task as Fargate does."""
         if value_from.startswith("arn:"):
-            name = value_from.split(":parameter", 1)[1]
-            return value_from, name
+            match = SSM_PARAMETER_ARN.match(value_from)
+            if not match:
+                raise TaskFailed(head + f"invalid ssm parameters: {value_from}")
+            return value_from, match.group("name")
         name = value_from if value_from.startswith("/") else "/" + value_from
         return f"arn:aws:ssm:{self.region}:{self.account}:parameter{name}", value_from
 

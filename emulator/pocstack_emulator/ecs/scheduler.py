@@ -208,10 +208,14 @@ class Scheduler:
             self.event(service, f"(service {service.name}) has stopped {len(stopped)} running tasks: "
                                 + " ".join(f"(task {t.id})" for t in stopped) + ".")
 
-        # Deployments without live tasks are gone; the PRIMARY one stays.
+        # Deployments without live tasks are gone; the PRIMARY one stays, and so
+        # does a FAILED one until the rollback that replaced it completes (as
+        # DescribeServices shows a rollback in progress).
         live = [t for t in self.plane.service_tasks(service) if t.desired_status == "RUNNING"]
         alive = {t.started_by for t in live}
-        service.deployments[:] = [d for d in service.deployments if d is primary or d["id"] in alive]
+        rolling_back = primary["rolloutState"] == "IN_PROGRESS"
+        service.deployments[:] = [d for d in service.deployments if d is primary or d["id"] in alive
+                                  or (rolling_back and d["rolloutState"] == "FAILED")]
         self._refresh_counts(service, live)
         self._completion(service, state, primary, live, desired)
 
@@ -301,9 +305,11 @@ class Scheduler:
 
     def _completion(self, service, state, primary, live, desired):
         ours = [t for t in live if t.started_by == primary["id"]]
-        steady = (len(service.deployments) == 1 and len(ours) == desired and primary["rolloutState"] != "FAILED"
+        others = [t for t in live if t.started_by != primary["id"]]
+        steady = (not others and len(ours) == desired and primary["rolloutState"] != "FAILED"
                   and all(self.plane.task_healthy(t) for t in ours))
         if steady and primary["rolloutState"] == "IN_PROGRESS":
+            service.deployments[:] = [primary]
             primary["rolloutState"] = "COMPLETED"
             primary["rolloutStateReason"] = f"ECS deployment {primary['id']} completed."
             primary["updatedAt"] = utcnow()

@@ -41,6 +41,15 @@ def now():
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+def private_dns_name(eni, region):
+    """The interface's private DNS name (moto gives one only with enableDnsHostnames; AWS always)."""
+    found = getattr(eni, "private_dns_name", None)
+    if found:
+        return found
+    suffix = "ec2.internal" if region == "us-east-1" else f"{region}.compute.internal"
+    return f"ip-{eni.private_ip_address.replace('.', '-')}.{suffix}"
+
+
 class TaskContainer(BaseModel):
     """One container of a task, as DescribeTasks reports it."""
 
@@ -116,7 +125,7 @@ class FargateTask(BaseModel):
                 {"name": "subnetId", "value": subnet.id},
                 {"name": "networkInterfaceId", "value": eni.id},
                 {"name": "macAddress", "value": eni.mac_address},
-                {"name": "privateDnsName", "value": eni.private_dns_name},
+                {"name": "privateDnsName", "value": private_dns_name(eni, backend.region_name)},
                 {"name": "privateIPv4Address", "value": eni.private_ip_address},
             ],
         }]
@@ -180,6 +189,9 @@ class TaskRunner(threading.Thread):
             self._stopped_before_running(failed)
             return
         except Exception as e:  # an engine error the checks could not foresee
+            import traceback
+
+            print(f"data plane: task {self.task.id} failed to start:\n{traceback.format_exc()}", flush=True)
             self._stopped_before_running(TaskFailed(f"CannotStartContainerError: {type(e).__name__}: {e}"))
             return
         self._watch()
@@ -266,6 +278,12 @@ class TaskRunner(threading.Thread):
         except Exception:
             oom = False
         self.exited[name] = {"code": result.get("StatusCode"), "oom": oom}
+        with self.plane.lock:  # ECS reports a container's exit at once, before its task has stopped
+            for container in self.task.containers:
+                if container.name == name and not self.fast:
+                    container.last_status, container.exit_code = "STOPPED", result.get("StatusCode")
+                    if oom:
+                        container.reason = "OutOfMemoryError: Container killed due to memory usage"
         self.wake.set()
 
     def _watch(self):
