@@ -83,7 +83,9 @@ class BenchEmulator(harness.Emulator):
         self.port = port
         self.state = str(state_dir)
         self.url = f"http://127.0.0.1:{port}"
-        args = [sys.executable, harness.LAUNCHER, "start", "--port", str(port), "--state-dir", self.state]
+        # The control plane only: this bench compares API work with the baseline's.
+        args = [sys.executable, harness.LAUNCHER, "start", "--port", str(port), "--state-dir", self.state,
+                "--data-plane", "off"]
         if subprocess.run(args).returncode != 0:
             raise SystemExit(f"could not start the emulator on port {port}")
 

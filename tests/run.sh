@@ -33,6 +33,6 @@ export POCSTACK_EMULATOR_DATA_PLANE=off
 # and orders them. Made once first: the local certificate's key material,
 # which the parallel deploys would otherwise race to make.
 ANSIBLE_CONFIG="$PWD/ansible.cfg" ansible-playbook -i inventories/local/services.pocstack.yml tests/key_material.yml >/dev/null
-env -u POCSTACK_EMULATOR_PORT python -m pytest tests/unit tests/integration emulator/tests -q -p no:cacheprovider --durations=25 \
+env -u POCSTACK_EMULATOR_PORT python -m pytest tests/unit tests/integration emulator/tests -q -rs -p no:cacheprovider --durations=25 \
   -n "${POCSTACK_TEST_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder
 bash tests/sanity.sh

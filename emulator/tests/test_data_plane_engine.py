@@ -249,8 +249,9 @@ def test_without_an_engine_the_emulator_says_why_and_runs_no_task(tmp_path):
         assert ("data plane off: turned off (--data-plane off); ECS services get no tasks (control plane only)"
                 in started.stdout)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_pocstack/dataplane", timeout=10) as resp:
-            assert json.load(resp) == {"enabled": False, "reason": "turned off (--data-plane off)", "engine": None,
-                                       "registry": "", "tasks": []}
+            found = json.load(resp)
+        assert {k: found[k] for k in ("enabled", "reason", "engine", "tasks")} == {
+            "enabled": False, "reason": "turned off (--data-plane off)", "engine": None, "tasks": []}
     finally:
         subprocess.run([*run, "stop", "--port", str(port), "--state-dir", str(tmp_path)], timeout=60)
 

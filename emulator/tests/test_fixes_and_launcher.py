@@ -149,7 +149,8 @@ def test_health_start_twice_and_status(emulator):
     assert unknown.value.code == 404
     again = launcher("start", "--port", str(emulator["port"]), "--state-dir", emulator["state"])
     assert again.returncode == 0
-    assert again.stdout.strip() == f"emulator already running at {emulator['url']}"
+    assert again.stdout.splitlines()[0] == f"emulator already running at {emulator['url']}"
+    assert again.stdout.splitlines()[1].startswith("data plane")
     assert int(open(emulator["pid_file"]).read()) == emulator["pid"]
     status = launcher("status", "--port", str(emulator["port"]))
     assert status.returncode == 0 and emulator["url"] in status.stdout

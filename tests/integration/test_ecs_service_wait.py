@@ -1,8 +1,8 @@
 """pocstack.aws.ecs_service_wait against the emulator, run by ansible-playbook.
 
-The emulator never starts ECS tasks: a service with one desired task keeps
-one pending task forever, which is what a real service whose tasks cannot be
-placed looks like. The wait must then end at its timeout with the
+The emulator these tests start is a control plane only (no data plane): a
+service with one desired task keeps one pending task forever, which is what a
+real service whose tasks cannot be placed looks like. The wait must then end at its timeout with the
 pending-task diagnosis instead of hanging; a service scaled to zero must pass
 at the first poll; check mode must not call AWS; a bad timeout must be
 refused naming the option. The module reaches the emulator through the
@@ -122,7 +122,7 @@ def test_a_task_pending_forever_ends_at_the_timeout_with_the_diagnosis(results, 
     assert f"Stopped tasks of deployment {deployment['id']}: none." in msg
     assert f"Target health ({stack['family']}-8050): no registered targets." in msg
     assert "Circuit breaker: not triggered: 0 failed task(s) so far, it acts at 3; rollback on." in msg
-    assert "What to check:\n  - Tasks stay pending and none has stopped: the local emulator never starts ECS tasks" in msg
+    assert "What to check:\n  - Tasks stay pending and none has stopped: read the service events" in msg
 
 
 def test_zero_desired_tasks_is_steady_at_the_first_poll(results):

@@ -1,8 +1,9 @@
 """ecs_service_wait's rollout logic against recorded ECS and ELBv2 answers.
 
-The emulator never starts ECS tasks, so every outcome but "pending forever"
-needs recorded responses: each scenario under fixtures/ecs_rollout/ is the
-sequence of calls AWS answered, in order, replayed with botocore's Stubber.
+Every outcome is judged here on recorded responses, without a network (the
+emulator's data plane runs them for real in tests/integration/test_data_plane*):
+each scenario under fixtures/ecs_rollout/ is the sequence of calls AWS
+answered, in order, replayed with botocore's Stubber.
 A call the code makes that the recording does not hold fails the test, and
 so does a recorded call it never makes: the number of polls and the
 diagnosis calls are asserted by the Stubber itself. A fake clock makes the
