@@ -50,10 +50,14 @@ demo: emulator
 	@echo '+ ansible-playbook site.yml -e service=$(SERVICE)'
 	@PATH="$(CURDIR)/$(BIN):$$PATH" POCSTACK_EMULATOR_PORT=$(DEMO_PORT) ansible-playbook site.yml -e service=$(SERVICE)
 	@POCSTACK_EMULATOR_PORT=$(DEMO_PORT) $(EMULATOR) status
+	@echo 'Open the load balancer'"'"'s HTTPS URL above (https://localhost:8443/ unless that port was taken):'
+	@echo '  user admin (or $$PLOTLY_USER), password in .pocstack/local/$(SERVICE)_pass;'
+	@echo '  the certificate is signed by a local CA: curl --cacert .pocstack/local/ca.crt https://localhost:8443/health,'
+	@echo '  or import .pocstack/local/ca.crt into your browser as an authority (names: localhost, *.pocstack.localhost).'
 	@echo 'The emulator keeps running: inspect it with e.g. (AWS CLI, or the .venv'"'"'s python and boto3)'
 	@echo '  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 AWS_ENDPOINT_URL=http://127.0.0.1:$(DEMO_PORT)'
 	@echo '  aws ecs describe-services --cluster pocstack --services $(SERVICE); aws logs tail /pocstack/$(SERVICE); docker ps'
-	@echo 'The app'"'"'s login: user admin, password in .pocstack/local/$(SERVICE)_pass. make stop stops the emulator.'
+	@echo 'make stop stops the emulator.'
 
 test: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" POCSTACK_EMULATOR_PORT=$(TEST_PORT) bash tests/run.sh

@@ -22,6 +22,17 @@ elif [ -n "${CI:-}" ]; then
 else
   echo "tests/run.sh: no Docker engine: the data plane tests will be skipped" >&2
 fi
+# A real browser for what a person sees (Playwright drives Debian's chromium).
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "tests/run.sh: apt-get install chromium"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+      || { [ -z "${CI:-}" ] || exit 1; }
+  elif [ -n "${CI:-}" ]; then
+    echo "tests/run.sh: chromium is missing; as root: apt-get install chromium" >&2
+    exit 1
+  fi
+fi
 # Every other emulator the tests start is a control plane only, which is all
 # their subject needs (and keeps two cores enough for the suite).
 export POCSTACK_EMULATOR_DATA_PLANE=off

@@ -38,6 +38,7 @@ START_TIMEOUT = 60
 # The data plane removes its containers on the way out: a few seconds.
 STOP_TIMEOUT = 30
 NOT_RUNNING = 3
+DEFAULT_LISTENER_PORTS = os.environ.get("POCSTACK_EMULATOR_LISTENER_PORTS") or "443=8443,80=8080"
 
 
 def answers(port, timeout=1.0):
@@ -59,6 +60,9 @@ def data_plane_line(port):
     if found.get("enabled"):
         registry = found.get("registry") or "none (ECR images cannot be pulled; start with --registry)"
         lines = [f"data plane: ECS tasks run as containers on {found.get('engine')}; ECR registry {registry}"]
+        for listener in found.get("listeners") or []:
+            lines.append(f"  load balancer {listener['load_balancer']} {listener['protocol']}:{listener['port']} -> "
+                         f"{listener['url']}")
         for task in found.get("tasks") or []:
             ports = ", ".join(f"{port} -> http://{address}" for port, address in sorted(task["ports"].items()))
             lines.append(f"  task {task['task'][:12]} of {task['cluster']}/{task['service']} ({task['private_ip']}): "
@@ -112,7 +116,7 @@ def _tail(path, lines=30):
         return ""
 
 
-def start(port, state_dir, throttle=0.0, registry="", data_plane="auto"):
+def start(port, state_dir, throttle=0.0, registry="", data_plane="auto", listener_ports=DEFAULT_LISTENER_PORTS):
     endpoint = f"http://{HOST}:{port}"
     if answers(port):
         print(f"emulator already running at {endpoint}")
@@ -126,7 +130,8 @@ def start(port, state_dir, throttle=0.0, registry="", data_plane="auto"):
         with open(log_file, "ab") as log:
             proc = subprocess.Popen(
                 [sys.executable, LAUNCHER, "run", "--port", str(port), "--throttle", str(throttle),
-                 "--data-plane", data_plane, *(["--registry", registry] if registry else [])],
+                 "--data-plane", data_plane, "--listener-ports", listener_ports,
+                 *(["--registry", registry] if registry else [])],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, close_fds=True,
             )
@@ -201,15 +206,19 @@ def main(argv=None):
                         default=os.environ.get("POCSTACK_EMULATOR_DATA_PLANE") or "auto",
                         help="auto: run ECS tasks as containers when a Docker engine answers; off: never "
                              "(default: $POCSTACK_EMULATOR_DATA_PLANE or auto)")
+    parser.add_argument("--listener-ports", default=DEFAULT_LISTENER_PORTS,
+                        help="loopback ports of the first load balancer's listeners, AWS=LOCAL pairs "
+                             "(default: $POCSTACK_EMULATOR_LISTENER_PORTS or %(default)s); auto: free ports for all")
     args = parser.parse_args(argv)
     if not 0 <= args.throttle < 1:
         parser.error(f"--throttle must be at least 0 and below 1, got {args.throttle}")
     if args.command == "run":
         from pocstack_emulator.server import run
 
-        return run(args.port, args.throttle, args.registry, args.data_plane)
+        return run(args.port, args.throttle, args.registry, args.data_plane, args.listener_ports)
     if args.command == "start":
-        return start(args.port, os.path.abspath(args.state_dir), args.throttle, args.registry, args.data_plane)
+        return start(args.port, os.path.abspath(args.state_dir), args.throttle, args.registry, args.data_plane,
+                     args.listener_ports)
     if args.command == "stop":
         return stop(args.port, os.path.abspath(args.state_dir))
     return status(args.port)

@@ -33,6 +33,8 @@ from pocstack_emulator.ecs.fargate import TaskFailed
 from pocstack_emulator.ecs.scheduler import Scheduler
 from pocstack_emulator.ecs.tasks import FargateTask
 from pocstack_emulator.ecs.tasks import TaskRunner
+from pocstack_emulator.elbv2.listeners import Listeners
+from pocstack_emulator.elbv2.listeners import parse_port_map
 from pocstack_emulator.elbv2.target_health import TargetHealth
 
 TICK = 0.5
@@ -53,7 +55,7 @@ def _items(backend_dict):
 
 
 class DataPlane:
-    def __init__(self, port, registry=""):
+    def __init__(self, port, registry="", listener_ports="443=8443,80=8080"):
         self.port = port
         self.registry = registry.rstrip("/")
         self.lock = threading.RLock()
@@ -64,6 +66,7 @@ class DataPlane:
         self.runners = {}  # task ARN -> TaskRunner
         self.scheduler = Scheduler(self)
         self.health = TargetHealth(self.lock, self.resolve, self.elbv2_backends)
+        self.listeners = Listeners(self, parse_port_map(listener_ports))
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="ecs-scheduler", daemon=True)
@@ -82,8 +85,9 @@ class DataPlane:
                       "ports": {str(port): f"{host}:{published}" for (ip, port), (host, published)
                                 in self.endpoints.items() if ip == r.task.private_ip}}
                      for r in self.runners.values() if r.task.desired_status == "RUNNING"]
+            listeners = self.listeners.describe()
         return {"enabled": self.enabled, "reason": self.reason, "engine": self.engine, "registry": self.registry,
-                "tasks": tasks}
+                "tasks": tasks, "listeners": listeners}
 
     # -- life cycle ---------------------------------------------------------------
     def start(self):
@@ -107,6 +111,7 @@ class DataPlane:
         self._stopping.set()  # from now on no tick launches a task
         self.wake()
         self.health.stop()
+        self.listeners.stop()
         self.kill_all(join=True)
         if self._thread.is_alive():
             self._thread.join(timeout=5)
@@ -132,6 +137,7 @@ class DataPlane:
             self.runners.clear()
             self.endpoints.clear()
             self.scheduler.states.clear()
+            self.listeners.stop()
         self.health.reset()
 
     def wake(self):
@@ -156,6 +162,7 @@ class DataPlane:
             for _region, backend in _items(regions):
                 for service in list(backend.services.values()):
                     self.scheduler.reconcile(backend, service)
+        self.listeners.reconcile()
         self._forget_old_tasks()
 
     def _forget_old_tasks(self):
@@ -401,11 +408,11 @@ class DataPlane:
             pass
 
 
-def start(port, registry="", mode="auto"):
+def start(port, registry="", mode="auto", listener_ports="443=8443,80=8080"):
     """Start the data plane (mode auto: when a Docker engine answers; off: never).
     Returns the DataPlane, enabled or with the reason it is not."""
     global PLANE
-    PLANE = DataPlane(port, registry)
+    PLANE = DataPlane(port, registry, listener_ports)
     if mode == "off":
         PLANE.reason = "turned off (--data-plane off)"
         return PLANE

@@ -56,7 +56,8 @@ class CallCounter:
 
                 plane = dataplane.PLANE
                 return self._json(start_response, plane.describe() if plane else
-                                  {"enabled": False, "reason": "not started", "engine": None, "registry": None})
+                                  {"enabled": False, "reason": "not started", "engine": None, "registry": None,
+                                   "tasks": [], "listeners": []})
             if path == "/_pocstack/throttle" and method == "POST":
                 try:
                     settings = json.loads(self._body(environ) or b"{}")
@@ -221,7 +222,7 @@ def make_app(throttle_rate=0.0, throttle_seed=None, lock=None):
 
 
 # ----------------------------------------------------------------------- server
-def run(port, throttle=0.0, registry="", data_plane="auto"):
+def run(port, throttle=0.0, registry="", data_plane="auto", listener_ports="443=8443,80=8080"):
     """Serve in the foreground until SIGTERM/SIGINT (exit 0)."""
     if registry:
         os.environ[REGISTRY_ENV] = registry
@@ -233,7 +234,7 @@ def run(port, throttle=0.0, registry="", data_plane="auto"):
     apply_patches()
     from pocstack_emulator import dataplane
 
-    plane = dataplane.start(port, registry_url(), data_plane)
+    plane = dataplane.start(port, registry_url(), data_plane, listener_ports)
     app = make_app(throttle, lock=plane.lock)
 
     def interrupt(*_):

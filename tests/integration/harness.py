@@ -43,8 +43,10 @@ class Emulator:
         self.port = free_port()
         self.state = str(state_dir)
         self.url = f"http://127.0.0.1:{self.port}"
+        # Free loopback ports for the listeners: emulators run side by side, and
+        # beside the demo's (which has 8443 and 8080).
         args = [sys.executable, LAUNCHER, "start", "--port", str(self.port), "--state-dir", self.state,
-                "--data-plane", "auto" if data_plane else "off"]
+                "--data-plane", "auto" if data_plane else "off", "--listener-ports", "auto"]
         if data_plane and REGISTRY:
             args += ["--registry", REGISTRY]
         if throttle:

@@ -178,7 +178,7 @@ def test_site_playbook_runs_from_a_project_with_only_an_inventory(project, emula
     summary = task_results(proc.stdout)["summary | What exists for the service"]["msg"]
     assert summary[0].startswith("plotly: https://") and "ECS service:    arn:aws:ecs:" in summary[5]
     # generated key material and the demo password stay in the project, never in the installed collection
-    assert sorted(os.listdir(project["dir"] / ".pocstack" / "local")) == ["plotly_pass", "tls.crt", "tls.key"]
+    assert sorted(os.listdir(project["dir"] / ".pocstack" / "local")) == ["ca.crt", "ca.key", "plotly_pass", "tls.crt", "tls.key"]
     assert sorted(os.listdir(project["base"])) == before
     assert not (project["installed"] / ".pocstack").exists()
     assert not (project["dir"] / "inventory" / ".pocstack").exists()
