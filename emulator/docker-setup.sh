@@ -17,7 +17,9 @@
 #      of Debian bookworm with its security updates, trimmed and `docker import`ed; the root is
 #      cached as .pocstack/docker/python-base-bookworm.tar, the .debs in .pocstack/docker/debs;
 #   5. files/app/wheelhouse: the wheels of files/app/requirements.lock for the base's CPython 3.11 on
-#      x86_64 (`pip download`, whatever Python runs it; fetched again when the lock changes).
+#      x86_64 (`pip download`, whatever Python runs it; fetched again when the lock changes);
+#   6. pocstack/hello:bookworm from files/hello: the image the local inventory's second example
+#      service mirrors into ECR (a stand-in for a public image; rebuilt when files/hello changes).
 # Each step is skipped when its result is there, so a second start takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -136,6 +138,12 @@ make_wheelhouse() {
   echo "$stamp" >"$wheels/.lock-sha256"
 }
 
+make_example_image() {
+  # A cached build is a second; a changed files/hello is built again.
+  log "docker build -t pocstack/hello:bookworm files/hello"
+  docker build -q --build-arg BASE_IMAGE="$base_image" -t pocstack/hello:bookworm files/hello >/dev/null
+}
+
 stop_all() {
   if ours "$state/registry.pid" registry || ours "$state/registry.pid" docker-registry; then
     kill "$(cat "$state/registry.pid")" && log "registry stopped"
@@ -157,6 +165,7 @@ case "${1:-}" in
     start_registry
     make_base_image
     make_wheelhouse
+    make_example_image
     log "ready: engine $(docker version --format '{{.Server.Version}}'), registry $registry_url, base $base_image"
     ;;
   stop) stop_all ;;

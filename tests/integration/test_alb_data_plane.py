@@ -34,6 +34,58 @@ from harness import set_service
 PASSWORD = "alb-Secret-9"
 STATUS_APP = os.path.join(ROOT, "tests", "integration", "apps", "status")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOT = os.path.join(ROOT, ".pocstack", "screenshots", "plotly-through-the-alb.png")
+
+
+def distinct_colours(path):
+    """How many different pixel colours a PNG (8-bit RGB or RGBA, as Chromium
+    writes them) holds: a blank page has one or two."""
+    import struct
+    import zlib
+
+    with open(path, "rb") as fh:
+        data = fh.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    offset, chunks, header = 8, [], None
+    while offset < len(data):
+        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        body = data[offset + 8:offset + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            chunks.append(body)
+        offset += 12 + length
+    width, height, depth, colour_type = header[:4]
+    assert depth == 8 and colour_type in (2, 6), header
+    channels = 3 if colour_type == 2 else 4
+    raw = zlib.decompress(b"".join(chunks))
+    stride = width * channels
+    colours, previous = set(), bytearray(stride)
+    rows = []
+    for y in range(height):  # PNG filters reference the previous row: decode every row
+        start = y * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        for i in range(stride):
+            left = line[i - channels] if i >= channels else 0
+            up = previous[i]
+            corner = previous[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
+        previous = line
+        if y % 4 == 0:
+            rows.append(bytes(line))
+    for line in rows:
+        for x in range(0, stride, channels * 4):
+            colours.add(line[x:x + 3])
+    return len(colours)
 
 
 @pytest.fixture(scope="module")
@@ -147,10 +199,16 @@ def test_a_browser_logs_in_and_sees_the_chart(alb):
                                        ignore_https_errors=True).new_page()
             response = page.goto(f"https://localhost:{alb['https']}/", wait_until="networkidle", timeout=60000)
             assert response.status == 200
-            page.wait_for_selector("#chart .main-svg", timeout=60000)  # plotly drew the figure
-            assert page.locator("#chart .main-svg").count() >= 1
+            # Plotly drew the figure, with data in it.
+            page.wait_for_selector("#chart .js-plotly-plot .scatterlayer .trace", timeout=60000)
+            points = page.evaluate("document.querySelector('#chart .js-plotly-plot').data"
+                                   ".reduce((n, trace) => n + (trace.x || []).length, 0)")
+            assert points > 0
+            os.makedirs(os.path.dirname(SCREENSHOT), exist_ok=True)
+            page.screenshot(path=SCREENSHOT)
         finally:
             browser.close()
+    assert distinct_colours(SCREENSHOT) > 50  # not a blank page: a chart, axes, text
     assert service(alb["aws"], "plotly")["runningCount"] == 1
 
 
@@ -223,6 +281,18 @@ RULES_PLAY = """\
             target_groups:
               - {{target_group_arn: "{{{{ plotly_tg }}}}", weight: 0}}
               - {{target_group_arn: "{{{{ echo_tg }}}}", weight: 1}}
+    - name: weighted split 1:3
+      pocstack.aws.elb_listener_rule:
+        name: split
+        load_balancer_name: pocstack
+        listener_port: 443
+        priority: 8
+        conditions: [{{field: path-pattern, values: ["/split*"]}}]
+        actions:
+          - type: forward
+            target_groups:
+              - {{target_group_arn: "{{{{ plotly_tg }}}}", weight: 1}}
+              - {{target_group_arn: "{{{{ echo_tg }}}}", weight: 3}}
     - name: login rule
       pocstack.aws.elb_listener_rule:
         name: login
@@ -264,6 +334,9 @@ def test_every_kind_of_listener_rule_answers_real_requests(alb, tmp_path):
     for _ in range(3):  # weight 0 never gets a request
         response, body = https(alb, "/weighted/x")
         assert (response.status, body) == (200, b"echo /weighted/x\n")
+    # 1:3 across the two groups (plotly answers 401 without a login, echo 200): 200 requests, ±12 %.
+    to_echo = sum(https(alb, "/split/x")[0].status == 200 for _ in range(200))
+    assert 0.63 * 200 <= to_echo <= 0.87 * 200, to_echo
     response, body = https(alb, "/login")
     assert response.status == 501 and b"authenticate-cognito is not emulated" in body
     # Nothing matched: the lower rules (plotly's) still answer.
