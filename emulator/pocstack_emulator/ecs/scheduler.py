@@ -166,10 +166,11 @@ class Scheduler:
 
         # Scale in the PRIMARY deployment above its desired count (unhealthy first).
         if len(ours) > desired:
-            for task in sorted(ours, key=self._keep_order)[desired:]:
+            kept = sorted(ours, key=self._keep_order)
+            for task in kept[desired:]:
                 self._stop(service, task, "ServiceSchedulerInitiated",
                            f"Scaling activity initiated by (deployment {primary['id']})")
-            ours = ours[:desired]
+            ours = kept[:desired]
 
         # Launch for the PRIMARY deployment, within maximumPercent.
         # A deployment the circuit breaker failed (rollback off, or nothing to

@@ -42,6 +42,7 @@ DEFAULT_PORT_MAP = {443: 8443, 80: 8080}
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
               "transfer-encoding", "upgrade", "host"}
 SERVER = "awselb/2.0"
+MAX_IDLE = 64  # idle keep-alive connections kept per target
 # Security policies: the oldest protocol version each accepts.
 _TLS13_ONLY = ("ELBSecurityPolicy-TLS13-1-3-",)
 _TLS12 = ("ELBSecurityPolicy-TLS13-1-2-", "ELBSecurityPolicy-TLS-1-2-", "ELBSecurityPolicy-FS-1-2-")
@@ -107,6 +108,32 @@ class ListenerApp:
         self.plane = plane
         self.arn = listener_arn
         self.counters = {}  # target group ARN -> itertools.count (round robin)
+        # Keep-alive connections to targets, as ALB keeps them: address -> idle connections.
+        self.idle = {}
+        self.idle_lock = threading.Lock()
+
+    def connection(self, address, timeout):
+        """(an idle keep-alive connection to `address`, True), else (a new one, False)."""
+        with self.idle_lock:
+            idle = self.idle.get(address)
+            if idle:
+                conn = idle.pop()
+                conn.timeout = timeout
+                if conn.sock is not None:
+                    conn.sock.settimeout(timeout)
+                return conn, True
+        return http.client.HTTPConnection(address[0], address[1], timeout=timeout), False
+
+    def release(self, address, conn, response):
+        if response.will_close:
+            conn.close()
+            return
+        with self.idle_lock:
+            idle = self.idle.setdefault(address, [])
+            if len(idle) < MAX_IDLE:
+                idle.append(conn)
+                return
+        conn.close()
 
     def __call__(self, environ, start_response):
         snapshot = self.plane.listeners.snapshot(self.arn)
@@ -211,12 +238,21 @@ class ListenerApp:
         elif environ.get("wsgi.input_terminated") or environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
             body = _read(environ["wsgi.input"], None)
         url = request.path + (f"?{request.query}" if request.query else "")
-        host, port = address
-        conn = http.client.HTTPConnection(host, port, timeout=snapshot.idle_timeout)
+        conn, reused = self.connection(address, snapshot.idle_timeout)
         try:
-            conn.request(request.method, url, body=body, headers=headers,
-                         encode_chunked=body is not None and not length)
-            response = conn.getresponse()
+            try:
+                conn.request(request.method, url, body=body, headers=headers,
+                             encode_chunked=body is not None and not length)
+                response = conn.getresponse()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                if not reused:
+                    raise
+                # The target closed an idle keep-alive connection: once more on a new one.
+                conn.close()
+                conn = http.client.HTTPConnection(address[0], address[1], timeout=snapshot.idle_timeout)
+                conn.request(request.method, url, body=body, headers=headers,
+                             encode_chunked=body is not None and not length)
+                response = conn.getresponse()
         except (TimeoutError, socket.timeout):
             conn.close()
             status, out, page = error_page(504, "Gateway Time-out")
@@ -229,7 +265,20 @@ class ListenerApp:
             return page
         out = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP]
         start_response(f"{response.status} {response.reason}", out)
-        return _stream(response, conn)
+        return self._stream(address, response, conn)
+
+    def _stream(self, address, response, conn):
+        try:
+            while True:
+                data = response.read1(65536)
+                if not data:
+                    break
+                yield data
+        except (OSError, http.client.HTTPException):
+            conn.close()  # the target went away mid-response: the client sees a cut body, as behind ALB
+            return
+        response.close()  # read1 does not mark a fully read response done; the connection may serve the next
+        self.release(address, conn, response)
 
 
 def _read(stream, length):
@@ -242,19 +291,6 @@ def _read(stream, length):
         if length is not None:
             length -= len(data)
     return b"".join(chunks)
-
-
-def _stream(response, conn):
-    try:
-        while True:
-            data = response.read1(65536) if hasattr(response, "read1") else response.read(65536)
-            if not data:
-                return
-            yield data
-    except (OSError, http.client.HTTPException):
-        return  # the target went away mid-response: the client sees a cut body, as behind ALB
-    finally:
-        conn.close()
 
 
 class Certificates:
