@@ -23,12 +23,19 @@ REGISTRY ?= http://127.0.0.1:5000
 
 .PHONY: demo test unit molecule emulator stop setup clean test-container docker
 
-setup: $(STAMP) $(LINK)
+setup: $(STAMP) $(LINK) $(BIN)/aws
 
 $(STAMP): requirements.txt requirements-test.txt files/app/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	touch $@
+
+# The AWS CLI, apart from the venv's packages (requirements-aws.txt says why).
+$(BIN)/aws: requirements-aws.txt $(STAMP)
+	rm -rf $(VENV)/awscli
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --target $(VENV)/awscli -r requirements-aws.txt
+	printf '#!/bin/sh\nPYTHONPATH="$$(dirname "$$0")/../awscli" exec "$$(dirname "$$0")/python" -m awscli "$$@"\n' >$@
+	chmod +x $@
 
 # A checkout runs as the collection pocstack.aws through this link (see ansible.cfg).
 $(LINK):
@@ -54,9 +61,10 @@ demo: emulator
 	@echo '  user admin (or $$PLOTLY_USER), password in .pocstack/local/$(SERVICE)_pass;'
 	@echo '  the certificate is signed by a local CA: curl --cacert .pocstack/local/ca.crt https://localhost:8443/health,'
 	@echo '  or import .pocstack/local/ca.crt into your browser as an authority (names: localhost, *.pocstack.localhost).'
-	@echo 'The emulator keeps running: inspect it with e.g. (AWS CLI, or the .venv'"'"'s python and boto3)'
-	@echo '  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 AWS_ENDPOINT_URL=http://127.0.0.1:$(DEMO_PORT)'
-	@echo '  aws ecs describe-services --cluster pocstack --services $(SERVICE); aws logs tail /pocstack/$(SERVICE); docker ps'
+	@echo 'The emulator keeps running: inspect it with the AWS CLI in .venv, e.g.'
+	@echo '  . .venv/bin/activate; export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 AWS_ENDPOINT_URL=http://127.0.0.1:$(DEMO_PORT)'
+	@echo '  aws ecs describe-services --cluster pocstack --services $(SERVICE) --query "services[0].events[0].message"'
+	@echo '  aws logs filter-log-events --log-group-name /pocstack/$(SERVICE) --query "events[].message"; docker ps'
 	@echo 'make stop stops the emulator.'
 
 test: setup
