@@ -212,6 +212,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not 0 <= args.throttle < 1:
         parser.error(f"--throttle must be at least 0 and below 1, got {args.throttle}")
+    if args.registry:
+        from urllib.parse import urlsplit
+
+        url = urlsplit(args.registry)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            parser.error(f"--registry (or ${REGISTRY_ENV}) must be a URL such as http://127.0.0.1:5000, "
+                         f"got {args.registry!r}")
     if args.command == "run":
         from pocstack_emulator.server import run
 

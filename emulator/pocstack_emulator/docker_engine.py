@@ -34,8 +34,22 @@ def describe(client):
     return f"Docker {version.get('Version', '?')} ({info.get('Driver', '?')} storage)"
 
 
-def own_containers(client, port):
-    return client.containers.list(all=True, filters={"label": f"{LABEL}={port}"})
+def own_containers(client, port, running_only=False):
+    """The containers this emulator (port) made.
+
+    Listed sparse, then inspected one by one: a container removed between the
+    list and its inspection (a task stopping meanwhile) is left out, where
+    the SDK's own list() would fail with 404 Not Found.
+    """
+    import docker
+
+    found = []
+    for sparse in client.containers.list(all=not running_only, sparse=True, filters={"label": f"{LABEL}={port}"}):
+        try:
+            found.append(client.containers.get(sparse.id))
+        except docker.errors.NotFound:
+            pass
+    return found
 
 
 def remove_own(client, port):

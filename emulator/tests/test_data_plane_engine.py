@@ -18,6 +18,7 @@ import urllib.request
 
 import boto3
 import pytest
+from pocstack_emulator.docker_engine import own_containers
 
 LAUNCHER = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "pocstack-emulator"))
 IMAGE = os.environ.get("POCSTACK_BASE_IMAGE", "pocstack/python-base:bookworm")
@@ -60,7 +61,7 @@ def emulator(tmp_path_factory):
 
 
 def ours(docker, port):
-    return docker.containers.list(all=True, filters={"label": f"pocstack.emulator={port}"})
+    return own_containers(docker, port)
 
 
 @pytest.fixture

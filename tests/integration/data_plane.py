@@ -37,8 +37,16 @@ def engine():
 
 def containers_of(port, running_only=True):
     """The containers the emulator on `port` made, by task ARN."""
-    found = engine().containers.list(all=not running_only, filters={"label": f"pocstack.emulator={port}"})
-    return {c.labels[TASK_LABEL]: c for c in found}
+    client, found = engine(), {}
+    # Sparse, then one by one: a task stopping meanwhile must not fail the list with 404.
+    for sparse in client.containers.list(all=not running_only, sparse=True,
+                                         filters={"label": f"pocstack.emulator={port}"}):
+        try:
+            container = client.containers.get(sparse.id)
+        except docker.errors.NotFound:
+            continue
+        found[container.labels[TASK_LABEL]] = container
+    return found
 
 
 def published(container, port=8050):
