@@ -18,6 +18,7 @@ import urllib.request
 
 import boto3
 import pytest
+
 from pocstack_emulator.docker_engine import own_containers
 
 LAUNCHER = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "pocstack-emulator"))
