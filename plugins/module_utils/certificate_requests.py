@@ -10,6 +10,7 @@ it once.
 """
 
 import re
+import unicodedata
 
 from ansible_collections.pocstack.aws.plugins.module_utils import owner_tags
 
@@ -99,12 +100,38 @@ def matches(certificate, domain, others, key_algorithm):
     return key_algorithm is None or certificate.get("KeyAlgorithm") == key_algorithm
 
 
+# ACM's tag key and value pattern, [\p{L}\p{Z}\p{N}_.:\/=+\-@]* (Python's re has
+# no \p{...}): letters, separators (spaces), numbers and these punctuation marks.
+TAG_PUNCTUATION = "_.:/=+-@"
+
+
+def tag_text_problem(text):
+    """The first character ACM refuses in a tag key or value, as a message; else None."""
+    for char in text:
+        if char not in TAG_PUNCTUATION and unicodedata.category(char)[0] not in "LZN":
+            return (f"{char!r} is not allowed; ACM allows letters, numbers, spaces and {' '.join(TAG_PUNCTUATION)}")
+    return None
+
+
+def default_name(domain):
+    """The certificate's name (owner tag value) when none is given: the domain
+    name, with a wildcard label written "_" (ACM refuses "*" in tag values;
+    domain names never hold "_", so no other name collides)."""
+    return "_" + domain[1:] if domain and domain.startswith("*.") else domain
+
+
 def validate_tags(name, tags):
     """The tags the certificate must carry (ours included), or CertificateError."""
+    problem = tag_text_problem(str(name))
+    if problem:
+        raise CertificateError(f"name={name!r} (kept in the tag {OWNER_TAG}): {problem}")
     wanted = owner_tags.wanted_tags(OWNER_TAG, name, tags, CertificateError)
     for key, value in wanted.items():
         if not 1 <= len(key) <= 128:
             raise CertificateError(f"tags: key {key!r} must have 1-128 characters")
+        problem = tag_text_problem(key) or tag_text_problem(value)
+        if problem:
+            raise CertificateError(f"tags: {key!r}: {problem}")
         if key.lower().startswith("aws:"):
             raise CertificateError(f"tags: key {key!r} uses the prefix aws:, which AWS reserves")
         if len(value) > 256:

@@ -51,7 +51,8 @@ options:
   name:
     description:
       - Identity of the certificate, stored in the tag C(pocstack:certificate-name). Defaults to
-        O(domain_name).
+        O(domain_name), with a wildcard first label written V(_) (V(*.poc.example.com) is named
+        V(_.poc.example.com)): ACM allows only letters, numbers, spaces and V(_.:/=+-@) in tag values.
     type: str
   hosted_zone_id:
     description:
@@ -285,7 +286,7 @@ class CertificateManager:
                 wanted["domain"] = None
             if p["state"] == "present":
                 wanted["key_algorithm"] = p["key_algorithm"] or "RSA_2048"
-            wanted["name"] = p["name"] or wanted["domain"]
+            wanted["name"] = p["name"] or cr.default_name(wanted["domain"])
             if not wanted["name"] or not str(wanted["name"]).strip():
                 raise cr.CertificateError("name: must not be empty")
             wanted["tags"] = cr.validate_tags(wanted["name"], p["tags"])

@@ -113,6 +113,9 @@ def test_requested_certificate_is_issued_and_on_the_https_listener(stages, emula
     certificate = client(emulator_port, "acm").describe_certificate(CertificateArn=requested[0]["CertificateArn"])["Certificate"]
     assert certificate["Status"] == "ISSUED"
     assert sorted(certificate["SubjectAlternativeNames"]) == sorted([f"*.{ZONE}", ZONE])
+    # Named in a tag ACM accepts: "*" fails its tag pattern (the strict emulator refuses it, as ACM does).
+    tags = client(emulator_port, "acm").list_tags_for_certificate(CertificateArn=certificate["CertificateArn"])["Tags"]
+    assert {"Key": "pocstack:certificate-name", "Value": f"_.{ZONE}"} in tags
     _, https, _ = stages["deployed"]["lb_rule"]
     assert [c["CertificateArn"] for c in https["Certificates"]] == [requested[0]["CertificateArn"]]
 

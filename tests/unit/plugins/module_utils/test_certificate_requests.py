@@ -120,6 +120,25 @@ def test_bad_tags(tags, fragment):
     assert fragment in str(error.value)
 
 
+def test_a_wildcard_name_is_kept_in_a_tag_acm_accepts():
+    # ACM refuses "*" in a tag value ([\p{L}\p{Z}\p{N}_.:\/=+\-@]*): the default name writes it "_".
+    assert cr.default_name("*.poc.example.com") == "_.poc.example.com"
+    assert cr.default_name("plotly.poc.example.com") == "plotly.poc.example.com"
+    assert cr.validate_tags(cr.default_name("*.poc.example.com"), {"team": "Équipe 7 @ poc/x+y=z"})[cr.OWNER_TAG] == (
+        "_.poc.example.com")
+
+
+@pytest.mark.parametrize("name, tags, fragment", [
+    ("*.poc.example.com", None, "name='*.poc.example.com' (kept in the tag pocstack:certificate-name): '*' is not allowed"),
+    ("plotly", {"team": "a,b"}, "tags: 'team': ',' is not allowed; ACM allows letters, numbers, spaces and _ . : / = + - @"),
+    ("plotly", {"owner#": "x"}, "tags: 'owner#': '#' is not allowed"),
+])
+def test_characters_acm_refuses_in_tags(name, tags, fragment):
+    with pytest.raises(cr.CertificateError) as error:
+        cr.validate_tags(name, tags)
+    assert fragment in str(error.value)
+
+
 def test_tag_changes_keep_the_owner_tag_and_purge_only_when_tags_are_given():
     current = {cr.OWNER_TAG: "plotly", "old": "1", "keep": "2"}
     assert cr.tag_changes(current, "plotly", {"keep": "2", "new": "3"}, True) == (
