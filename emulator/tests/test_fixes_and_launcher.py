@@ -773,3 +773,24 @@ def test_acm_certificate_in_use_by_a_listener(emulator, network):
     assert in_use_by(second) == []
     acm.delete_certificate(CertificateArn=second)
     assert acm.list_certificates()["CertificateSummaryList"] == []
+
+
+def test_an_interface_endpoint_takes_one_subnet_per_zone(emulator, network):
+    ec2 = client(emulator, "ec2")
+    same_zone = ec2.create_subnet(VpcId=network["vpc"], CidrBlock="10.8.9.0/24",
+                                  AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    endpoint = dict(VpcId=network["vpc"], ServiceName="com.amazonaws.us-east-1.logs", VpcEndpointType="Interface")
+    with pytest.raises(ClientError) as refused:
+        ec2.create_vpc_endpoint(SubnetIds=[network["subnets"][0], same_zone], **endpoint)
+    assert refused.value.response["Error"]["Code"] == "DuplicateSubnetsInSameZone"
+    assert refused.value.response["Error"]["Message"] == (
+        f"Found another VPC endpoint subnet in the availability zone of {same_zone}. VPC endpoint subnets should be "
+        "in different availability zones supported by the VPC endpoint service.")
+    assert ec2.describe_vpc_endpoints()["VpcEndpoints"] == []  # nothing half-made
+    made = ec2.create_vpc_endpoint(SubnetIds=network["subnets"], **endpoint)["VpcEndpoint"]["VpcEndpointId"]
+    with pytest.raises(ClientError) as refused:
+        ec2.modify_vpc_endpoint(VpcEndpointId=made, AddSubnetIds=[same_zone])
+    assert refused.value.response["Error"]["Code"] == "DuplicateSubnetsInSameZone"
+    # Swapping the zone's subnet in one call is allowed.
+    ec2.modify_vpc_endpoint(VpcEndpointId=made, AddSubnetIds=[same_zone], RemoveSubnetIds=[network["subnets"][0]])
+    assert sorted(ec2.describe_vpc_endpoints()["VpcEndpoints"][0]["SubnetIds"]) == sorted([network["subnets"][1], same_zone])

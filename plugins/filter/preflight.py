@@ -8,8 +8,10 @@ Python over several hosts' variables, which argument specs cannot express.
 """
 
 from ansible.errors import AnsibleError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.pocstack.aws.plugins.module_utils import preflight
+from ansible_collections.pocstack.aws.plugins.module_utils import preflight_network as network
 
 DOCUMENTATION = r"""
 name: preflight
@@ -84,10 +86,26 @@ def preflight_account(subnets, subnet_ids, vpc_id, certificate_arn, region, task
     return {"(shared)": errors} if errors else {}
 
 
+def preflight_network(selected, hostvars, shared):
+    """Checks of the network the selected services' tasks will run in; `shared`
+    carries what the play read (subnets, route_tables, endpoints, vpc) and the
+    shared settings."""
+    services = {}
+    for name in selected:
+        host = hostvars[name]
+        try:
+            public_ip = boolean(host.get("poc_assign_public_ip", False), strict=False)
+        except Exception:  # a malformed value: the inventory preflight has named it already
+            public_ip = False
+        services[name] = {"public_ip": public_ip, "secrets": bool(host.get("poc_secrets"))}
+    return network.check_network(services, dict(shared or {}))
+
+
 class FilterModule:
     def filters(self):
         return {
             "preflight": preflight_errors,
             "preflight_report": preflight_report,
             "preflight_account": preflight_account,
+            "preflight_network": preflight_network,
         }

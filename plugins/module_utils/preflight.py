@@ -32,6 +32,8 @@ IMAGE_SOURCES = ("existing", "build", "mirror")
 SCALING_KEYS = ("min", "max", "cpu_target", "requests_per_target", "scale_in_cooldown", "scale_out_cooldown")
 MAX_TASKS = 5000
 MAX_CONDITION_VALUES = 5
+# ALB quota "Wildcards per rule" (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html).
+MAX_RULE_WILDCARDS = 5
 PRIORITY = (1, 50000)
 
 _ELB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
@@ -137,6 +139,11 @@ def check_routing(errors, svc):
     if total > MAX_CONDITION_VALUES:
         errors.append(
             f"{label}: {total} values; a listener rule allows at most {MAX_CONDITION_VALUES}"
+        )
+    wildcards = sum(value.count("*") + value.count("?") for value in paths + hosts if isinstance(value, str))
+    if wildcards > MAX_RULE_WILDCARDS:
+        errors.append(
+            f"{label}: {wildcards} wildcards (* and ?); a listener rule allows at most {MAX_RULE_WILDCARDS}"
         )
 
 

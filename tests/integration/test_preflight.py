@@ -36,6 +36,8 @@ BAD = [
     ("mem-8192", {"poc_cpu": 8192, "poc_memory": 20000}, ["poc_memory=20000", "16384-61440 in steps of 4096"]),
     ("mem-16384", {"poc_cpu": 16384, "poc_memory": 16384}, ["poc_memory=16384", "32768-122880 in steps of 8192"]),
     ("mem-4096-max", {"poc_cpu": 4096, "poc_memory": 31744}, ["poc_memory=31744", "8192-30720 in steps of 1024"]),
+    ("rule-wildcards", {"poc_path_patterns": ["/*/*/*", "/api/*/v?/*"]},
+     ["poc_path_patterns + poc_host_headers: 6 wildcards (* and ?); a listener rule allows at most 5"]),
     ("port-zero", {"poc_container_port": 0}, ["poc_container_port=0 is not a port", "allowed: 1-65535"]),
     ("port-high", {"poc_container_port": 70000}, ["poc_container_port=70000", "allowed: 1-65535"]),
     ("port-text", {"poc_container_port": "http"}, ["poc_container_port='http'", "allowed: 1-65535"]),
@@ -233,3 +235,73 @@ def test_unknown_service_lists_the_known_ones(emulator, tmp_path):
     assert "service=plotyl is not a PoC service of this inventory" in message
     assert "Known services (host_vars files of the group poc_services): grafana, plotly" in message
     assert emulator.calls()["reads"] + emulator.calls()["writes"] == 0
+
+
+def ec2_client(port):
+    import boto3
+
+    return boto3.client("ec2", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+LOCAL = "hostvars['localhost']['pocstack_local']"
+NO_WAY_OUT = ["would stop with ResourceInitializationError", "route table", "sends 0.0.0.0/0 to igw-",
+              "poc_assign_public_ip is false", "One way out is needed: poc_assign_public_ip: true",
+              "task subnets with a NAT gateway route (pocstack_task_subnet_ids)", "the VPC endpoints ecr.api, ecr.dkr, s3, logs, ssm"]
+
+
+def network_case(emulator, tmp_path, shared, services=(("plotly", {}),)):
+    inventory = make_inventory(tmp_path, list(services), shared)
+    assert run(inventory, emulator.port, playbook="extensions/molecule/resources/bootstrap.yml")[0] == 0
+    emulator.calls(reset=True)
+    rc, stdout = run(inventory, emulator.port, extra=["-e", "service=plotly"])
+    assert emulator.calls()["writes"] == 0, emulator.calls()["calls"]
+    return rc, sections(failure_message(stdout))
+
+
+@pytest.mark.parametrize("shared, section, expected", [
+    # The reference design's mistake: tasks in the ALB's public subnets, without a public IP,
+    # NAT or endpoints (the S3 gateway endpoint serves the private route table only).
+    ({"pocstack_task_subnet_ids": f"{{{{ {LOCAL}['subnet_ids'] }}}}", "pocstack_vpc_endpoints": []}, "plotly", NO_WAY_OUT),
+    ({"pocstack_task_subnet_ids": f"{{{{ {LOCAL}['subnet_ids'] }}}}"}, "plotly", NO_WAY_OUT[:2] + ["no VPC endpoint for s3"]),
+    ({"pocstack_vpc_endpoint_route_table_ids": []}, "(shared)",
+     ["pocstack_vpc_endpoint_route_table_ids=[] leaves out rtb-", "the s3 gateway endpoint serves only the route tables"]),
+    ({"pocstack_vpc_endpoints": ["ecr.api", "ecr", "s3"]}, "(shared)",
+     ["pocstack_vpc_endpoints: 'ecr' unknown; allowed: ecr.api, ecr.dkr, s3, logs, ssm"]),
+], ids=["public-no-ip", "public-no-s3-route", "s3-no-route-table", "unknown-endpoint"])
+def test_network_mistakes_stop_before_any_write(emulator, tmp_path, shared, section, expected):
+    rc, report = network_case(emulator, tmp_path, shared)
+    assert rc != 0
+    for fragment in expected:
+        assert fragment in report.get(section, ""), f"{fragment!r} missing from {report}"
+
+
+def test_a_public_ip_in_the_public_subnets_is_a_way_out(emulator, tmp_path):
+    # The same public subnets with poc_assign_public_ip: the network check passes (the run goes on to deploy).
+    shared = {"pocstack_task_subnet_ids": f"{{{{ {LOCAL}['subnet_ids'] }}}}", "pocstack_vpc_endpoints": []}
+    inventory = make_inventory(tmp_path, [("plotly", {"poc_assign_public_ip": True})], shared)
+    assert run(inventory, emulator.port, playbook="extensions/molecule/resources/bootstrap.yml")[0] == 0
+    rc, stdout = run(inventory, emulator.port, extra=["-e", "service=plotly", "--check"])
+    assert "ResourceInitializationError" not in stdout and "Target.NotInUse" not in stdout
+    assert rc == 0, failure_message(stdout)
+
+
+def test_task_zones_outside_the_load_balancers_and_endpoint_dns_off(emulator, tmp_path):
+    inventory = make_inventory(tmp_path / "bootstrap", [("plotly", {})])
+    assert run(inventory, emulator.port, playbook="extensions/molecule/resources/bootstrap.yml")[0] == 0
+    ec2 = ec2_client(emulator.port)
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["pocstack-local"]}])["Vpcs"][0]["VpcId"]
+    stray = ec2.create_subnet(VpcId=vpc, CidrBlock="10.42.250.0/24", AvailabilityZone="us-east-1f")["Subnet"]["SubnetId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": False})
+    try:
+        shared = {"pocstack_task_subnet_ids": f"{{{{ {LOCAL}['task_subnet_ids'] + ['{stray}'] }}}}"}
+        rc, report = network_case(emulator, tmp_path / "run", shared)
+    finally:
+        ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+        ec2.delete_subnet(SubnetId=stray)
+    assert rc != 0
+    assert (f"pocstack_task_subnet_ids: {stray} is in us-east-1f, where the load balancer has no subnet "
+            "(pocstack_subnet_ids cover us-east-1a, us-east-1b): its tasks would never get traffic (Target.NotInUse)"
+            ) in report["(shared)"]
+    assert f"pocstack_vpc_endpoints: {vpc} has enableDnsHostnames off" in report["(shared)"]
+    assert f"aws ec2 modify-vpc-attribute --vpc-id {vpc} --enable-dns-hostnames" in report["(shared)"]
