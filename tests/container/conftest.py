@@ -92,7 +92,8 @@ def context(tmp_path_factory):
 def deployed(emulator, context, tmp_path_factory):
     """The app built from the decoy context and pushed by the ecr_image role."""
     code, output, result = playbook(emulator, tmp_path_factory.mktemp("deploy"), {
-        "poc_image": {"source": "build", "repository": REPOSITORY, "context": context},
+        "poc_image": {"source": "build", "repository": REPOSITORY, "context": context,
+                      "build_args": {"BASE_IMAGE": BASE_IMAGE}},
     })
     assert code == 0, output
     sys.path.insert(0, os.path.join(ROOT, ".collections"))

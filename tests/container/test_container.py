@@ -18,6 +18,7 @@ import boto3
 import pytest
 
 from conftest import APP
+from conftest import BASE_IMAGE
 from conftest import DECOY
 from conftest import REGISTRY
 from conftest import REPOSITORY
@@ -169,7 +170,8 @@ def test_pushed_image_is_pinned_by_the_registry_digest(deployed, emulator):
 
 def test_unchanged_context_is_neither_rebuilt_nor_pushed(deployed, emulator, context, tmp_path):
     code, output, result = playbook(emulator, tmp_path, {
-        "poc_image": {"source": "build", "repository": REPOSITORY, "context": context},
+        "poc_image": {"source": "build", "repository": REPOSITORY, "context": context,
+                      "build_args": {"BASE_IMAGE": BASE_IMAGE}},
     })
     assert code == 0, output
     assert changed_tasks(output) == []
