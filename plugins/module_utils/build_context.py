@@ -39,11 +39,14 @@ def _file_digest(path):
     return digest.hexdigest()
 
 
-def context_hash(root, dockerfile="Dockerfile", build_args=None):
-    """(sha256 hex of the context, sorted list of the files in it)."""
+def context_hash(root, dockerfile="Dockerfile", build_args=None, platform=None):
+    """(sha256 hex of the context, sorted list of the files in it); the target
+    platform, when given, is part of it (one context, two images)."""
     root = os.path.abspath(root)
     digest = hashlib.sha256()
     digest.update(f"dockerfile {dockerfile}\n".encode())
+    if platform:
+        digest.update(f"platform {platform}\n".encode())
     for key, value in sorted((build_args or {}).items()):
         digest.update(f"arg {key}={value}\n".encode())
     files = []

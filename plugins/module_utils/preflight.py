@@ -32,6 +32,8 @@ IMAGE_SOURCES = ("existing", "build", "mirror")
 SCALING_KEYS = ("min", "max", "cpu_target", "requests_per_target", "scale_in_cooldown", "scale_out_cooldown")
 MAX_TASKS = 5000
 MAX_CONDITION_VALUES = 5
+# poc_image.platform (ecr_image_build_platform): Fargate's CPU architectures X86_64 and ARM64.
+BUILD_PLATFORMS = ("linux/amd64", "linux/arm64")
 # ALB quota "Wildcards per rule" (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html).
 MAX_RULE_WILDCARDS = 5
 PRIORITY = (1, 50000)
@@ -317,6 +319,9 @@ def check_image(errors, svc, service):
     tag = image.get("tag", "latest")
     if not isinstance(tag, str) or not _ECR_TAG.match(tag):
         errors.append(f"poc_image.tag={tag!r} is not an image tag; allowed: up to 128 letters, digits, _.- (not starting with . or -)")
+    platform = image.get("platform", "linux/amd64")
+    if platform not in BUILD_PLATFORMS:
+        errors.append(f"poc_image.platform={platform!r} is not a Fargate platform; allowed: {', '.join(BUILD_PLATFORMS)}")
 
 
 def check_access(errors, svc):

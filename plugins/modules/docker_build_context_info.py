@@ -33,6 +33,13 @@ options:
       - Never pass secrets as build arguments; they end up in the image's history.
     type: dict
     default: {}
+  platform:
+    description:
+      - The platform the image is built for (C(docker build --platform)), e.g. V(linux/amd64). It goes into
+        the hash, so that the same context built for another platform gets another tag.
+      - Left out, the hash is the context's alone.
+    type: str
+    version_added: 0.3.0
 author:
   - pocstack.aws maintainers (@pocstack)
 """
@@ -42,7 +49,8 @@ EXAMPLES = r"""
   pocstack.aws.docker_build_context_info:
     path: files/app
     build_args:
-      BASE_IMAGE: python:3.11-slim
+      BASE_IMAGE: python:3.11-slim-bookworm
+    platform: linux/amd64
   register: context
 
 - name: Tag by content
@@ -77,6 +85,7 @@ def main():
             path=dict(type="path", required=True),
             dockerfile=dict(type="str", default="Dockerfile"),
             build_args=dict(type="dict", default={}),
+            platform=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -86,7 +95,7 @@ def main():
     if not os.path.isfile(os.path.join(path, dockerfile)):
         module.fail_json(msg=f"dockerfile={dockerfile!r} is not a file in the build context {path}")
     build_args = {k: "" if v is None else str(v) for k, v in module.params["build_args"].items()}
-    digest, files = context_hash(path, dockerfile, build_args)
+    digest, files = context_hash(path, dockerfile, build_args, module.params["platform"])
     module.exit_json(changed=False, digest=digest, files=files)
 
 

@@ -99,5 +99,6 @@ def deployed(emulator, context, tmp_path_factory):
     sys.path.insert(0, os.path.join(ROOT, ".collections"))
     from ansible_collections.pocstack.aws.plugins.module_utils.build_context import context_hash
 
-    tag = "ctx-" + context_hash(context)[0][:20]
+    # What the role hashes: the context, its build arguments and the platform (ecr_image_build_platform).
+    tag = "ctx-" + context_hash(context, build_args={"BASE_IMAGE": BASE_IMAGE}, platform="linux/amd64")[0][:20]
     return {"output": output, "result": result, "tag": tag, "image": f"{REPOSITORY}:{tag}"}

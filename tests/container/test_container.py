@@ -72,7 +72,8 @@ def test_build_context_leaves_ignored_files_out(deployed, context):
     # The decoys are outside what docker is sent, so the tag equals the clean app's.
     assert not {".env", "notes", "notes/credentials.txt"} & set(context_files(context))
     assert context_hash(context)[0] == context_hash(APP)[0]
-    assert deployed["tag"] == "ctx-" + context_hash(APP)[0][:20]
+    assert deployed["tag"] == "ctx-" + context_hash(APP, build_args={"BASE_IMAGE": BASE_IMAGE},
+                                                    platform="linux/amd64")[0][:20]
 
 
 def test_runs_as_non_root_with_healthcheck(deployed):

@@ -36,6 +36,8 @@ BAD = [
     ("mem-8192", {"poc_cpu": 8192, "poc_memory": 20000}, ["poc_memory=20000", "16384-61440 in steps of 4096"]),
     ("mem-16384", {"poc_cpu": 16384, "poc_memory": 16384}, ["poc_memory=16384", "32768-122880 in steps of 8192"]),
     ("mem-4096-max", {"poc_cpu": 4096, "poc_memory": 31744}, ["poc_memory=31744", "8192-30720 in steps of 1024"]),
+    ("image-platform", {"poc_image": {"source": "build", "repository": "pocstack/x", "platform": "arm64"}},
+     ["poc_image.platform='arm64' is not a Fargate platform; allowed: linux/amd64, linux/arm64"]),
     ("rule-wildcards", {"poc_path_patterns": ["/*/*/*", "/api/*/v?/*"]},
      ["poc_path_patterns + poc_host_headers: 6 wildcards (* and ?); a listener rule allows at most 5"]),
     ("port-zero", {"poc_container_port": 0}, ["poc_container_port=0 is not a port", "allowed: 1-65535"]),

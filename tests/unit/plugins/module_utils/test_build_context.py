@@ -74,6 +74,13 @@ def test_build_args_and_dockerfile_name_count(context):
     assert context_hash(str(context), dockerfile="Other.Dockerfile")[0] != plain
 
 
+def test_the_platform_counts_when_given(context):
+    plain = context_hash(str(context))[0]
+    amd64 = context_hash(str(context), platform="linux/amd64")[0]
+    assert amd64 != plain and amd64 != context_hash(str(context), platform="linux/arm64")[0]
+    assert context_hash(str(context), platform=None)[0] == plain
+
+
 def test_the_app_context_is_only_what_the_image_needs():
     files = [f for f in context_files(APP) if not f.startswith("wheelhouse")]
     assert files == [".dockerignore", "Dockerfile", "app.py", "gunicorn.conf.py", "requirements.lock"]
