@@ -52,7 +52,7 @@ options:
     description:
       - Identity of the certificate, stored in the tag C(pocstack:certificate-name). Defaults to
         O(domain_name), with a wildcard first label written V(_) (V(*.poc.example.com) is named
-        V(_.poc.example.com)): ACM allows only letters, numbers, spaces and V(_.:/=+-@) in tag values.
+        V(_.poc.example.com)), because ACM allows only letters, numbers, spaces and V(_.:/=+-@) in tag values.
     type: str
   hosted_zone_id:
     description:
