@@ -142,3 +142,82 @@ def test_url_quoted_documents_are_read():
 ])
 def test_is_allowed_with_a_boundary(identity, boundary, allowed, why):
     assert policy.is_allowed(identity, boundary, "ssm:GetParameters", PARAM) == (allowed, why)
+
+
+# The trust policy fargate_service renders (roles/fargate_service/templates/ecs-tasks-trust.json.j2):
+# confused-deputy protection as the ECS guide gives it, judged on the context of
+# ECS's AssumeRole for a task (fargate.assume_role_context).
+TASK_ARN = "arn:aws:ecs:us-east-1:123456789012:task/pocstack/0123456789abcdef0123456789abcdef"
+
+
+def guarded_trust(account="123456789012", source_arn="arn:aws:ecs:us-east-1:123456789012:*"):
+    return {**TRUST, "Condition": {"ArnLike": {"aws:SourceArn": source_arn},
+                                   "StringEquals": {"aws:SourceAccount": account}}}
+
+
+@pytest.mark.parametrize("statement, context, expected", [
+    (guarded_trust(), {"aws:SourceAccount": "123456789012", "aws:SourceArn": TASK_ARN}, policy.ALLOW),
+    # A task of another account (the confused deputy): neither key holds.
+    (guarded_trust(), {"aws:SourceAccount": "999999999999",
+                       "aws:SourceArn": TASK_ARN.replace("123456789012", "999999999999")}, policy.IMPLICIT_DENY),
+    # The trust names another account, or another region.
+    (guarded_trust(account="999999999999"), {"aws:SourceAccount": "123456789012", "aws:SourceArn": TASK_ARN},
+     policy.IMPLICIT_DENY),
+    (guarded_trust(source_arn="arn:aws:ecs:eu-west-1:123456789012:*"),
+     {"aws:SourceAccount": "123456789012", "aws:SourceArn": TASK_ARN}, policy.IMPLICIT_DENY),
+    # Narrower patterns on the task's ARN hold for the task's own ARN.
+    (guarded_trust(source_arn="arn:aws:ecs:*:123456789012:task/*"),
+     {"aws:SourceAccount": "123456789012", "aws:SourceArn": TASK_ARN}, policy.ALLOW),
+    (guarded_trust(source_arn="arn:aws:ecs:us-east-1:123456789012:task/pocstack/*"),
+     {"aws:SourceAccount": "123456789012", "aws:SourceArn": TASK_ARN}, policy.ALLOW),
+    (guarded_trust(source_arn="arn:aws:ecs:us-east-1:123456789012:task/other/*"),
+     {"aws:SourceAccount": "123456789012", "aws:SourceArn": TASK_ARN}, policy.IMPLICIT_DENY),
+    # A caller that sends no source (not ECS for a task): the conditions fail.
+    (guarded_trust(), {}, policy.IMPLICIT_DENY),
+])
+def test_confused_deputy_conditions_of_a_trust_policy(statement, context, expected):
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    assert policy.evaluate([trust], "sts:AssumeRole", None, context, principal=ECS)[0] == expected
+
+
+@pytest.fixture
+def iam():
+    """moto's IAM backend of the default account, emptied afterwards."""
+    import boto3
+    from moto import mock_aws
+    from moto.iam.models import iam_backends
+
+    with mock_aws():
+        client = boto3.client("iam", region_name="us-east-1")
+
+        def role(name, statement):
+            document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+            return client.create_role(RoleName=name, AssumeRolePolicyDocument=document)["Role"]["Arn"]
+
+        yield {"backend": iam_backends["123456789012"]["global"], "role": role}
+
+
+@pytest.mark.parametrize("statement, assumed", [
+    (guarded_trust(), True),
+    (guarded_trust(account="999999999999"), False),
+    (guarded_trust(source_arn="arn:aws:ecs:us-east-1:999999999999:*"), False),
+    (guarded_trust(source_arn="arn:aws:ecs:us-east-1:123456789012:task/pocstack/*"), True),
+    (guarded_trust(source_arn="arn:aws:ecs:us-east-1:123456789012:task/other/*"), False),
+    ({**TRUST, "Principal": {"Service": "ec2.amazonaws.com"}}, False),
+])
+def test_ecs_assumes_a_role_for_its_task(iam, statement, assumed):
+    """What the data plane asks before a task starts (tasks.py): a role whose trust
+    does not hold for this task stops the task with assume_role_error's words."""
+    from pocstack_emulator.ecs import fargate
+
+    arn = iam["role"]("exec", statement)
+    assert fargate.can_assume(iam["backend"], arn, "123456789012", "us-east-1", source_arn=TASK_ARN) is assumed
+
+
+def test_without_the_task_arn_a_task_of_the_account_and_region_stands_in(iam):
+    from pocstack_emulator.ecs import fargate
+
+    assert fargate.can_assume(iam["backend"], iam["role"]("a", guarded_trust()), "123456789012", "us-east-1")
+    assert not fargate.can_assume(iam["backend"], iam["role"]("b", guarded_trust()), "123456789012", "eu-west-1")
+    assert not fargate.can_assume(iam["backend"], "arn:aws:iam::123456789012:role/missing", "123456789012",
+                                  "us-east-1")

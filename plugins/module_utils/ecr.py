@@ -80,3 +80,30 @@ def tag_resource(client, arn, tags):
 
 def untag_resource(client, arn, keys):
     client.untag_resource(resourceArn=arn, tagKeys=list(keys), aws_retry=True)
+
+
+# Media types BatchGetImage may answer with: an image's own manifest is
+# re-put byte for byte, whatever kind it is, so its digest stays the same.
+MANIFEST_MEDIA_TYPES = [
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+]
+
+
+def add_image_tag(client, repository, image_digest, tag, registry_id=None):
+    """Give the image `image_digest` one more tag: PutImage with its own manifest
+    (as ECR's guide retags an image), which keeps its other tags. Returns the
+    image's digest as PutImage reports it."""
+    found = client.batch_get_image(
+        repositoryName=repository, imageIds=[{"imageDigest": image_digest}],
+        acceptedMediaTypes=MANIFEST_MEDIA_TYPES, aws_retry=True, **_registry(registry_id),
+    )
+    [image] = found["images"]
+    kwargs = {"imageManifestMediaType": image["imageManifestMediaType"]} if image.get("imageManifestMediaType") else {}
+    put = client.put_image(
+        repositoryName=repository, imageManifest=image["imageManifest"], imageTag=tag, imageDigest=image_digest,
+        aws_retry=True, **kwargs, **_registry(registry_id),
+    )
+    return put["image"]["imageId"]["imageDigest"]

@@ -65,15 +65,28 @@ def assume_role_error(arn):
             "permissions to pass this role.")
 
 
-def can_assume(iam, arn, account, region):
-    """True when the role exists and its trust policy lets ecs-tasks.amazonaws.com assume it."""
+def assume_role_context(account, source_arn):
+    """The request context of ECS's AssumeRole for a task: the confused-deputy
+    keys the ECS guide tells trust policies to test, aws:SourceAccount (the
+    task's account) and aws:SourceArn (the task's ARN,
+    arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID, which is why the guide's
+    ArnLike pattern arn:aws:ecs:REGION:ACCOUNT:* matches it)."""
+    return {"aws:SourceAccount": account, "aws:SourceArn": source_arn}
+
+
+def can_assume(iam, arn, account, region, source_arn=None):
+    """True when the role exists and its trust policy lets ecs-tasks.amazonaws.com
+    assume it for the task `source_arn` (its Condition judged on
+    assume_role_context). Without the task's ARN, one of a task of this account
+    and region stands in: a condition on the cluster or task then cannot hold."""
     try:
         role = iam.get_role(role_name(arn))
     except Exception:  # NoSuchEntity
         return False
-    context = {"aws:SourceAccount": account, "aws:SourceArn": f"arn:aws:ecs:{region}:{account}:*"}
-    decision, _ = policy.evaluate([role.assume_role_policy_document], "sts:AssumeRole", None, context,
-                                  principal=ECS_TASKS)
+    partition = arn.split(":")[1] if arn.count(":") >= 5 else "aws"
+    source_arn = source_arn or f"arn:{partition}:ecs:{region}:{account}:task/unknown"
+    decision, _ = policy.evaluate([role.assume_role_policy_document], "sts:AssumeRole", None,
+                                  assume_role_context(account, source_arn), principal=ECS_TASKS)
     return decision == policy.ALLOW
 
 

@@ -210,7 +210,8 @@ class TaskRunner(threading.Thread):
             task.last_status = "PENDING"
             for role in (getattr(task.task_definition, "execution_role_arn", None),
                          getattr(task.task_definition, "task_role_arn", None)):
-                if role and not can_assume(task.backends["iam"], role, task.account_id, task.region_name):
+                if role and not can_assume(task.backends["iam"], role, task.account_id, task.region_name,
+                                           source_arn=task.task_arn):
                     raise TaskFailed(assume_role_error(role))
             checks = Checks(task.backends, task.account_id, task.region_name, task.id, task.task_definition,
                             self.network, task.private_ip)

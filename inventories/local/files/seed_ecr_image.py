@@ -45,7 +45,9 @@ def main():
         print(json.dumps({"changed": False, "digest": found["imageDetails"][0]["imageDigest"]}))
         return
     except ecr.exceptions.RepositoryNotFoundException:
-        ecr.create_repository(repositoryName=args.repository)
+        # As the ecr_image role would have made it: it leaves an existing
+        # repository's tag mutability as it finds it.
+        ecr.create_repository(repositoryName=args.repository, imageTagMutability="IMMUTABLE")
     except ecr.exceptions.ImageNotFoundException:
         pass
     put = ecr.put_image(
