@@ -1,12 +1,14 @@
 """The emulator's command line: start|stop|status|run.
 
     emulator/pocstack-emulator start|stop|status|run [--port 4566] [--state-dir DIR] [--throttle 0.1] [--registry URL]
+                               [--strict on|off]
 
 `start` runs `run` in the background (pid and log in DIR, default
 .pocstack/emulator), waits until it answers and returns; it does nothing when
 the emulator already answers. `stop` ends it (SIGTERM, then SIGKILL after
 30 s) and is not an error when nothing runs. `status` exits 0 if it answers,
-3 if not. `run` serves in the foreground. The port defaults to
+3 if not; both print whether strict mode (AWS's parameter validation) is on.
+`run` serves in the foreground. The port defaults to
 $POCSTACK_EMULATOR_PORT or 4566; only 127.0.0.1 is ever bound.
 """
 import argparse
@@ -21,6 +23,8 @@ import urllib.request
 
 from pocstack_emulator import HOST
 from pocstack_emulator.ecr.registry import REGISTRY_ENV
+from pocstack_emulator.strict import STRICT_ENV
+from pocstack_emulator.strict import strict_default
 
 DEFAULT_PORT = int(os.environ.get("POCSTACK_EMULATOR_PORT") or 4566)
 # The launcher script beside the package (what `start` runs in the background).
@@ -50,12 +54,19 @@ def answers(port, timeout=1.0):
         return False
 
 
+def _ask(port, path):
+    """The JSON an endpoint of ours answers, or None when it does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}{path}", timeout=5) as resp:
+            return json.load(resp)
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
 def data_plane_line(port):
     """One line: whether ECS tasks run as containers, and if not, why."""
-    try:
-        with urllib.request.urlopen(f"http://{HOST}:{port}/_pocstack/dataplane", timeout=5) as resp:
-            found = json.load(resp)
-    except (urllib.error.URLError, OSError, ValueError):
+    found = _ask(port, "/_pocstack/dataplane")
+    if found is None:
         return "data plane: unknown (the emulator did not say)"
     if found.get("enabled"):
         registry = found.get("registry") or "none (ECR images cannot be pulled; start with --registry)"
@@ -69,6 +80,17 @@ def data_plane_line(port):
                          f"{task['last_status']}" + (f"; container port {ports}" if ports else ""))
         return "\n".join(lines)
     return f"data plane off: {found.get('reason')}; ECS services get no tasks (control plane only)"
+
+
+def strict_line(port):
+    """One line: whether requests are validated as AWS does, and how many were rejected."""
+    found = _ask(port, "/_pocstack/strict")
+    if found is None:
+        return "strict mode: unknown (the emulator did not say)"
+    if not found.get("enabled"):
+        return "strict mode off: requests reach moto unvalidated"
+    return (f"strict mode on: AWS's parameter validation; {found.get('rejected', 0)} request(s) rejected "
+            "since the last reset")
 
 
 def _paths(state_dir, port):
@@ -116,11 +138,13 @@ def _tail(path, lines=30):
         return ""
 
 
-def start(port, state_dir, throttle=0.0, registry="", data_plane="auto", listener_ports=DEFAULT_LISTENER_PORTS):
+def start(port, state_dir, throttle=0.0, registry="", data_plane="auto", listener_ports=DEFAULT_LISTENER_PORTS,
+          strict="on"):
     endpoint = f"http://{HOST}:{port}"
     if answers(port):
         print(f"emulator already running at {endpoint}")
         print(data_plane_line(port))
+        print(strict_line(port))
         return 0
     os.makedirs(state_dir, exist_ok=True)
     pid_file, log_file = _paths(state_dir, port)
@@ -130,7 +154,7 @@ def start(port, state_dir, throttle=0.0, registry="", data_plane="auto", listene
         with open(log_file, "ab") as log:
             proc = subprocess.Popen(
                 [sys.executable, LAUNCHER, "run", "--port", str(port), "--throttle", str(throttle),
-                 "--data-plane", data_plane, "--listener-ports", listener_ports,
+                 "--data-plane", data_plane, "--listener-ports", listener_ports, "--strict", strict,
                  *(["--registry", registry] if registry else [])],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, close_fds=True,
@@ -143,6 +167,7 @@ def start(port, state_dir, throttle=0.0, registry="", data_plane="auto", listene
         if answers(port):
             print(f"emulator running at {endpoint} (pid {pid}, log {log_file})")
             print(data_plane_line(port))
+            print(strict_line(port))
             return 0
         if (proc.poll() is not None) if proc else not _alive(pid):
             break
@@ -185,6 +210,7 @@ def status(port):
     if answers(port):
         print(f"emulator running at http://{HOST}:{port}")
         print(data_plane_line(port))
+        print(strict_line(port))
         return 0
     print(f"emulator not running at http://{HOST}:{port}")
     return NOT_RUNNING
@@ -209,7 +235,13 @@ def main(argv=None):
     parser.add_argument("--listener-ports", default=DEFAULT_LISTENER_PORTS,
                         help="loopback ports of the first load balancer's listeners, AWS=LOCAL pairs "
                              "(default: $POCSTACK_EMULATOR_LISTENER_PORTS or %(default)s); auto: free ports for all")
+    parser.add_argument("--strict", default=strict_default(),
+                        help="on: refuse, as AWS does, requests whose parameters break the service model's "
+                             "constraints (length, pattern, enum, range, required); off: hand them to moto "
+                             f"(default: ${STRICT_ENV} or on)")
     args = parser.parse_args(argv)
+    if args.strict not in ("on", "off"):
+        parser.error(f"--strict (or ${STRICT_ENV}) must be on or off, got {args.strict!r}")
     if not 0 <= args.throttle < 1:
         parser.error(f"--throttle must be at least 0 and below 1, got {args.throttle}")
     if args.registry:
@@ -222,10 +254,11 @@ def main(argv=None):
     if args.command == "run":
         from pocstack_emulator.server import run
 
-        return run(args.port, args.throttle, args.registry, args.data_plane, args.listener_ports)
+        return run(args.port, args.throttle, args.registry, args.data_plane, args.listener_ports,
+                   strict=args.strict == "on")
     if args.command == "start":
         return start(args.port, os.path.abspath(args.state_dir), args.throttle, args.registry, args.data_plane,
-                     args.listener_ports)
+                     args.listener_ports, args.strict)
     if args.command == "stop":
         return stop(args.port, os.path.abspath(args.state_dir))
     return status(args.port)

@@ -1,8 +1,8 @@
 """The emulator's WSGI application: moto's server behind the ECR registry
-proxy, a call counter with throttling injection, and the /_pocstack/
-endpoints; `run` serves it in the foreground."""
+proxy, strict mode (AWS's parameter validation, `strict/`), a call counter
+with throttling injection, and the /_pocstack/ endpoints; `run` serves it in
+the foreground."""
 import collections
-import io
 import json
 import os
 import random
@@ -18,6 +18,9 @@ from pocstack_emulator.ecr.registry import registry_proxy
 from pocstack_emulator.ecr.registry import registry_url
 from pocstack_emulator.fixes import PATCHES
 from pocstack_emulator.fixes import apply_patches
+from pocstack_emulator.strict import REJECTED
+from pocstack_emulator.strict import StrictValidation
+from pocstack_emulator.strict import read_body
 
 READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "Head", "Search", "Lookup")
 
@@ -26,16 +29,20 @@ class CallCounter:
     """WSGI middleware counting AWS API calls as service:Action, split into
     reads (Describe/List/Get/...) and writes, so tests can prove that nothing
     was changed; optionally answers a share of them with a throttling error
-    (see Throttle). Serves /_pocstack/*; /moto-api/* and /_pocstack/* are
-    neither counted nor throttled."""
+    (see Throttle). Calls that strict mode refused (`strict`, the
+    StrictValidation inside, or None when it is off) are counted apart
+    (GET /_pocstack/strict): they changed nothing. Serves /_pocstack/*; /moto-api/* and
+    /_pocstack/* are neither counted nor throttled."""
 
     _scope = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
-    def __init__(self, app, throttle_rate=0.0, throttle_seed=None):
+    def __init__(self, app, throttle_rate=0.0, throttle_seed=None, strict=None):
         self.app = app
+        self.strict = strict
         self.lock = threading.Lock()
         self.calls = collections.Counter()
         self.throttled = collections.Counter()
+        self.rejected = collections.Counter()
         self.throttle = Throttle(throttle_rate, throttle_seed)
 
     def __call__(self, environ, start_response):
@@ -50,7 +57,10 @@ class CallCounter:
                 with self.lock:
                     self.calls.clear()
                     self.throttled.clear()
+                    self.rejected.clear()
                 return self._json(start_response, self.snapshot())
+            if path == "/_pocstack/strict" and method in ("GET", "HEAD"):
+                return self._json(start_response, self.strict_snapshot())
             if path == "/_pocstack/dataplane" and method in ("GET", "HEAD"):
                 from pocstack_emulator import dataplane
 
@@ -73,8 +83,11 @@ class CallCounter:
                 with self.lock:
                     self.throttled[name] += 1
                 return self.throttle.respond(environ, start_response, name)
-            with self.lock:
-                self.calls[name] += 1
+            try:
+                return self.app(environ, start_response)
+            finally:
+                with self.lock:
+                    (self.rejected if environ.get(REJECTED) else self.calls)[name] += 1
         return self.app(environ, start_response)
 
     def snapshot(self):
@@ -90,6 +103,16 @@ class CallCounter:
             "throttled_calls": throttled,
             "throttle_rate": self.throttle.rate,
         }
+
+    def strict_snapshot(self):
+        """GET /_pocstack/strict: whether strict mode is on, what it refused
+        since the last reset (POST /_pocstack/calls/reset), and the model
+        patterns it cannot check."""
+        with self.lock:
+            rejected = dict(sorted(self.rejected.items()))
+        found = {"enabled": self.strict is not None, "rejected": sum(rejected.values()), "rejected_calls": rejected}
+        found.update(self.strict.describe() if self.strict else {"patterns_skipped": []})
+        return found
 
     def call_name(self, environ):
         match = self._scope.search(environ.get("HTTP_AUTHORIZATION", ""))
@@ -121,13 +144,7 @@ class CallCounter:
     @staticmethod
     def _body(environ):
         """The request body, left readable for moto (which reads it after us)."""
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return b""
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
-        environ["wsgi.input"] = io.BytesIO(body)
-        return body
+        return read_body(environ)
 
     @staticmethod
     def _json(start_response, data, status="200 OK"):
@@ -211,18 +228,24 @@ class Serialized:
             return list(self.app(environ, start_response))
 
 
-def make_app(throttle_rate=0.0, throttle_seed=None, lock=None):
+def make_app(throttle_rate=0.0, throttle_seed=None, lock=None, strict=True):
+    """The middleware chain, outermost first: CallCounter (our endpoints,
+    counting, throttling: AWS throttles before it reads a request) ->
+    StrictValidation (AWS's parameter validation; not with strict=False) ->
+    RegistryProxy (/v2/) -> Serialized (the data plane's lock) -> moto."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
     from moto.moto_server.werkzeug_app import create_backend_app
 
     app = DomainDispatcherApplication(create_backend_app)
     if lock is not None:
         app = Serialized(app, lock)
-    return CallCounter(registry_proxy(app, lock), throttle_rate, throttle_seed)
+    app = registry_proxy(app, lock)
+    validation = StrictValidation(app) if strict else None
+    return CallCounter(validation or app, throttle_rate, throttle_seed, strict=validation)
 
 
 # ----------------------------------------------------------------------- server
-def run(port, throttle=0.0, registry="", data_plane="auto", listener_ports="443=8443,80=8080"):
+def run(port, throttle=0.0, registry="", data_plane="auto", listener_ports="443=8443,80=8080", strict=True):
     """Serve in the foreground until SIGTERM/SIGINT (exit 0)."""
     if registry:
         os.environ[REGISTRY_ENV] = registry
@@ -235,7 +258,7 @@ def run(port, throttle=0.0, registry="", data_plane="auto", listener_ports="443=
     from pocstack_emulator import dataplane
 
     plane = dataplane.start(port, registry_url(), data_plane, listener_ports)
-    app = make_app(throttle, lock=plane.lock)
+    app = make_app(throttle, lock=plane.lock, strict=strict)
 
     def interrupt(*_):
         raise KeyboardInterrupt  # werkzeug's serve_forever catches it and closes the socket
@@ -243,6 +266,7 @@ def run(port, throttle=0.0, registry="", data_plane="auto", listener_ports="443=
     signal.signal(signal.SIGTERM, interrupt)
     signal.signal(signal.SIGINT, interrupt)
     print(f"pocstack emulator on http://{HOST}:{port}, throttle rate {throttle}, "
+          f"strict mode {'on' if strict else 'off'}, "
           f"ACM validation wait {os.environ['MOTO_ACM_VALIDATION_WAIT']} s, "
           f"fixes: {', '.join(p.__name__ for p in PATCHES)}", flush=True)
     if registry_url():
