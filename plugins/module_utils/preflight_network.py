@@ -32,6 +32,11 @@ DEFAULT_ROUTE = "0.0.0.0/0"
 LIVE_ENDPOINT_STATES = ("available", "pending", "pendingacceptance")
 
 
+def _id(resource, key):
+    """A resource's ID as the *_info modules return it (`route_table_id`, and also `id`)."""
+    return (resource or {}).get(key) or (resource or {}).get("id")
+
+
 def route_table_of(route_tables, subnet_id, vpc_id):
     """The route table of a subnet: its explicit association, else the VPC's main table."""
     main = None
@@ -101,7 +106,7 @@ def describe_route(table, subnet_id):
     if table is None:
         return f"{subnet_id} has no route table"
     kind, target = way_out(table)
-    table_id = table.get("route_table_id") or table.get("id")
+    table_id = _id(table, "route_table_id")
     if kind is None:
         return f"{subnet_id} (route table {table_id}) has no route to 0.0.0.0/0"
     return f"{subnet_id} (route table {table_id}) sends 0.0.0.0/0 to {target}"
@@ -117,7 +122,7 @@ def check_task_reach(service, public_ip, has_secrets, task_subnets, route_tables
         kind, _target = way_out(table)
         if kind == "nat" or (kind == "igw" and public_ip):
             continue
-        table_id = (table or {}).get("route_table_id") or (table or {}).get("id")
+        table_id = _id(table, "route_table_id")
         missing = [name for name in needed if name not in endpoints_reaching(
             endpoints, vpc_id, region, table_id, planned, planned_tables)]
         if not missing:
@@ -156,7 +161,7 @@ def check_zones(subnets, alb_subnet_ids, task_subnet_ids):
     return errors
 
 
-def check_endpoints(planned, planned_tables, vpc, subnets, route_tables, task_subnet_ids):
+def check_endpoints(planned, planned_tables, vpc, vpc_id, route_tables, task_subnet_ids):
     """The endpoints this deploy creates: known names, DNS on the VPC for
     interface ones, the S3 gateway on every task subnet's route table."""
     errors = []
@@ -170,7 +175,6 @@ def check_endpoints(planned, planned_tables, vpc, subnets, route_tables, task_su
                                                 ("enableDnsHostnames", "enable_dns_hostnames"))
                if vpc.get(key) is False]
         if off:
-            vpc_id = vpc.get("vpc_id") or vpc.get("id")
             flags = " ".join(f"--{'enable-dns-support' if a == 'enableDnsSupport' else 'enable-dns-hostnames'}"
                              for a in off)
             errors.append(
@@ -180,11 +184,9 @@ def check_endpoints(planned, planned_tables, vpc, subnets, route_tables, task_su
             )
     gateways = [name for name in planned if name in GATEWAY_ENDPOINTS]
     if gateways:
-        vpc_id = (vpc or {}).get("vpc_id") or (vpc or {}).get("id")
         tables = []
         for subnet_id in task_subnet_ids:
-            table = route_table_of(route_tables, subnet_id, vpc_id)
-            table_id = (table or {}).get("route_table_id") or (table or {}).get("id")
+            table_id = _id(route_table_of(route_tables, subnet_id, vpc_id), "route_table_id")
             if table_id and table_id not in planned_tables and table_id not in tables:
                 tables.append(table_id)
         if tables:
@@ -210,12 +212,12 @@ def check_network(services, shared):
     planned = list(shared.get("pocstack_vpc_endpoints") or [])
     planned_tables = list(shared.get("pocstack_vpc_endpoint_route_table_ids") or [])
     vpc = shared.get("vpc") or {}
-    vpc_id = vpc.get("vpc_id") or vpc.get("id") or shared.get("pocstack_vpc_id")
+    vpc_id = _id(vpc, "vpc_id") or shared.get("pocstack_vpc_id")
     subnets = shared.get("subnets") or []
     route_tables = shared.get("route_tables") or []
     result = {}
     errors = check_zones(subnets, alb_subnets, task_subnets) + check_endpoints(
-        planned, planned_tables, vpc, subnets, route_tables, task_subnets)
+        planned, planned_tables, vpc, vpc_id, route_tables, task_subnets)
     if errors:
         result["(shared)"] = errors
     for service in sorted(services):
