@@ -42,7 +42,3 @@ def render(value, variables):
     """`value` (task text, or a template's text) rendered with `variables`."""
     return templar(variables).template(trusted(value))
 
-
-def test_nested_text_is_rendered_and_lazy_variables_resolve():
-    variables = {"region": "eu-west-1", **trusted({"arn": "arn:aws:ecs:{{ region }}:1:*"})}
-    assert render({"a": ["{{ arn }}", 1]}, variables) == {"a": ["arn:aws:ecs:eu-west-1:1:*", 1]}

@@ -53,3 +53,9 @@ def test_every_account_id_is_twelve_digits_and_a_string():
     assert len(accounts) == 26
     assert all(isinstance(a, str) and len(a) == 12 and a.isdigit() for a in accounts.values()), accounts
     assert len(set(accounts.values())) == len(accounts)
+
+
+# The rendering helper itself (tests/unit/rendering.py), which every rendered-policy test relies on.
+def test_nested_text_is_rendered_and_lazy_variables_resolve():
+    variables = {"region": "eu-west-1", **trusted({"arn": "arn:aws:ecs:{{ region }}:1:*"})}
+    assert render({"a": ["{{ arn }}", 1]}, variables) == {"a": ["arn:aws:ecs:eu-west-1:1:*", 1]}
