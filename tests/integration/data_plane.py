@@ -25,10 +25,10 @@ def data_plane_emulator(state_dir):
         pytest.skip(str(e))
 
 
-def clients(port):
-    kw = dict(endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+def clients(port, region="us-east-1", names=("ecs", "elbv2", "ec2", "logs", "iam", "ssm")):
+    kw = dict(endpoint_url=f"http://127.0.0.1:{port}", region_name=region,
               aws_access_key_id="testing", aws_secret_access_key="testing")
-    return {name: boto3.client(name, **kw) for name in ("ecs", "elbv2", "ec2", "logs", "iam", "ssm")}
+    return {name: boto3.client(name, **kw) for name in names}
 
 
 def engine():

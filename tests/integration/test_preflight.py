@@ -14,6 +14,7 @@ import sys
 
 import pytest
 
+from data_plane import clients
 from harness import GOOD_SECRETS
 from harness import ROOT
 from harness import make_inventory
@@ -239,13 +240,6 @@ def test_unknown_service_lists_the_known_ones(emulator, tmp_path):
     assert emulator.calls()["reads"] + emulator.calls()["writes"] == 0
 
 
-def ec2_client(port):
-    import boto3
-
-    return boto3.client("ec2", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
-
-
 LOCAL = "hostvars['localhost']['pocstack_local']"
 NO_WAY_OUT = ["would stop with ResourceInitializationError", "route table", "sends 0.0.0.0/0 to igw-",
               "poc_assign_public_ip is false", "One way out is needed: poc_assign_public_ip: true",
@@ -291,7 +285,7 @@ def test_a_public_ip_in_the_public_subnets_is_a_way_out(emulator, tmp_path):
 def test_task_zones_outside_the_load_balancers_and_endpoint_dns_off(emulator, tmp_path):
     inventory = make_inventory(tmp_path / "bootstrap", [("plotly", {})])
     assert run(inventory, emulator.port, playbook="extensions/molecule/resources/bootstrap.yml")[0] == 0
-    ec2 = ec2_client(emulator.port)
+    ec2 = clients(emulator.port, names=["ec2"])["ec2"]
     vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["pocstack-local"]}])["Vpcs"][0]["VpcId"]
     stray = ec2.create_subnet(VpcId=vpc, CidrBlock="10.42.250.0/24", AvailabilityZone="us-east-1f")["Subnet"]["SubnetId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": False})

@@ -28,9 +28,9 @@ import subprocess
 import sys
 import urllib.request
 
-import boto3
 import pytest
 
+from data_plane import clients
 from data_plane import data_plane_emulator
 from data_plane import engine
 from data_plane import eventually
@@ -53,8 +53,7 @@ def readme_commands():
 
 
 def client(port, name):
-    return boto3.client(name, endpoint_url=f"http://127.0.0.1:{port}", region_name=REGION,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return clients(port, REGION, [name])[name]
 
 
 def self_signed(name):
