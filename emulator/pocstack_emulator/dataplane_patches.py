@@ -6,8 +6,8 @@ does not:
 
 - ECS CreateService: AWS starts a deployment that gets tasks; moto stores the
   service and runs nothing. Hook: the scheduler reconciles it.
-- ECS UpdateService: a new task definition, network configuration or
-  forceNewDeployment starts a new PRIMARY deployment (the old one turns
+- ECS UpdateService: a new task definition, network configuration, load
+  balancer entries or forceNewDeployment starts a new PRIMARY deployment (the old one turns
   ACTIVE and drains), and the service reports the task definition's ARN.
   moto overwrites its one deployment, stores the task definition as given
   (`family:revision`) and reports runningCount = desiredCount. Hook: a new
@@ -27,12 +27,17 @@ does not:
 - /moto-api/reset forgets every resource. Hook: every task's containers are
   removed first.
 """
+import json
 
 
 def install(plane):
     _ecs(plane)
     _elbv2(plane)
     _reset(plane)
+
+
+def _load_balancers(service):
+    return sorted(json.dumps(lb, sort_keys=True, default=str) for lb in service.load_balancers or [])
 
 
 def _ecs(plane):
@@ -51,7 +56,10 @@ def _ecs(plane):
     def update_service(self, service_properties):
         service = self._get_service(service_properties.get("cluster", "default"),
                                     service_properties["service"].split("/")[-1])
-        before = (service.task_definition, repr(getattr(service, "network_configuration", None)))
+        # A new deployment when the task definition, the network configuration or
+        # the load balancer entries change (UpdateService's API reference).
+        before = (service.task_definition, repr(getattr(service, "network_configuration", None)),
+                  _load_balancers(service))
         force = bool(service_properties.get("force_new_deployment"))
         deployment_ids = [d["id"] for d in service.deployments]
         service = update(self, service_properties)
@@ -60,7 +68,8 @@ def _ecs(plane):
             service.task_definition = self.describe_task_definition(service.task_definition).arn
         for deployment, old_id in zip(service.deployments, deployment_ids):
             deployment["id"] = old_id  # moto renames the deployment on forceNewDeployment
-        after = (service.task_definition, repr(getattr(service, "network_configuration", None)))
+        after = (service.task_definition, repr(getattr(service, "network_configuration", None)),
+                 _load_balancers(service))
         plane.scheduler.updated(service, new_deployment=force or before != after)
         plane.scheduler.refresh(service)
         plane.wake()

@@ -21,6 +21,7 @@ PATCHES = [
     ecs.patch_ecs_deleted_services_are_gone,
     ecs.patch_ecs_create_service_compute_fields,
     ecs.patch_ecs_task_definition_revisions,
+    ecs.patch_ecs_service_target_groups,
     acm.patch_acm_imported_certificate_chain,
     acm.patch_acm_reimport_keeps_tags,
     appautoscaling.patch_appautoscaling_missing_objects,

@@ -504,8 +504,12 @@ def test_service_keeps_deployment_configuration_and_grace_period(emulator, netwo
 
 def test_service_defaults_match_aws(emulator, network):
     ecs = _fargate(emulator, "defaults")
-    tg = client(emulator, "elbv2").create_target_group(
-        Name="defaults", Protocol="HTTP", Port=80, VpcId=network["vpc"], TargetType="ip")["TargetGroups"][0]
+    elb, tg_arn, listener = http_listener(emulator, network, "defaults", {"Type": "fixed-response",
+                                                                          "FixedResponseConfig": {"StatusCode": "404"}})
+    # ECS takes only a group a load balancer forwards to.
+    elb.create_rule(ListenerArn=listener, Priority=1, Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+                    Actions=[{"Type": "forward", "TargetGroupArn": tg_arn}])
+    tg = {"TargetGroupArn": tg_arn}
     behind_lb = ecs.create_service(
         cluster="defaults", serviceName="web", taskDefinition="defaults", desiredCount=1, launchType="FARGATE",
         loadBalancers=[{"targetGroupArn": tg["TargetGroupArn"], "containerName": "c", "containerPort": 80}],
@@ -523,6 +527,43 @@ def test_service_defaults_match_aws(emulator, network):
             "subnets": network["subnets"], "securityGroups": [network["default_sg"]], "assignPublicIp": "DISABLED"}
     assert behind_lb["healthCheckGracePeriodSeconds"] == described["web"]["healthCheckGracePeriodSeconds"] == 0
     assert "healthCheckGracePeriodSeconds" not in plain and "healthCheckGracePeriodSeconds" not in described["worker"]
+
+
+def test_service_target_groups_need_a_load_balancer_and_a_change_starts_a_deployment(emulator, network):
+    """ECS refuses a group no listener forwards to, as AWS does (moto stored any ARN); weight 0 counts."""
+    ecs = _fargate(emulator, "groups")
+    elb = client(emulator, "elbv2")
+    lb = elb.create_load_balancer(Name="groups", Subnets=network["subnets"])["LoadBalancers"][0]["LoadBalancerArn"]
+    attached, spare = (elb.create_target_group(Name=name, Protocol="HTTP", Port=80, VpcId=network["vpc"], TargetType="ip")
+                       ["TargetGroups"][0]["TargetGroupArn"] for name in ("attached", "spare"))
+    listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": attached}])["Listeners"][0]["ListenerArn"]
+    net = {"awsvpcConfiguration": {"subnets": network["subnets"], "securityGroups": [network["sg"]]}}
+
+    def entry(arn):
+        return {"targetGroupArn": arn, "containerName": "c", "containerPort": 80}
+
+    with pytest.raises(ClientError) as refused:
+        ecs.create_service(cluster="groups", serviceName="web", taskDefinition="groups", desiredCount=0,
+                           launchType="FARGATE", networkConfiguration=net, loadBalancers=[entry(spare)])
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert refused.value.response["Error"]["Message"] == (
+        f"The target group with targetGroupArn {spare} does not have an associated load balancer.")
+    assert ecs.describe_services(cluster="groups", services=["web"])["failures"]
+
+    ecs.create_service(cluster="groups", serviceName="web", taskDefinition="groups", desiredCount=0,
+                       launchType="FARGATE", networkConfiguration=net, loadBalancers=[entry(attached)])
+    with pytest.raises(ClientError) as refused:
+        ecs.update_service(cluster="groups", service="web", loadBalancers=[entry(attached), entry(spare)])
+    assert "does not have an associated load balancer" in refused.value.response["Error"]["Message"]
+    [svc] = ecs.describe_services(cluster="groups", services=["web"])["services"]
+    assert [lb["targetGroupArn"] for lb in svc["loadBalancers"]] == [attached], "a refused update changes nothing"
+
+    # Held at weight 0 in a weighted forward, the group has its load balancer: ECS takes it.
+    elb.modify_listener(ListenerArn=listener, DefaultActions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+        {"TargetGroupArn": attached, "Weight": 1}, {"TargetGroupArn": spare, "Weight": 0}]}}])
+    svc = ecs.update_service(cluster="groups", service="web", loadBalancers=[entry(attached), entry(spare)])["service"]
+    assert sorted(lb["targetGroupArn"] for lb in svc["loadBalancers"]) == sorted([attached, spare])
 
 
 def test_create_service_keeps_exec_and_capacity_provider_strategy(emulator, network):

@@ -56,6 +56,10 @@ def net(endpoint):
               for i in range(2)]
     target_groups = [elb.create_target_group(Name=f"ecsmod-{RUN}-{i}", Protocol="HTTP", Port=8050, VpcId=vpc,
                                              TargetType="ip")["TargetGroups"][0]["TargetGroupArn"] for i in range(2)]
+    # ECS takes only a group a load balancer forwards to (as AWS): one listener forwards to both.
+    lb = elb.create_load_balancer(Name=f"ecsmod-{RUN}", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[{
+        "Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": arn, "Weight": 1} for arn in target_groups]}}])
     cluster = f"ecsmod-{RUN}"
     client(endpoint, "ecs").create_cluster(clusterName=cluster, capacityProviders=["FARGATE", "FARGATE_SPOT"])
     return {"subnets": subnets, "security_groups": groups, "target_groups": target_groups, "cluster": cluster}

@@ -201,3 +201,48 @@ def patch_ecs_task_definition_revisions():
     backend_cls.register_task_definition = register_task_definition
     backend_cls._get_last_task_definition_revision_id = _get_last_task_definition_revision_id
     backend_cls.describe_task_definition = describe_task_definition
+
+
+def patch_ecs_service_target_groups():
+    """ECS CreateService / UpdateService loadBalancers.
+
+    AWS: a target group a service names must be one a load balancer forwards
+    to (a listener's default action or a rule, weighted with weight 0
+    included); otherwise both calls fail with InvalidParameterException "The
+    target group with targetGroupArn ... does not have an associated load
+    balancer." and change nothing. An UpdateService that
+    adds, changes or removes a load balancer entry starts a new deployment
+    (the API reference of UpdateService, loadBalancers); the data plane's
+    patch of UpdateService does that part.
+    moto 5.2.5: stores any ARN, so a deploy that creates the service before
+    the rule that forwards to its group passed here and fails on AWS.
+    Fix: check the groups against the load balancers' listeners first.
+    """
+    from moto.ecs import responses
+    from moto.ecs.exceptions import InvalidParameterException
+    from moto.elbv2.models import elbv2_backends
+
+    from pocstack_emulator.elbv2.fixes import forwarding_load_balancers
+
+    def check(response):
+        groups = [lb.get("targetGroupArn") for lb in response._get_param("loadBalancers") or [] if lb.get("targetGroupArn")]
+        if not groups:
+            return
+        used = forwarding_load_balancers(elbv2_backends[response.current_account][response.region])
+        for arn in groups:
+            if not used.get(arn):
+                raise InvalidParameterException(
+                    f"The target group with targetGroupArn {arn} does not have an associated load balancer.")
+
+    cls = responses.EC2ContainerServiceResponse
+    original_create, original_update = cls.create_service, cls.update_service
+
+    def create_service(self):
+        check(self)
+        return original_create(self)
+
+    def update_service(self):
+        check(self)
+        return original_update(self)
+
+    cls.create_service, cls.update_service = create_service, update_service

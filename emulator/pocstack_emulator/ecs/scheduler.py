@@ -4,7 +4,8 @@ moto stores a service and one deployment and never changes either again. Here,
 as the ECS developer guide describes the rolling update deployment type:
 
 - CreateService starts a PRIMARY deployment; an UpdateService that changes the
-  task definition or the network configuration, or forces a new deployment,
+  task definition, the network configuration or the load balancer entries,
+  or forces a new deployment,
   starts a new PRIMARY one, and the previous ones turn ACTIVE.
 - The PRIMARY deployment gets tasks until it runs the desired count, never
   more than `maximumPercent` of it alive at once across deployments; tasks of

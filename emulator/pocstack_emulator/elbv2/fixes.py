@@ -168,6 +168,22 @@ def patch_elbv2_target_group_attributes():
     models.ELBv2Backend.modify_target_group_attributes = modify_target_group_attributes
 
 
+def forwarding_load_balancers(backend):
+    """{target group ARN: [ARNs of the load balancers whose listeners forward to it]}:
+    default actions and rules, plain or weighted (weight 0 included), each load
+    balancer once. What AWS reports as a group's LoadBalancerArns, and what ECS
+    calls the group's "associated load balancer"."""
+    users = collections.defaultdict(list)
+    for balancer in backend.load_balancers.values():
+        for listener in balancer.listeners.values():
+            for rule in listener.rules.values():  # the default rule included
+                for action in rule.actions:
+                    for arn in backend._get_target_group_arns_from(action_data=action.data):
+                        if balancer.arn not in users[arn]:
+                            users[arn].append(balancer.arn)
+    return users
+
+
 def patch_elbv2_target_group_load_balancer_arns():
     """ELBv2 DescribeTargetGroups LoadBalancerArns.
 
@@ -184,14 +200,7 @@ def patch_elbv2_target_group_load_balancer_arns():
     original = models.ELBv2Backend.describe_target_groups
 
     def describe_target_groups(self, load_balancer_arn, target_group_arns, names):
-        users = collections.defaultdict(list)
-        for balancer in self.load_balancers.values():
-            for listener in balancer.listeners.values():
-                for rule in listener.rules.values():  # the default rule included
-                    for action in rule.actions:
-                        for arn in self._get_target_group_arns_from(action_data=action.data):
-                            if balancer.arn not in users[arn]:
-                                users[arn].append(balancer.arn)
+        users = forwarding_load_balancers(self)
         for group in self.target_groups.values():
             group.load_balancer_arns = users.get(group.arn, [])
         return original(self, load_balancer_arn, target_group_arns, names)
