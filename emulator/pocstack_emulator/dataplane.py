@@ -307,9 +307,22 @@ class DataPlane:
         ec2 = task.backends["ec2"]
         ec2.enis.pop(task.eni.id, None)
 
-    def resolve(self, target_id, port):
-        """The loopback address standing for a target (private IP, port), or None."""
-        return self.endpoints.get((target_id, int(port)))
+    def resolve(self, target_id, port, balancers=()):
+        """The loopback address standing for a target (private IP, port), or None.
+
+        With `balancers` (the load balancers sending to it): None too when the
+        task's security groups accept none of them on that port, as AWS drops
+        such traffic (health checks time out; see network.admits_load_balancer)."""
+        address = self.endpoints.get((target_id, int(port)))
+        if address is None or not balancers:
+            return address
+        task = next((r.task for r in self.runners.values() if r.task.private_ip == target_id), None)
+        if task is None or getattr(task, "eni", None) is None:
+            return address
+        ec2 = task.backends["ec2"]
+        if any(network.admits_load_balancer(ec2, task.eni, int(port), balancer) for balancer in balancers):
+            return address
+        return None
 
     # -- Docker ---------------------------------------------------------------------
     def pull(self, image):

@@ -127,3 +127,34 @@ def test_subnet_ip_skips_the_addresses_aws_reserves_and_those_in_use(vpc):
     assert first == "10.7.10.4"  # .0 network, .1 router, .2 DNS, .3 reserved
     vpc["backend"].create_network_interface(subnet=subnet, private_ip_address=first, group_ids=[vpc["group"]])
     assert network.subnet_ip(vpc["backend"], subnet) == "10.7.10.5"
+
+
+def test_a_target_admits_the_load_balancer_by_its_security_group_or_a_range_over_its_subnets(vpc):
+    """What the data plane lets through from a load balancer to a task (health checks, requests)."""
+    from moto.elbv2.models import elbv2_backends
+
+    ec2 = vpc["client"]
+    alb_group = ec2.create_security_group(GroupName="alb", Description="alb", VpcId=vpc["vpc"])["GroupId"]
+    elbv2 = boto3.client("elbv2", region_name=REGION)
+    arn = elbv2.create_load_balancer(Name="lb", Subnets=[vpc["public"]],
+                                     SecurityGroups=[alb_group])["LoadBalancers"][0]["LoadBalancerArn"]
+    balancer = elbv2_backends[ACCOUNT][REGION].load_balancers[arn]
+
+    made = []
+
+    def task_with(*permissions):
+        made.append(permissions)
+        group = ec2.create_security_group(GroupName=f"task-{len(made)}", Description="t", VpcId=vpc["vpc"])["GroupId"]
+        if permissions:
+            ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=list(permissions))
+        eni = ec2.create_network_interface(SubnetId=vpc["private"], Groups=[group])["NetworkInterface"]["NetworkInterfaceId"]
+        return vpc["backend"].get_network_interface(eni)
+
+    from_alb = task_with({"IpProtocol": "tcp", "FromPort": 8050, "ToPort": 8050, "UserIdGroupPairs": [{"GroupId": alb_group}]})
+    assert network.admits_load_balancer(vpc["backend"], from_alb, 8050, balancer)
+    assert not network.admits_load_balancer(vpc["backend"], from_alb, 8051, balancer), "another port"
+    from_range = task_with({"IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8100, "IpRanges": [{"CidrIp": "10.7.0.0/16"}]})
+    assert network.admits_load_balancer(vpc["backend"], from_range, 8051, balancer)
+    elsewhere = task_with({"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.7.10.0/24"}]})
+    assert not network.admits_load_balancer(vpc["backend"], elsewhere, 8050, balancer), "a range without the LB's subnet"
+    assert not network.admits_load_balancer(vpc["backend"], task_with(), 8050, balancer), "no ingress rule"

@@ -53,12 +53,12 @@ def _gateway_id(route):
     return getattr(gateway, "id", gateway) if gateway is not None else None
 
 
-def _rule_allows_https(rule, destinations):
-    """An egress/ingress rule covers tcp/443 and one of `destinations`
+def _rule_allows(rule, port, destinations):
+    """An egress/ingress rule covers tcp/`port` and one of `destinations`
     (ip networks, or security group IDs as strings)."""
     if rule.ip_protocol not in ("-1", "tcp", "6"):
         return False
-    if rule.ip_protocol != "-1" and not (rule.from_port <= HTTPS <= rule.to_port):
+    if rule.ip_protocol != "-1" and not (rule.from_port <= port <= rule.to_port):
         return False
     cidr = (rule.ip_range or {}).get("CidrIp")
     group = (rule.source_group or {}).get("GroupId")
@@ -69,6 +69,10 @@ def _rule_allows_https(rule, destinations):
         elif cidr and destination.subnet_of(ipaddress.ip_network(cidr, strict=False)):
             return True
     return False
+
+
+def _rule_allows_https(rule, destinations):
+    return _rule_allows(rule, HTTPS, destinations)
 
 
 def _groups(ec2, group_ids):
@@ -86,6 +90,18 @@ def _egress_allows(groups, destinations):
 
 def _ingress_allows(groups, sources):
     return any(_rule_allows_https(rule, sources) for group in groups for rule in group.ingress_rules)
+
+
+def admits_load_balancer(ec2, eni, port, balancer):
+    """Whether the security groups of a target's interface `eni` accept TCP
+    `port` from the load balancer `balancer` (moto's FakeLoadBalancer): a rule
+    naming one of its security groups, or an IPv4 range that covers one of its
+    subnets (where its nodes' addresses come from). AWS drops what they do
+    not accept: health checks time out, requests end in 504."""
+    sources = list(balancer.security_groups or [])
+    sources += [ipaddress.ip_network(subnet.cidr_block) for subnet in balancer.subnets or []]
+    groups = _groups(ec2, [group.id for group in eni.group_set])
+    return any(_rule_allows(rule, port, sources) for group in groups for rule in group.ingress_rules)
 
 
 def _path_to_internet(ec2, subnet, public_ip):

@@ -23,7 +23,10 @@ there is what ALB does with it (after the ELB user guide):
   own error pages (`Server: awselb/2.0`).
 
 Targets are reached only through the loopback address the data plane maps
-their private IP and port to; nothing is sent elsewhere.
+their private IP and port to; nothing is sent elsewhere. A target whose
+security groups do not accept the load balancer on its port is never
+connected to: as on AWS, where the connection attempt times out after 10 s,
+the request ends in 504 (after at most the idle timeout here).
 """
 import http.client
 import itertools
@@ -69,6 +72,12 @@ def minimum_version(policy):
     if policy.startswith(_TLS11):
         return ssl.TLSVersion.TLSv1_1
     return ssl.TLSVersion.TLSv1  # ELBSecurityPolicy-2016-08 and the like
+
+
+# A target its security groups keep the load balancer from: what pick() hands
+# forward() instead of an address. ALB's connection timeout to a target: 10 s.
+DROPPED = ("dropped", 0)
+CONNECT_TIMEOUT = 10.0
 
 
 def error_page(code, reason):
@@ -218,6 +227,11 @@ class ListenerApp:
         arn, address = self.pick(action, snapshot)
         if address is None:
             status, headers, body = error_page(503, "Service Temporarily Unavailable")
+            start_response(status, headers)
+            return body
+        if address is DROPPED:  # its security groups drop the load balancer's connection
+            time.sleep(min(CONNECT_TIMEOUT, snapshot.idle_timeout))
+            status, headers, body = error_page(504, "Gateway Time-out")
             start_response(status, headers)
             return body
         headers = {k: v for k, v in request.headers if k not in HOP_BY_HOP and k != "x-forwarded-for"}
@@ -485,14 +499,14 @@ class Listeners:
                 for _, _, actions in rule_list + [(None, None, [a.data for a in listener.default_actions])]:
                     for action in actions:
                         for arn in backend._get_target_group_arns_from(action_data=action):
-                            groups[arn] = self._targets(backend, arn)
+                            groups[arn] = self._targets(backend, arn, balancer)
                 local_ports = {int(other.port): self.servers[other.arn][0].local_port
                                for other in balancer.listeners.values() if other.arn in self.servers}
                 idle = float(balancer.attrs.get("idle_timeout.timeout_seconds") or 60)
                 return Snapshot(listener, balancer, rule_list, groups, idle, local_ports)
         return None
 
-    def _targets(self, backend, group_arn):
+    def _targets(self, backend, group_arn, balancer):
         group = backend.target_groups.get(group_arn)
         if group is None:
             return []
@@ -500,7 +514,10 @@ class Listeners:
         for target in group.targets.values():
             port = int(target.get("Port") or group.port)
             state = self.plane.health.describe(group, target["Id"], port)
-            found.append((self.plane.resolve(target["Id"], port), state[0] if state else "unused"))
+            address = self.plane.resolve(target["Id"], port)
+            if address is not None and self.plane.resolve(target["Id"], port, [balancer]) is None:
+                address = DROPPED
+            found.append((address, state[0] if state else "unused"))
         return [(address, state) for address, state in found if address is not None]
 
     def stop(self):

@@ -20,14 +20,18 @@ reports what was seen, with AWS's states and reason codes:
 
 Checks go only to 127.0.0.1: a target is reachable when the data plane knows
 which published port stands for its private IP and port (a task's
-container); any other target is never sent to and times out, as an address
-nothing answers at would on AWS.
+container) and the task's security groups accept the load balancers that
+forward to the group on that port; any other target is never sent to and
+times out, as an address nothing answers at (or a security group drops) would
+on AWS.
 """
 import concurrent.futures
 import http.client
 import ssl
 import threading
 import time
+
+from pocstack_emulator.elbv2.fixes import forwarding_load_balancers
 
 TICK = 0.25
 USER_AGENT = "ELB-HealthChecker/2.0"
@@ -176,20 +180,10 @@ class TargetHealth:
         return [(target_id, port) for (arn, target_id, port) in self.draining if arn == group.arn]
 
     # -- the checker -----------------------------------------------------------
-    @staticmethod
-    def _users(backend):
-        found = set()
-        for balancer in backend.load_balancers.values():
-            for listener in balancer.listeners.values():
-                for rule in listener.rules.values():
-                    for action in rule.actions:
-                        found.update(backend._get_target_group_arns_from(action_data=action.data))
-        return found
-
     def _in_use(self, group):
         for backend in self.backends():
             if group.arn in backend.target_groups:
-                return group.arn in self._users(backend)
+                return group.arn in forwarding_load_balancers(backend)
         return False
 
     def _loop(self):
@@ -208,7 +202,7 @@ class TargetHealth:
                     del self.draining[key]
             live = set()
             for backend in self.backends():
-                users = self._users(backend)
+                users = forwarding_load_balancers(backend)  # group ARN -> ARNs of the load balancers
                 for group in backend.target_groups.values():
                     if group.protocol not in ("HTTP", "HTTPS") or not group.health_check_enabled:
                         continue
@@ -224,7 +218,9 @@ class TargetHealth:
                             probe_.next_at = now + float(group.health_check_interval_seconds or 30)
                             check_port = port if group.health_check_port in (None, "traffic-port") \
                                 else int(group.health_check_port)
-                            due.append((key, group, self.resolve(target["Id"], check_port)))
+                            senders = [backend.load_balancers[arn] for arn in users[group.arn]
+                                       if arn in backend.load_balancers]
+                            due.append((key, group, self.resolve(target["Id"], check_port, senders)))
             for key in list(self.probes):
                 if key not in live:
                     del self.probes[key]
