@@ -25,6 +25,7 @@ import pytest
 
 from data_plane import clients
 from data_plane import data_plane_emulator
+from data_plane import eventually
 from data_plane import service
 from harness import ROOT
 from harness import failure_message
@@ -123,7 +124,8 @@ def changed(tmp_path_factory):
                      GroupIds=service(aws, "plotly")["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"])}
         rc, again = run(inventory, emulator.port, extra=["-e", "service=plotly"])
         assert rc == 0, failure_message(again)
-        yield {"before": before, "after": after, "load": load, "out": out, "again": again, "seconds": seconds}
+        yield {"before": before, "after": after, "load": load, "out": out, "again": again, "seconds": seconds,
+               "aws": aws, "inventory": inventory, "port": emulator.port, "https": https, "ca": ca}
     finally:
         emulator.stop()
 
@@ -177,3 +179,27 @@ def test_afterwards_only_the_new_group_and_port_remain(changed):
 def test_a_rerun_after_the_change_changes_nothing(changed):
     stats = json.loads(changed["again"])["stats"]
     assert stats["plotly"]["changed"] == 0 and stats["localhost"]["changed"] == 0
+
+
+def test_a_security_group_that_drops_the_load_balancer_fails_as_on_aws_and_a_rerun_repairs_it(changed):
+    """The emulator drops what the task security group does not accept from the
+    load balancer (health checks time out, requests end in 503/504), so the
+    security group's rules are proven by traffic; a re-run puts the rule back."""
+    aws = changed["aws"]
+    [new] = changed["after"]["groups"]
+    [group] = changed["after"]["security_group"]["SecurityGroups"]
+    aws["ec2"].revoke_security_group_ingress(GroupId=group["GroupId"], IpPermissions=group["IpPermissions"])
+
+    def timed_out():
+        found = aws["elbv2"].describe_target_health(TargetGroupArn=new["TargetGroupArn"])["TargetHealthDescriptions"]
+        return [d for d in found if d["TargetHealth"].get("Reason") == "Target.Timeout"]
+
+    eventually(timed_out, timeout=90, what="a target health check timing out (Target.Timeout)")
+    assert Load(changed["https"], changed["ca"])._one() in (503, 504), "no task is reachable: ALB answers 503 or 504"
+
+    rc, out = run(changed["inventory"], changed["port"], extra=["-e", "service=plotly"])
+    assert rc == 0, failure_message(out)
+    [restored] = task_results(out, "network | Task security group (container port, only from the load balancer)", "plotly")
+    assert restored["changed"], "the re-run finds the missing rule and puts it back"
+    eventually(lambda: Load(changed["https"], changed["ca"])._one() == 200, timeout=120,
+               what="the service answering through the load balancer again")
