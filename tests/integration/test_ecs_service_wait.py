@@ -34,10 +34,16 @@ def stack(endpoint):
     ec2, ecs, elbv2 = boto3.client("ec2", **kw), boto3.client("ecs", **kw), boto3.client("elbv2", **kw)
     name = "wait-" + uuid.uuid4().hex[:8]
     vpc = ec2.create_vpc(CidrBlock="10.88.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.88.1.0/24")["Subnet"]["SubnetId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.88.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
+               for i, az in ((1, "us-east-1a"), (2, "us-east-1b"))]
+    subnet = subnets[0]
     group = ec2.create_security_group(GroupName=name, Description="ecs_service_wait test", VpcId=vpc)["GroupId"]
     tg = elbv2.create_target_group(Name=f"{name}-8050", Protocol="HTTP", Port=8050, VpcId=vpc, TargetType="ip",
                                    HealthCheckPath="/health")["TargetGroups"][0]["TargetGroupArn"]
+    # ECS takes only a group a load balancer forwards to (as AWS).
+    lb = elbv2.create_load_balancer(Name=name, Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                          DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
     ecs.create_cluster(clusterName=name)
     task_definition = ecs.register_task_definition(
         family=name, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
@@ -56,9 +62,11 @@ def stack(endpoint):
         ecs.delete_service(cluster=name, service=service, force=True)
     ecs.deregister_task_definition(taskDefinition=task_definition)
     ecs.delete_cluster(cluster=name)
+    elbv2.delete_load_balancer(LoadBalancerArn=lb)
     elbv2.delete_target_group(TargetGroupArn=tg)
     ec2.delete_security_group(GroupId=group)
-    ec2.delete_subnet(SubnetId=subnet)
+    for subnet in subnets:
+        ec2.delete_subnet(SubnetId=subnet)
     ec2.delete_vpc(VpcId=vpc)
 
 
