@@ -28,6 +28,7 @@ security groups do not accept the load balancer on its port is never
 connected to: as on AWS, where the connection attempt times out after 10 s,
 the request ends in 504 (after at most the idle timeout here).
 """
+import asyncio
 import http.client
 import itertools
 import os
@@ -35,10 +36,11 @@ import random
 import socket
 import ssl
 import tempfile
-import threading
 import time
+import urllib.parse
 
 from pocstack_emulator import HOST
+from pocstack_emulator.elbv2 import proxy
 from pocstack_emulator.elbv2 import rules
 
 DEFAULT_PORT_MAP = {443: 8443, 80: 8080}
@@ -83,8 +85,8 @@ CONNECT_TIMEOUT = 10.0
 def error_page(code, reason):
     body = (f"<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n<center><h1>{code} {reason}"
             "</h1></center>\r\n</body>\r\n</html>\r\n").encode()
-    return f"{code} {reason}", [("Content-Type", "text/html"), ("Content-Length", str(len(body))),
-                                ("Server", SERVER)], [body]
+    return Reply(code, reason, [("Content-Type", "text/html"), ("Content-Length", str(len(body))),
+                                ("Server", SERVER)], body)
 
 
 def trace_id():
@@ -110,78 +112,65 @@ class Snapshot:
         self.balancer = balancer
 
 
+class Reply:
+    """An answer of the load balancer itself (not relayed from a target)."""
+
+    __slots__ = ("status", "reason", "headers", "body")
+
+    def __init__(self, status, reason, headers, body=b""):
+        self.status, self.reason, self.headers, self.body = status, reason, headers, body
+
+
+class Forward:
+    """A request to relay: the target's loopback address (or DROPPED) and the snapshot it was picked from."""
+
+    __slots__ = ("address", "snapshot", "request")
+
+    def __init__(self, address, snapshot, request):
+        self.address, self.snapshot, self.request = address, snapshot, request
+
+
 class ListenerApp:
-    """The WSGI application behind one listener's socket."""
+    """What one listener does with a request: its rules decide (decide()), and
+    a forward is relayed by ListenerServer."""
 
     def __init__(self, plane, listener_arn):
         self.plane = plane
         self.arn = listener_arn
         self.counters = {}  # target group ARN -> itertools.count (round robin)
-        # Keep-alive connections to targets, as ALB keeps them: address -> idle connections.
-        self.idle = {}
-        self.idle_lock = threading.Lock()
 
-    def connection(self, address, timeout):
-        """(an idle keep-alive connection to `address`, True), else (a new one, False)."""
-        with self.idle_lock:
-            idle = self.idle.get(address)
-            if idle:
-                conn = idle.pop()
-                conn.timeout = timeout
-                if conn.sock is not None:
-                    conn.sock.settimeout(timeout)
-                return conn, True
-        return http.client.HTTPConnection(address[0], address[1], timeout=timeout), False
-
-    def release(self, address, conn, response):
-        if response.will_close:
-            conn.close()
-            return
-        with self.idle_lock:
-            idle = self.idle.setdefault(address, [])
-            if len(idle) < MAX_IDLE:
-                idle.append(conn)
-                return
-        conn.close()
-
-    def __call__(self, environ, start_response):
+    def decide(self, request):
+        """A Reply, or a Forward."""
         snapshot = self.plane.listeners.snapshot(self.arn)
         if snapshot is None:
-            status, headers, body = error_page(503, "Service Temporarily Unavailable")
-            start_response(status, headers)
-            return body
-        request = rules.Request(
-            environ["REQUEST_METHOD"], environ.get("PATH_INFO", "/") or "/", environ.get("QUERY_STRING", ""),
-            [(k[5:].replace("_", "-"), v) for k, v in environ.items() if k.startswith("HTTP_")]
-            + ([("Content-Type", environ["CONTENT_TYPE"])] if environ.get("CONTENT_TYPE") else []),
-            environ.get("REMOTE_ADDR", "127.0.0.1"))
+            return error_page(503, "Service Temporarily Unavailable")
         actions = rules.select(snapshot.rules, snapshot.default_actions, request)
         action = next((a for a in actions if a.get("Type") in ("forward", "redirect", "fixed-response")), None)
         login = next((a for a in actions if str(a.get("Type", "")).startswith("authenticate-")), None)
         if login is not None:
-            return self.not_emulated(start_response, login)
+            return self.not_emulated(login)
         if action is None:
-            status, headers, body = error_page(503, "Service Temporarily Unavailable")
-            start_response(status, headers)
-            return body
+            return error_page(503, "Service Temporarily Unavailable")
         if action["Type"] == "fixed-response":
-            return self.fixed(start_response, action.get("FixedResponseConfig") or {})
+            return self.fixed(action.get("FixedResponseConfig") or {})
         if action["Type"] == "redirect":
-            return self.redirect(start_response, action.get("RedirectConfig") or {}, request, snapshot)
-        return self.forward(environ, start_response, action, request, snapshot)
+            return self.redirect(action.get("RedirectConfig") or {}, request, snapshot)
+        _, address = self.pick(action, snapshot)
+        if address is None:
+            return error_page(503, "Service Temporarily Unavailable")
+        return Forward(address, snapshot, request)
 
     # -- actions ------------------------------------------------------------------
     @staticmethod
-    def fixed(start_response, config):
+    def fixed(config):
         body = (config.get("MessageBody") or "").encode()
         code = int(config.get("StatusCode", 200))
-        start_response(f"{code} {http.client.responses.get(code, '')}".strip(), [
+        return Reply(code, http.client.responses.get(code, ""), [
             ("Content-Type", config.get("ContentType") or "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(body))), ("Server", SERVER)])
-        return [body]
+            ("Content-Length", str(len(body))), ("Server", SERVER)], body)
 
     @staticmethod
-    def redirect(start_response, config, request, snapshot):
+    def redirect(config, request, snapshot):
         location = rules.redirect_location(config, request, snapshot.protocol, snapshot.port)
         # A port of this load balancer's listeners means its loopback port here.
         for aws_port, local in snapshot.local_ports.items():
@@ -192,19 +181,16 @@ class ListenerApp:
                 if location.startswith(f"{scheme}://{netloc_aws}/") or location == f"{scheme}://{netloc_aws}":
                     location = f"{scheme}://{host}:{local}" + location[len(f"{scheme}://{netloc_aws}"):]
         code = 301 if config.get("StatusCode", "HTTP_301") == "HTTP_301" else 302
-        body = b""
-        start_response(f"{code} {http.client.responses[code]}", [
-            ("Location", location), ("Content-Length", "0"), ("Server", SERVER)])
-        return [body]
+        return Reply(code, http.client.responses[code], [("Location", location), ("Content-Length", "0"),
+                                                         ("Server", SERVER)])
 
     @staticmethod
-    def not_emulated(start_response, action):
+    def not_emulated(action):
         body = (f"<html><body><h1>{action['Type']} is not emulated</h1><p>On AWS this listener rule sends the "
                 "browser to the identity provider's login page before the request reaches the service. The local "
                 "emulator has no identity provider: the request stops here.</p></body></html>").encode()
-        start_response("501 Not Implemented", [("Content-Type", "text/html"), ("Content-Length", str(len(body))),
-                                               ("Server", SERVER)])
-        return [body]
+        return Reply(501, "Not Implemented", [("Content-Type", "text/html"), ("Content-Length", str(len(body))),
+                                              ("Server", SERVER)], body)
 
     def pick(self, action, snapshot):
         """(target group ARN, loopback address) for a forward action, or (ARN, None)."""
@@ -213,7 +199,10 @@ class ListenerApp:
         if not groups and action.get("TargetGroupArn"):
             groups = [(action["TargetGroupArn"], 1)]
         weighted = [(arn, weight) for arn, weight in groups if weight > 0] or groups
-        arn = random.choices([a for a, _ in weighted], [max(w, 1) for _, w in weighted])[0]
+        if len(weighted) == 1:
+            arn = weighted[0][0]
+        else:
+            arn = random.choices([a for a, _ in weighted], [max(w, 1) for _, w in weighted])[0]
         targets = snapshot.groups.get(arn) or []
         healthy = [address for address, state in targets if state == "healthy"]
         # ALB fails open: with no healthy target it routes to every registered one.
@@ -223,88 +212,24 @@ class ListenerApp:
         turn = next(self.counters.setdefault(arn, itertools.count()))
         return arn, candidates[turn % len(candidates)]
 
-    def forward(self, environ, start_response, action, request, snapshot):
-        arn, address = self.pick(action, snapshot)
-        if address is None:
-            status, headers, body = error_page(503, "Service Temporarily Unavailable")
-            start_response(status, headers)
-            return body
-        if address is DROPPED:  # its security groups drop the load balancer's connection
-            time.sleep(min(CONNECT_TIMEOUT, snapshot.idle_timeout))
-            status, headers, body = error_page(504, "Gateway Time-out")
-            start_response(status, headers)
-            return body
-        headers = {k: v for k, v in request.headers if k not in HOP_BY_HOP and k != "x-forwarded-for"}
-        client = environ.get("REMOTE_ADDR", "127.0.0.1")
-        forwarded = request.header_values("x-forwarded-for")
-        headers.update({
-            "host": next(iter(request.header_values("host")), ""),
-            "x-forwarded-for": ", ".join(forwarded + [client]),
-            "x-forwarded-proto": snapshot.protocol.lower(),
-            "x-forwarded-port": str(snapshot.port),
-            "x-amzn-trace-id": trace_id(),
-        })
-        length = environ.get("CONTENT_LENGTH")
-        body = None
-        if length:
-            headers["content-length"] = length
-            body = _read(environ["wsgi.input"], int(length))
-        elif environ.get("wsgi.input_terminated") or environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
-            body = _read(environ["wsgi.input"], None)
-        url = request.path + (f"?{request.query}" if request.query else "")
-        conn, reused = self.connection(address, snapshot.idle_timeout)
-        try:
-            try:
-                conn.request(request.method, url, body=body, headers=headers,
-                             encode_chunked=body is not None and not length)
-                response = conn.getresponse()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                if not reused:
-                    raise
-                # The target closed an idle keep-alive connection: once more on a new one.
-                conn.close()
-                conn = http.client.HTTPConnection(address[0], address[1], timeout=snapshot.idle_timeout)
-                conn.request(request.method, url, body=body, headers=headers,
-                             encode_chunked=body is not None and not length)
-                response = conn.getresponse()
-        except (TimeoutError, socket.timeout):
-            conn.close()
-            status, out, page = error_page(504, "Gateway Time-out")
-            start_response(status, out)
-            return page
-        except (OSError, http.client.HTTPException):
-            conn.close()
-            status, out, page = error_page(502, "Bad Gateway")
-            start_response(status, out)
-            return page
-        out = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP]
-        start_response(f"{response.status} {response.reason}", out)
-        return self._stream(address, response, conn)
 
-    def _stream(self, address, response, conn):
-        try:
-            while True:
-                data = response.read1(65536)
-                if not data:
-                    break
-                yield data
-        except (OSError, http.client.HTTPException):
-            conn.close()  # the target went away mid-response: the client sees a cut body, as behind ALB
-            return
-        response.close()  # read1 does not mark a fully read response done; the connection may serve the next
-        self.release(address, conn, response)
-
-
-def _read(stream, length):
-    chunks = []
-    while length is None or length > 0:
-        data = stream.read(65536 if length is None else min(65536, length))
-        if not data:
-            break
-        chunks.append(data)
-        if length is not None:
-            length -= len(data)
-    return b"".join(chunks)
+def forwarded_request(incoming, request, snapshot, client_ip):
+    """The bytes of `incoming` as the target gets it: hop-by-hop headers gone,
+    ALB's X-Forwarded-* and X-Amzn-Trace-Id added, the body with its length."""
+    headers = [(k, v) for k, v in request.headers
+               if k not in HOP_BY_HOP and k not in ("x-forwarded-for", "content-length", "expect")]
+    forwarded = request.header_values("x-forwarded-for")
+    headers += [
+        ("host", next(iter(request.header_values("host")), "")),
+        ("x-forwarded-for", ", ".join(forwarded + [client_ip])),
+        ("x-forwarded-proto", snapshot.protocol.lower()),
+        ("x-forwarded-port", str(snapshot.port)),
+        ("x-amzn-trace-id", trace_id()),
+    ]
+    if incoming.body or request.header_values("content-length") or request.header_values("transfer-encoding"):
+        headers.append(("content-length", str(len(incoming.body))))
+    lines = [f"{incoming.method} {incoming.url} HTTP/1.1"] + [f"{k}: {v}" for k, v in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + incoming.body
 
 
 class Certificates:
@@ -364,48 +289,62 @@ def _names(bundle):
         return [a.value for a in cert.subject.get_attributes_for_oid(x509.oid.NameOID.COMMON_NAME)]
 
 
-def _handler():
-    from werkzeug.serving import WSGIRequestHandler
-
-    class Handler(WSGIRequestHandler):
-        """werkzeug's HTTP/1.1 handler, speaking as ALB: its own answers say
-        `Server: awselb/2.0`, a forwarded one carries the target's headers."""
-
-        def version_string(self):
-            return SERVER
-
-        def send_response(self, code, message=None):
-            self.log_request(code)
-            self.send_response_only(code, message)
-            self.send_header("Date", self.date_time_string())
-
-        def log_request(self, *args, **kwargs):
-            pass  # ALB writes access logs to S3, not here
-
-        def log_error(self, *args, **kwargs):
-            pass
-
-    return Handler
-
-
 class ListenerServer:
-    """One listener's socket and its thread."""
+    """One listener's socket, served on the listeners' event loop (proxy.py)."""
 
     def __init__(self, plane, listener_arn, local_port, certificates=None):
-        from werkzeug.serving import make_server
-
         self.arn = listener_arn
         self.local_port = local_port
         self.certificates = certificates
+        self.app = ListenerApp(plane, listener_arn)
+        self.pool = proxy.Pool()
+        self.clients = set()
         ssl_context = certificates.default if certificates else None
-        self.server = make_server(HOST, local_port, ListenerApp(plane, listener_arn), threaded=True,
-                                  request_handler=_handler(), ssl_context=ssl_context)
-        self.thread = threading.Thread(target=self.server.serve_forever, name=f"listener {local_port}", daemon=True)
-        self.thread.start()
+        self.server = proxy.call(proxy.loop().create_server(
+            lambda: proxy.Client(self), HOST, local_port, ssl=ssl_context, reuse_address=True, backlog=1024))
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        async def close():
+            self.server.close()
+            for client in list(self.clients):
+                client.transport.abort()
+            self.pool.close()
+            await self.server.wait_closed()
+
+        proxy.call(close())
+
+    @staticmethod
+    def error(code, reason, keep_alive=True):
+        reply = error_page(code, reason)
+        return ListenerServer.reply_bytes(reply, keep_alive)
+
+    @staticmethod
+    def reply_bytes(reply, keep_alive):
+        headers = reply.headers + [("Date", proxy.http_date().decode())]
+        if not keep_alive:
+            headers.append(("Connection", "close"))
+        return proxy.head_bytes(reply.status, reply.reason, headers) + reply.body
+
+    async def handle(self, client, incoming):
+        """Answer one request; whether the client's connection stays open."""
+        path, _, query = incoming.url.partition("?")
+        request = rules.Request(incoming.method, urllib.parse.unquote(path) or "/", query, incoming.headers, client.peer)
+        decision = self.app.decide(request)
+        if isinstance(decision, Reply):
+            client.write(self.reply_bytes(decision, incoming.keep_alive))
+            return incoming.keep_alive
+        snapshot = decision.snapshot
+        if decision.address is DROPPED:  # its security groups drop the load balancer's connection
+            await asyncio.sleep(min(CONNECT_TIMEOUT, snapshot.idle_timeout))
+            client.write(self.error(504, "Gateway Time-out", incoming.keep_alive))
+            return incoming.keep_alive
+        raw = forwarded_request(incoming, request, snapshot, client.peer)
+        outcome = await proxy.relay(self.pool, client, incoming, decision.address, raw, snapshot.idle_timeout,
+                                    CONNECT_TIMEOUT)
+        if isinstance(outcome, tuple):  # nothing relayed: the load balancer's own error page
+            client.write(self.error(*outcome, keep_alive=incoming.keep_alive))
+            return incoming.keep_alive
+        return outcome
 
 
 class Listeners:
