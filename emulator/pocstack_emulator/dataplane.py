@@ -314,15 +314,18 @@ class DataPlane:
         task's security groups accept none of them on that port, as AWS drops
         such traffic (health checks time out; see network.admits_load_balancer)."""
         address = self.endpoints.get((target_id, int(port)))
-        if address is None or not balancers:
-            return address
-        task = next((r.task for r in self.runners.values() if r.task.private_ip == target_id), None)
-        if task is None or getattr(task, "eni", None) is None:
-            return address
-        ec2 = task.backends["ec2"]
-        if any(network.admits_load_balancer(ec2, task.eni, int(port), balancer) for balancer in balancers):
+        if address is None or not balancers or self.admitted(target_id, port, balancers):
             return address
         return None
+
+    def admitted(self, target_id, port, balancers):
+        """Whether the security groups of the task at `target_id` accept one of
+        `balancers` on `port` (a target that is no task of ours: nothing to check)."""
+        task = next((r.task for r in self.runners.values() if r.task.private_ip == target_id), None)
+        if task is None or getattr(task, "eni", None) is None:
+            return True
+        ec2 = task.backends["ec2"]
+        return any(network.admits_load_balancer(ec2, task.eni, int(port), balancer) for balancer in balancers)
 
     # -- Docker ---------------------------------------------------------------------
     def pull(self, image):

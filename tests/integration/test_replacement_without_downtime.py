@@ -49,7 +49,7 @@ class Load:
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
 
-    def _one(self):
+    def request_once(self):
         sock = self.context.wrap_socket(socket.create_connection(("127.0.0.1", self.port), timeout=30),
                                         server_hostname="localhost")
         conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30)
@@ -65,7 +65,7 @@ class Load:
     def _loop(self):
         while not self.stopping.is_set():
             try:
-                outcome = self._one()
+                outcome = self.request_once()
             except (OSError, http.client.HTTPException) as e:
                 outcome = f"{type(e).__name__}: {e}"
             self.results.append((time.monotonic(), outcome))
@@ -195,11 +195,11 @@ def test_a_security_group_that_drops_the_load_balancer_fails_as_on_aws_and_a_rer
         return [d for d in found if d["TargetHealth"].get("Reason") == "Target.Timeout"]
 
     eventually(timed_out, timeout=90, what="a target health check timing out (Target.Timeout)")
-    assert Load(changed["https"], changed["ca"])._one() in (503, 504), "no task is reachable: ALB answers 503 or 504"
+    assert Load(changed["https"], changed["ca"]).request_once() in (503, 504), "no task is reachable: ALB answers 503 or 504"
 
     rc, out = run(changed["inventory"], changed["port"], extra=["-e", "service=plotly"])
     assert rc == 0, failure_message(out)
     [restored] = task_results(out, "network | Task security group (container port, only from the load balancer)", "plotly")
     assert restored["changed"], "the re-run finds the missing rule and puts it back"
-    eventually(lambda: Load(changed["https"], changed["ca"])._one() == 200, timeout=120,
+    eventually(lambda: Load(changed["https"], changed["ca"]).request_once() == 200, timeout=120,
                what="the service answering through the load balancer again")

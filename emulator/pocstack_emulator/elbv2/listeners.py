@@ -42,12 +42,10 @@ import urllib.parse
 from pocstack_emulator import HOST
 from pocstack_emulator.elbv2 import proxy
 from pocstack_emulator.elbv2 import rules
+from pocstack_emulator.elbv2.proxy import HOP_BY_HOP
 
 DEFAULT_PORT_MAP = {443: 8443, 80: 8080}
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-              "transfer-encoding", "upgrade", "host"}
 SERVER = "awselb/2.0"
-MAX_IDLE = 64  # idle keep-alive connections kept per target
 # Security policies: the oldest protocol version each accepts.
 _TLS13_ONLY = ("ELBSecurityPolicy-TLS13-1-3-",)
 _TLS12 = ("ELBSecurityPolicy-TLS13-1-2-", "ELBSecurityPolicy-TLS-1-2-", "ELBSecurityPolicy-FS-1-2-")
@@ -124,10 +122,10 @@ class Reply:
 class Forward:
     """A request to relay: the target's loopback address (or DROPPED) and the snapshot it was picked from."""
 
-    __slots__ = ("address", "snapshot", "request")
+    __slots__ = ("address", "snapshot")
 
-    def __init__(self, address, snapshot, request):
-        self.address, self.snapshot, self.request = address, snapshot, request
+    def __init__(self, address, snapshot):
+        self.address, self.snapshot = address, snapshot
 
 
 class ListenerApp:
@@ -158,7 +156,7 @@ class ListenerApp:
         _, address = self.pick(action, snapshot)
         if address is None:
             return error_page(503, "Service Temporarily Unavailable")
-        return Forward(address, snapshot, request)
+        return Forward(address, snapshot)
 
     # -- actions ------------------------------------------------------------------
     @staticmethod
@@ -454,7 +452,7 @@ class Listeners:
             port = int(target.get("Port") or group.port)
             state = self.plane.health.describe(group, target["Id"], port)
             address = self.plane.resolve(target["Id"], port)
-            if address is not None and self.plane.resolve(target["Id"], port, [balancer]) is None:
+            if address is not None and not self.plane.admitted(target["Id"], port, [balancer]):
                 address = DROPPED
             found.append((address, state[0] if state else "unused"))
         return [(address, state) for address, state in found if address is not None]

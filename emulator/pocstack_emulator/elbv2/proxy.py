@@ -34,6 +34,9 @@ _LOOP = None
 _LOOP_LOCK = threading.Lock()
 NO_BODY = {204, 304}
 MAX_IDLE = 64  # idle keep-alive connections kept per target
+# Headers of one hop, never relayed (Host is set anew for the target).
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+              "transfer-encoding", "upgrade", "host"}
 
 
 def loop():
@@ -111,7 +114,7 @@ class Client(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         self.peer = peer[0] if peer else "127.0.0.1"
         self.server.clients.add(self)
-        self.worker = asyncio.ensure_future(self.serve())
+        self.worker = asyncio.ensure_future(self.serve())  # held: the loop keeps only weak references to tasks
 
     def connection_lost(self, exc):
         self.server.clients.discard(self)
@@ -194,8 +197,6 @@ class Exchange:
             self.out.clear()
 
     def write_head(self, status, reason, headers, target_keep_alive):
-        from pocstack_emulator.elbv2.listeners import HOP_BY_HOP
-
         out = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
         has_length = any(k.lower() == "content-length" for k, _ in out)
         bodiless = self.head_request or status in NO_BODY or status < 200
