@@ -32,6 +32,20 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
 # Longer than the ALB's idle timeout (30 s), so the ALB, never gunicorn, closes
 # an idle connection (the other way round gives sporadic 502s).
 keepalive = 65
+# Each worker listens on its own socket (SO_REUSEPORT) and the kernel spreads
+# new connections over them. With one shared socket the worker that is awake
+# accepts every connection that arrives at once (a load balancer opening its
+# pool, a load generator): all 16 of a burst on one worker served 600 requests/s
+# on two cores, 8 + 8 served 2,100 (bench/app/README.md). The cost: connections
+# waiting in the backlog of a worker that is restarted are reset.
+reuse_port = True
+
+
+def when_ready(server):
+    """With reuse_port the master binds nothing and logs an empty "Listening
+    at:"; say where the workers listen (what the logs and the tests read)."""
+    server.log.info("Listening at: %s (a socket per worker, SO_REUSEPORT)",
+                    ", ".join(f"http://{address}" for address in server.cfg.bind))
 
 # Logs to stdout/stderr, which the awslogs driver ships to CloudWatch. The
 # client address comes from X-Forwarded-For: every request arrives via the ALB.

@@ -295,6 +295,56 @@ def test_gunicorn_serves_and_stops_on_sigterm():
     assert '"GET /health HTTP/1.1" 200' in output  # access log on stdout
 
 
+def worker_connections(master_pid, port):
+    """{worker pid: established connections to `port` it holds}, from /proc."""
+    inodes = set()
+    with open("/proc/net/tcp") as fh:
+        next(fh)
+        for line in fh:
+            fields = line.split()
+            if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                if int(fh.read().rsplit(")", 1)[1].split()[1]) != master_pid:
+                    continue
+            found[int(pid)] = sum(os.readlink(f"/proc/{pid}/fd/{fd}") in inodes for fd in os.listdir(f"/proc/{pid}/fd"))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="reads Linux's /proc")
+def test_connections_opened_at_once_reach_every_worker():
+    """A load balancer opens its connections to a task at once; with one shared
+    listening socket the awake worker took them all (a third of the throughput,
+    bench/app/README.md). reuse_port gives each worker its own socket."""
+    port = free_port()
+    proc = gunicorn({**ENV, "BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2"})
+    try:
+        deadline = time.monotonic() + 20
+        while len(worker_connections(proc.pid, port)) < 2 or get(f"http://127.0.0.1:{port}/health")[0] != 200:
+            assert proc.poll() is None and time.monotonic() < deadline, stop(proc)
+            time.sleep(0.2)
+        for burst in range(3):
+            clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
+            try:
+                for client in clients:
+                    client.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                for client in clients:
+                    assert client.recv(4096).startswith(b"HTTP/1.1 200")
+                spread = worker_connections(proc.pid, port)
+                assert sum(spread.values()) == 16 and all(spread.values()), spread
+            finally:
+                for client in clients:
+                    client.close()
+    finally:
+        output = stop(proc)
+    assert f"Listening at: http://127.0.0.1:{port} (a socket per worker" in output
+
+
 def test_gunicorn_refuses_to_start_without_credentials():
     proc = gunicorn({"PLOTLY_USER": USER, "BIND": f"127.0.0.1:{free_port()}"})
     try:
@@ -315,7 +365,7 @@ def test_gunicorn_config_defaults_and_overrides(monkeypatch):
     conf = load({})
     assert (conf.bind, conf.workers, conf.threads, conf.timeout) == ("0.0.0.0:8050", 2, 4, 30)
     assert 0 < conf.graceful_timeout < 30 and conf.accesslog == "-"
-    assert conf.preload_app is True
+    assert conf.preload_app is True and conf.reuse_port is True
     conf = load({"PORT": "9000", "GUNICORN_WORKERS": "3", "GUNICORN_THREADS": "8", "GUNICORN_TIMEOUT": "60"})
     assert (conf.bind, conf.workers, conf.threads, conf.timeout) == ("0.0.0.0:9000", 3, 8, 60)
     assert load({"BIND": "127.0.0.1:1234", "PORT": "9000"}).bind == "127.0.0.1:1234"
