@@ -7,11 +7,19 @@ size table, derived AWS names, unique priorities across hosts) are plain
 Python over several hosts' variables, which argument specs cannot express.
 """
 
+import functools
+import os
+
+import yaml
 from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
+from jinja2 import Undefined
 
 from ansible_collections.pocstack.aws.plugins.module_utils import preflight
 from ansible_collections.pocstack.aws.plugins.module_utils import preflight_network as network
+from ansible_collections.pocstack.aws.plugins.module_utils import preflight_roles
+
+ROLES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "roles")
 
 DOCUMENTATION = r"""
 name: preflight
@@ -51,16 +59,21 @@ _value:
 """
 
 
+def _evaluated(host_vars, key):
+    """The templated value of `key`, or preflight.Unreadable saying why it has none
+    (an undefined variable inside it, a failing lookup: ansible-core 2.19 hands
+    these over as an Undefined marker that fails only when used)."""
+    try:
+        value = host_vars[key]
+        if isinstance(value, Undefined):
+            str(value)  # raises the marker's own error, with its message
+        return value
+    except Exception as exc:
+        return preflight.Unreadable(f"{key} could not be evaluated: {exc}")
+
+
 def _service_vars(host_vars):
-    values = {}
-    for key in list(host_vars):
-        if not key.startswith("poc_"):
-            continue
-        try:
-            values[key] = host_vars[key]
-        except Exception as exc:  # an undefined variable inside a value, a failing lookup
-            values[key] = preflight.Unreadable(f"{key} could not be evaluated: {exc}")
-    return values
+    return {key: _evaluated(host_vars, key) for key in list(host_vars) if key.startswith("poc_")}
 
 
 def preflight_errors(selected, hostvars, shared=None):
@@ -68,6 +81,41 @@ def preflight_errors(selected, hostvars, shared=None):
         raise AnsibleError("preflight: the input must be the list of selected service names")
     services = {name: _service_vars(hostvars[name]) for name in selected}
     return preflight.check_services(services, dict(shared or {}))
+
+
+@functools.lru_cache(maxsize=1)
+def role_specs():
+    """({role: {option: spec}}, {variable: plain default}) from the collection's roles."""
+    specs, defaults = {}, {}
+    for role in preflight_roles.ROLES:
+        with open(os.path.join(ROLES_DIR, role, "meta", "argument_specs.yml")) as fh:
+            specs[role] = preflight_roles.merged_options(yaml.safe_load(fh)["argument_specs"])
+        with open(os.path.join(ROLES_DIR, role, "defaults", "main.yml")) as fh:
+            defaults.update({k: v for k, v in (yaml.safe_load(fh) or {}).items() if "{{" not in str(v)})
+    return specs, defaults
+
+
+def _role_vars(host_vars):
+    values = {}
+    for key in list(host_vars):
+        if preflight_roles.role_of(key):
+            values[key] = _evaluated(host_vars, key)
+    return values
+
+
+def preflight_role_variables(selected, hostvars, play_host="localhost"):
+    """Mistakes in the role variables (alb_tls_*, ecr_image_*, fargate_service_*,
+    ssm_secrets_*) the inventory sets: those of the play's host (the shared
+    part, group_vars/all) under "(shared)", each service's others under its name."""
+    specs, defaults = role_specs()
+    shared = preflight_roles.check_role_variables(_role_vars(hostvars[play_host]), specs, defaults)
+    found = {"(shared)": shared} if shared else {}
+    for name in selected:
+        own = [m for m in preflight_roles.check_role_variables(_role_vars(hostvars[name]), specs, defaults)
+               if m not in shared]
+        if own:
+            found[name] = own
+    return found
 
 
 def preflight_report(result):
@@ -105,6 +153,7 @@ class FilterModule:
     def filters(self):
         return {
             "preflight": preflight_errors,
+            "preflight_role_variables": preflight_role_variables,
             "preflight_report": preflight_report,
             "preflight_account": preflight_account,
             "preflight_network": preflight_network,

@@ -102,6 +102,27 @@ BAD = [
      ["poc_cpu=300", "poc_container_port=0", "poc_secrets[0].name='A-B'"]),
     ("several-routing", {"poc_priority": 0, "poc_path_patterns": ["x"], "poc_host_headers": ["a b"]},
      ["poc_priority=0", "poc_path_patterns: 'x'", "poc_host_headers: 'a b'"]),
+    ("poc-undefined", {"poc_cpu": "{{ no_such_cpu }}"}, ["poc_cpu could not be evaluated", "no_such_cpu"]),
+    # The roles' own variables set in a service's host_vars (checked against the roles' argument specs).
+    ("role-var-typo", {"alb_tls_idle_timout": 60},
+     ["alb_tls_idle_timout is not a variable of the role pocstack.aws.alb_tls", "did you mean alb_tls_idle_timeout?"]),
+    ("role-var-range", {"alb_tls_health_check_interval": 400},
+     ["alb_tls_health_check_interval=400 is out of range; allowed: 5-300"]),
+    ("role-var-pair", {"alb_tls_health_check_timeout": 6},
+     ["alb_tls_health_check_timeout=6 must be less than alb_tls_health_check_interval=6"]),
+    ("role-var-choice", {"alb_tls_scheme": "public"}, ["alb_tls_scheme='public' is not allowed; allowed: internet-facing, internal"]),
+    ("role-var-list", {"alb_tls_ingress_cidrs": "10.0.0.0/8"}, ["alb_tls_ingress_cidrs='10.0.0.0/8' must be a list of str"]),
+    ("role-var-cidr", {"alb_tls_ingress_cidrs": ["10.0.0.1/8"]}, ["alb_tls_ingress_cidrs[0]='10.0.0.1/8' is not allowed; allowed: CIDR"]),
+    ("role-var-bool", {"fargate_service_assign_public_ip": "false"},
+     ["fargate_service_assign_public_ip='false' must be true or false (a YAML boolean, unquoted)"]),
+    ("role-var-newline", {"fargate_service_log_group": "/pocstack/x\n"}, ["fargate_service_log_group='/pocstack/x\\n' has white space"]),
+    ("role-var-undefined", {"fargate_service_desired_count": "{{ no_such_variable }}"},
+     ["fargate_service_desired_count could not be evaluated", "no_such_variable"]),
+    ("role-var-key", {"fargate_service_autoscaling": {"min": 1, "max": 2, "cpu": 50}},
+     ["fargate_service_autoscaling.cpu is not a known key (did you mean cpu_target?); allowed: min, max, cpu_target"]),
+    ("role-var-limit", {"fargate_service_desired_count": 6000}, ["fargate_service_desired_count=6000 is out of range; allowed: 0-5000"]),
+    ("role-var-secret", {"ssm_secrets_secrets": [{"name": "PASS", "value": "role-var-s3cret\n"}]},
+     ["ssm_secrets_secrets[0].value=(value hidden: no_log) has white space"]),
 ]
 
 # Good values at the edges: in the same inventory, never reported.
@@ -182,6 +203,7 @@ def test_secret_values_are_not_in_the_report(table_run):
     _, report, _ = table_run
     assert "again" not in report["secret-twice"]
     assert "oidc-s3cret" not in "".join(report.values())
+    assert "role-var-s3cret" not in "".join(report.values())
 
 
 SHARED = [
@@ -197,6 +219,11 @@ SHARED = [
       "pocstack_certificate_pem": {"certificate": "-----BEGIN CERTIFICATE-----\nMIIB\n", "private_key": "s3cret-not-pem"}},
      ["pocstack_certificate_request and pocstack_certificate_pem are both set",
       "pocstack_certificate_pem.private_key must be a PEM private key"]),
+    # The roles' own variables in group_vars/all: reported once, as shared.
+    ({"alb_tls_health_check_timeout": 10, "fargate_service_wait_timout": 60},
+     ["alb_tls_health_check_timeout=10 must be less than alb_tls_health_check_interval=6",
+      "fargate_service_wait_timout is not a variable of the role pocstack.aws.fargate_service",
+      "did you mean fargate_service_wait_timeout?"]),
 ]
 
 
@@ -213,7 +240,7 @@ ACCOUNT = [
 @pytest.mark.parametrize(
     "shared, expected, needs_account",
     [(*case, False) for case in SHARED] + [(*case, True) for case in ACCOUNT],
-    ids=["alb-long", "alb-dash", "ssm-prefix", "cert-request", "cert-two-sources", "cert-region", "cert-not-arn", "one-az", "no-subnet"],
+    ids=["alb-long", "alb-dash", "ssm-prefix", "cert-request", "cert-two-sources", "role-vars", "cert-region", "cert-not-arn", "one-az", "no-subnet"],
 )
 def test_shared_and_account_mistakes(emulator, tmp_path, shared, expected, needs_account):
     inventory = make_inventory(tmp_path, [("plotly", {})], shared)
