@@ -9,6 +9,7 @@ Python over several hosts' variables, which argument specs cannot express.
 
 import functools
 import os
+import re
 
 import yaml
 from ansible.errors import AnsibleError
@@ -59,21 +60,46 @@ _value:
 """
 
 
+# Variables a play defines that a host's own variables (what hostvars[host]
+# templates with) do not have: a value using them is evaluated in the play.
+PLAY_VARIABLES = frozenset(("hostvars", "groups", "play_hosts", "ansible_play_hosts", "ansible_play_hosts_all",
+                            "ansible_play_batch", "ansible_play_name", "playbook_dir", "role_path", "role_name",
+                            "ansible_check_mode", "ansible_diff_mode", "item", "ansible_loop", "omit"))
+_UNDEFINED_NAME = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)' is undefined")
+
+
 def _evaluated(host_vars, key):
-    """The templated value of `key`, or preflight.Unreadable saying why it has none
+    """The templated value of `key`; preflight.Unreadable saying why it has none
     (an undefined variable inside it, a failing lookup: ansible-core 2.19 hands
-    these over as an Undefined marker that fails only when used)."""
+    these over as an Undefined marker that fails only when used); SKIP when it
+    uses a variable only the play has (checked when the play uses it)."""
     try:
         value = host_vars[key]
         if isinstance(value, Undefined):
             str(value)  # raises the marker's own error, with its message
         return value
     except Exception as exc:
+        missing = _UNDEFINED_NAME.search(str(exc))
+        if missing and missing.group(1) in PLAY_VARIABLES:
+            return SKIP
         return preflight.Unreadable(f"{key} could not be evaluated: {exc}")
 
 
+SKIP = object()
+
+
+def _evaluated_vars(host_vars, wanted):
+    values = {}
+    for key in list(host_vars):
+        if wanted(key):
+            value = _evaluated(host_vars, key)
+            if value is not SKIP:
+                values[key] = value
+    return values
+
+
 def _service_vars(host_vars):
-    return {key: _evaluated(host_vars, key) for key in list(host_vars) if key.startswith("poc_")}
+    return _evaluated_vars(host_vars, lambda key: key.startswith("poc_"))
 
 
 def preflight_errors(selected, hostvars, shared=None):
@@ -96,11 +122,7 @@ def role_specs():
 
 
 def _role_vars(host_vars):
-    values = {}
-    for key in list(host_vars):
-        if preflight_roles.role_of(key):
-            values[key] = _evaluated(host_vars, key)
-    return values
+    return _evaluated_vars(host_vars, preflight_roles.role_of)
 
 
 def preflight_role_variables(selected, hostvars, play_host="localhost"):
