@@ -41,7 +41,6 @@ RANGES = {
     "ecr_image_keep_last": (1, 10000, "ECR lifecycle rule countNumber"),
     "fargate_service_container_port": (1, 65535, "a TCP port"),
     "fargate_service_desired_count": (0, 5000, "ECS quota tasks per service"),
-    "fargate_service_deployment_maximum_percent": (100, 200, "ECS maximumPercent for a load-balanced rolling update"),
     "fargate_service_deployment_minimum_healthy_percent": (0, 100, "ECS minimumHealthyPercent"),
     "fargate_service_health_check_grace_period": (0, 2147483647, "ECS healthCheckGracePeriodSeconds"),
     "fargate_service_keep_revisions": (0, 1000, "task definition revisions"),
