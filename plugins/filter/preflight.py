@@ -66,6 +66,7 @@ PLAY_VARIABLES = frozenset(("hostvars", "groups", "play_hosts", "ansible_play_ho
                             "ansible_play_batch", "ansible_play_name", "playbook_dir", "role_path", "role_name",
                             "ansible_check_mode", "ansible_diff_mode", "item", "ansible_loop", "omit"))
 _UNDEFINED_NAME = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)' is undefined")
+SKIP = object()
 
 
 def _evaluated(host_vars, key):
@@ -83,9 +84,6 @@ def _evaluated(host_vars, key):
         if missing and missing.group(1) in PLAY_VARIABLES:
             return SKIP
         return preflight.Unreadable(f"{key} could not be evaluated: {exc}")
-
-
-SKIP = object()
 
 
 def _evaluated_vars(host_vars, wanted):

@@ -24,6 +24,8 @@ from collections.abc import Mapping
 
 from ansible.module_utils.common.validation import check_type_int
 
+from ansible_collections.pocstack.aws.plugins.module_utils import preflight
+
 ROLES = ("alb_tls", "ecr_image", "fargate_service", "ssm_secrets")
 
 # AWS's limits on the roles' whole-number variables: (lowest, highest, whose limit).
@@ -35,12 +37,12 @@ RANGES = {
     "alb_tls_healthy_threshold": (2, 10, "target group HealthyThresholdCount"),
     "alb_tls_unhealthy_threshold": (2, 10, "target group UnhealthyThresholdCount"),
     "alb_tls_deregistration_delay": (0, 3600, "target group attribute deregistration_delay.timeout_seconds"),
-    "alb_tls_priority": (1, 50000, "listener rule Priority"),
-    "alb_tls_priority_range": (1, 50000, "listener rule Priority"),
+    "alb_tls_priority": (*preflight.PRIORITY, "listener rule Priority"),
+    "alb_tls_priority_range": (*preflight.PRIORITY, "listener rule Priority"),
     "alb_tls_prune_wait_timeout": (0, 86400, "seconds"),
     "ecr_image_keep_last": (1, 10000, "ECR lifecycle rule countNumber"),
     "fargate_service_container_port": (1, 65535, "a TCP port"),
-    "fargate_service_desired_count": (0, 5000, "ECS quota tasks per service"),
+    "fargate_service_desired_count": (0, preflight.MAX_TASKS, "ECS quota tasks per service"),
     "fargate_service_deployment_minimum_healthy_percent": (0, 100, "ECS minimumHealthyPercent"),
     "fargate_service_health_check_grace_period": (0, 2147483647, "ECS healthCheckGracePeriodSeconds"),
     "fargate_service_keep_revisions": (0, 1000, "task definition revisions"),
@@ -49,11 +51,13 @@ RANGES = {
     "fargate_service_teardown_retries": (0, 360, "retries"),
 }
 
-_ELB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
 _MATCHER = re.compile(r"^[2-4]\d\d(?:-[2-4]\d\d)?(?:,[2-4]\d\d(?:-[2-4]\d\d)?)*$")
-_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
 _LOG_GROUP = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 _HEALTH_PATH = re.compile(r"^/[\x21-\x7e]{0,1023}$")
+
+
+def _elb_name(text):
+    return len(text) <= 32 and preflight._ELB_NAME.match(text)
 
 
 def _cidr(text):
@@ -66,12 +70,12 @@ def _cidr(text):
 
 # The forms AWS accepts for some strings: (test, what is allowed). Empty strings mean "unset" and pass.
 FORMS = {
-    "alb_tls_name": (_ELB_NAME.match, "1-32 letters, digits and '-', not starting or ending with '-'"),
-    "alb_tls_target_group_name": (_ELB_NAME.match, "1-32 letters, digits and '-', not starting or ending with '-'"),
+    "alb_tls_name": (_elb_name, "1-32 letters, digits and '-', not starting or ending with '-'"),
+    "alb_tls_target_group_name": (_elb_name, "1-32 letters, digits and '-', not starting or ending with '-'"),
     "alb_tls_ingress_cidrs": (_cidr, "CIDR blocks such as 203.0.113.0/24 or 2001:db8::/32, host bits zero"),
     "alb_tls_health_check_matcher": (_MATCHER.match, "HTTP codes 200-499 as '200', '200,302' or '200-299'"),
     "alb_tls_health_check_path": (_HEALTH_PATH.match, "a path starting with '/', at most 1024 printable characters, no spaces"),
-    "alb_tls_certificate_arn": (_ACM_ARN.match, "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID) or ''"),
+    "alb_tls_certificate_arn": (preflight._ACM_ARN.match, "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID) or ''"),
     "fargate_service_log_group": (_LOG_GROUP.match, "1-512 of letters, digits and . - _ / #"),
 }
 
@@ -219,24 +223,16 @@ def _check_choices(path, value, spec, secret):
     return []
 
 
-def _number(values, name):
-    try:
-        value = values.get(name)
-        return None if isinstance(value, bool) else int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _check_pairs(values):
     """What two variables must satisfy together (AWS refuses it at the API)."""
     errors = []
-    interval = _number(values, "alb_tls_health_check_interval")
-    timeout = _number(values, "alb_tls_health_check_timeout")
+    interval = preflight._int(values.get("alb_tls_health_check_interval"))
+    timeout = preflight._int(values.get("alb_tls_health_check_timeout"))
     if interval is not None and timeout is not None and timeout >= interval:
         errors.append(f"alb_tls_health_check_timeout={timeout} must be less than alb_tls_health_check_interval={interval} "
                       "(a target group's health check timeout must be smaller than its interval)")
     span = values.get("alb_tls_priority_range")
-    if isinstance(span, (list, tuple)) and (len(span) != 2 or _number(dict(enumerate(span)), 0) is None
-                                            or _number(dict(enumerate(span)), 1) is None or int(span[0]) > int(span[1])):
+    numbers = [preflight._int(v) for v in span] if isinstance(span, (list, tuple)) else []
+    if isinstance(span, (list, tuple)) and (len(numbers) != 2 or None in numbers or numbers[0] > numbers[1]):
         errors.append(f"alb_tls_priority_range={list(span)!r} must be [first, last] with first <= last")
     return errors
