@@ -219,12 +219,13 @@ def validate_range(priority_range):
     return first, last
 
 
-def free_priority(rules, priority_range, taken=()):
-    """The lowest priority in `priority_range` no rule of the listener uses
-    (nor any in `taken`, priorities another writer just won); None when full."""
+def free_priority(rules, priority_range, taken=(), highest=False):
+    """The lowest (or `highest`) priority in `priority_range` no rule of the
+    listener uses (nor any in `taken`, priorities another writer just won);
+    None when full."""
     first, last = priority_range
     used = {int(r["Priority"]) for r in rules if str(r.get("Priority", "")).isdigit()} | set(taken)
-    for candidate in range(first, last + 1):
+    for candidate in (range(last, first - 1, -1) if highest else range(first, last + 1)):
         if candidate not in used:
             return candidate
     return None
@@ -378,6 +379,96 @@ def find_owned(rules, tags_by_arn, name, desired_conditions):
         if current_rule(rule)["conditions"] == desired_conditions:
             return rule, True
     return None, False
+
+
+# ---------------------------------------------------------- rule order
+# ALB evaluates a listener's rules in priority order and the first match
+# wins: a rule that matches every request a later rule matches takes all of
+# that rule's traffic (a catch-all path "*" in front of a service's "/api*").
+
+
+def _glob_covers(broad, narrow):
+    """Whether every value the glob `narrow` matches is matched by `broad`
+    (* any run of characters, ? one). Sound, not complete: False when unsure."""
+    if broad == narrow or broad == "*":
+        return True
+    if broad.endswith("*") and not any(c in broad[:-1] for c in "*?"):
+        return narrow.startswith(broad[:-1])  # a literal prefix, then anything
+    if broad.startswith("*") and not any(c in broad[1:] for c in "*?"):
+        return narrow.endswith(broad[1:])  # anything, then a literal suffix
+    return False
+
+
+def _matches_everything(field, values):
+    return "*" in values or (field == "path-pattern" and "/*" in values)  # every path starts with "/"
+
+
+def covers(earlier, later):
+    """Whether every request the canonical conditions `later` match is matched
+    by `earlier` too (sound: False when that cannot be shown)."""
+    theirs = {(field, qualifier): values for field, qualifier, values in later}
+    for field, qualifier, values in earlier:
+        other = theirs.get((field, qualifier))
+        if field in ("path-pattern", "host-header"):
+            if _matches_everything(field, values):
+                continue
+            if other is None or not all(any(_glob_covers(mine, value) for mine in values) for value in other):
+                return False
+        elif other is None or not set(other) <= set(values):
+            return False
+    return True
+
+
+def describe_conditions(conditions):
+    """Canonical conditions -> 'path-pattern /api*, host-header a.example.com' for messages."""
+    return "; ".join(f"{field}{' ' + qualifier if qualifier else ''} {', '.join(values)}"
+                     for field, qualifier, values in conditions)
+
+
+def rule_order(rules, tags_by_arn, conditions, except_arn=None):
+    """(shadowed, shadowing): the other non-default rules of the listener whose
+    every request `conditions` match (they must come after it to be shadowed),
+    and those that match every request of `conditions` (in front, they take
+    all of its traffic); each as (priority, owner, conditions)."""
+    shadowed, shadowing = [], []
+    for rule in rules:
+        if rule.get("IsDefault") or rule["RuleArn"] == except_arn or not str(rule.get("Priority", "")).isdigit():
+            continue
+        theirs = current_rule(rule)["conditions"]
+        entry = (int(rule["Priority"]), tags_by_arn.get(rule["RuleArn"], {}).get(OWNER_TAG, rule["RuleArn"]), theirs)
+        if covers(conditions, theirs):
+            shadowed.append(entry)
+        if covers(theirs, conditions):
+            shadowing.append(entry)
+    return shadowed, shadowing
+
+
+def order_problems(priority, conditions, shadowed, shadowing):
+    """Messages for a rule at `priority` given rule_order()'s lists."""
+    mine = describe_conditions(conditions)
+    problems = [
+        f"priority: {priority} puts this rule ({mine}) in front of rule {owner!r} at priority {theirs} ({describe_conditions(c)}), "
+        "whose every request it matches: that rule would get no traffic"
+        for theirs, owner, c in sorted(shadowed) if theirs > priority
+    ]
+    problems += [
+        f"priority: {priority} puts this rule ({mine}) behind rule {owner!r} at priority {theirs} ({describe_conditions(c)}), "
+        "which matches its every request: this rule would get no traffic"
+        for theirs, owner, c in sorted(shadowing) if theirs < priority
+    ]
+    return problems
+
+
+def placement_range(priority_range, shadowed, shadowing):
+    """The part of `priority_range` where a new rule shadows none of the rules
+    it covers and is shadowed by none that cover it: (first, last), first > last
+    when there is none."""
+    first, last = priority_range
+    if shadowed:
+        first = max(first, max(p for p, _, _ in shadowed) + 1)
+    if shadowing:
+        last = min(last, min(p for p, _, _ in shadowing) - 1)
+    return first, last
 
 
 def rule_using_priority(rules, priority, except_arn=None):

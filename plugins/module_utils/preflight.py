@@ -10,6 +10,8 @@ value (never a secret's value) and what is allowed.
 
 import re
 
+from ansible_collections.pocstack.aws.plugins.module_utils import audit
+from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules
 from ansible_collections.pocstack.aws.plugins.module_utils import rule_actions
 
 # AWS Fargate task sizes: cpu units -> allowed memory (MiB).
@@ -26,7 +28,7 @@ KNOWN = {
     "poc_image", "poc_container_port", "poc_cpu", "poc_memory", "poc_desired_count",
     "poc_path_patterns", "poc_host_headers", "poc_host", "poc_priority", "poc_secrets", "poc_environment",
     "poc_health_check_path", "poc_assign_public_ip", "poc_autoscaling",
-    "poc_alb_login", "poc_task_policy_statements", "poc_enable_execute_command",
+    "poc_alb_login", "poc_task_policy_statements", "poc_enable_execute_command", "poc_allow_shadowing",
 }
 IMAGE_SOURCES = ("existing", "build", "mirror")
 SCALING_KEYS = ("min", "max", "cpu_target", "requests_per_target", "scale_in_cooldown", "scale_out_cooldown")
@@ -115,8 +117,9 @@ def check_port(errors, svc):
 
 def check_health(errors, svc):
     path = svc.get("poc_health_check_path", "/health")
-    if not isinstance(path, str) or not path.startswith("/") or len(path) > 1024 or " " in path:
-        errors.append(f"poc_health_check_path={path!r} must be a path starting with '/' (at most 1024 characters, no spaces)")
+    if not isinstance(path, str) or not path.startswith("/") or len(path) > 1024 or not path.isprintable() or " " in path:
+        errors.append(f"poc_health_check_path={path!r} must be a path starting with '/' (at most 1024 characters, "
+                      "no spaces, newlines or other control characters)")
 
 
 def check_routing(errors, svc):
@@ -254,7 +257,28 @@ def _garbles_its_arn(value, parameter, region):
     return value in arn or (value.isdigit() and len(value) <= 12)
 
 
-def check_secrets(errors, svc, service, prefix, region=""):
+# SSM Parameter Store: a standard parameter's value holds at most 4 KB.
+MAX_SECRET_BYTES = 4096
+
+
+def check_plain_environment(errors, environment, secrets, allowed):
+    """Secrets given as plain environment: readable by anyone who may describe
+    the task definition (the audit would find them after the deploy)."""
+    values = {s.get("value"): s.get("name") for s in secrets if isinstance(s, dict) and isinstance(s.get("value"), str) and s.get("value")}
+    for name, value in environment.items():
+        if not isinstance(name, str):
+            continue
+        if isinstance(value, str) and value in values:
+            errors.append(f"poc_environment: the value of {name} is the value of the secret {values[value]} (not shown); "
+                          "plain environment values are readable by anyone who may describe the task definition: "
+                          "remove it, the secret reaches the container through poc_secrets")
+        elif audit.looks_secret(name, allowed):
+            errors.append(f"poc_environment: {name} looks like a secret (PASS, SECRET, TOKEN, KEY), but a plain value is "
+                          "readable by anyone who may describe the task definition: move it to poc_secrets (an SSM "
+                          "SecureString); if it is no secret, list it in pocstack_audit_plain_environment_allowed")
+
+
+def check_secrets(errors, svc, service, prefix, region="", plain_allowed=()):
     secrets = _list(errors, "poc_secrets", svc.get("poc_secrets"), "dicts with name and value")
     environment = svc.get("poc_environment") or {}
     if not isinstance(environment, dict):
@@ -286,6 +310,9 @@ def check_secrets(errors, svc, service, prefix, region=""):
             errors.append(
                 f"poc_secrets[{index}] ({name}) has no value; give one from ansible-vault, the environment or a lookup"
             )
+        elif isinstance(value, str) and len(value.encode()) > MAX_SECRET_BYTES:
+            errors.append(f"poc_secrets[{index}] ({name}): the value has {len(value.encode())} bytes; an SSM "
+                          f"parameter holds at most {MAX_SECRET_BYTES}")
         elif isinstance(value, str) and _garbles_its_arn(value, parameter, region):
             errors.append(
                 f"poc_secrets[{index}] ({name}): the value occurs in the parameter's own ARN "
@@ -298,6 +325,7 @@ def check_secrets(errors, svc, service, prefix, region=""):
     for name in environment:
         if not isinstance(name, str) or not _ENV_NAME.match(name):
             errors.append(f"poc_environment: {name!r} is not an environment variable name; allowed: letters, digits and '_'")
+    check_plain_environment(errors, environment, secrets, plain_allowed)
 
 
 def check_image(errors, svc, service):
@@ -353,8 +381,9 @@ def check_access(errors, svc):
                 actions = st.get("Action") if isinstance(st.get("Action"), list) else [st.get("Action")]
                 if "*" in actions:
                     errors.append(f"poc_task_policy_statements[{index}]: Action '*' grants everything; name the actions")
-    if "poc_enable_execute_command" in svc and not isinstance(svc["poc_enable_execute_command"], bool):
-        errors.append(f"poc_enable_execute_command={svc['poc_enable_execute_command']!r} must be true or false")
+    for flag in ("poc_enable_execute_command", "poc_allow_shadowing"):
+        if flag in svc and not isinstance(svc[flag], bool):
+            errors.append(f"{flag}={svc[flag]!r} must be true or false")
 
 
 def check_service_name(errors, service):
@@ -384,7 +413,8 @@ def check_service(service, svc, shared):
     check_routing(errors, svc)
     check_host(errors, svc, shared)
     check_counts(errors, svc)
-    check_secrets(errors, svc, service, shared.get("pocstack_ssm_prefix", "/pocstack"), shared.get("aws_region", ""))
+    check_secrets(errors, svc, service, shared.get("pocstack_ssm_prefix", "/pocstack"), shared.get("aws_region", ""),
+                  shared.get("pocstack_audit_plain_environment_allowed") or ())
     check_image(errors, svc, service)
     check_access(errors, svc)
     if port is not None:
@@ -538,7 +568,55 @@ def check_services(services, shared):
                 result.setdefault(service, []).append(
                     f"poc_priority={priority} is also used by {others}; priorities must be unique on the listener"
                 )
+    for service, message in check_rule_order({name: svc for name, svc in services.items() if name not in result}):
+        result.setdefault(service, []).append(message)
     return result
+
+
+def rule_conditions(svc):
+    """The canonical conditions of a service's listener rule, as roles/alb_tls
+    derives them (path * when it has no host name), or None when unreadable."""
+    hosts = list(svc.get("poc_host_headers") or [])
+    if svc.get("poc_host"):
+        hosts.append(svc["poc_host"])
+    paths = svc.get("poc_path_patterns")
+    if paths is None:
+        paths = [] if hosts else ["*"]
+    try:
+        return listener_rules.normalize_conditions(
+            ([{"field": "path-pattern", "values": list(paths)}] if paths else [])
+            + ([{"field": "host-header", "values": sorted(set(hosts))}] if hosts else []))
+    except (listener_rules.RuleError, TypeError, AttributeError):
+        return None  # check_routing has named what is wrong
+
+
+def check_rule_order(services):
+    """[(service, message)] for selected services whose rules would take all
+    of each other's traffic (ALB's first match wins): the same routing
+    whatever the priorities, or an explicit priority in front of a rule whose
+    every request it matches. poc_allow_shadowing: true on the front one allows it."""
+    found = []
+    rules = {name: (rule_conditions(svc), _int(svc.get("poc_priority")), svc.get("poc_allow_shadowing") is True)
+             for name, svc in services.items()}
+    names = sorted(name for name, (conditions, _, _) in rules.items() if conditions is not None)
+    for index, first in enumerate(names):
+        for second in names[index + 1:]:
+            (a, _, allow_a), (b, _, allow_b) = rules[first], rules[second]
+            if listener_rules.covers(a, b) and listener_rules.covers(b, a):
+                if not (allow_a or allow_b):
+                    for one, other in ((first, second), (second, first)):
+                        found.append((one, f"the listener rule of {one} has the same conditions as {other}'s "
+                                           f"({listener_rules.describe_conditions(a)}): whichever comes first takes all "
+                                           "the traffic of the other; give one of them other poc_path_patterns or poc_host"))
+                continue
+            for front, back, (fc, fp, allow), (bc, bp, _) in ((first, second, rules[first], rules[second]),
+                                                             (second, first, rules[second], rules[first])):
+                if fp is not None and bp is not None and fp < bp and listener_rules.covers(fc, bc) and not allow:
+                    found.append((front, f"poc_priority={fp} puts {front}'s rule ({listener_rules.describe_conditions(fc)}) "
+                                         f"in front of {back}'s (poc_priority={bp}; {listener_rules.describe_conditions(bc)}), "
+                                         f"whose every request it matches: {back} would get no traffic; give {front} a "
+                                         f"priority above {bp} or narrower conditions, or set poc_allow_shadowing: true"))
+    return found
 
 
 def format_report(result):

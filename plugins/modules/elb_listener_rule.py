@@ -39,15 +39,30 @@ options:
   priority:
     description:
       - Priority of the rule, 1-50000, unique on the listener.
-      - When omitted, a new rule gets the lowest free priority in O(priority_range), and an existing
-        rule keeps its priority. Several hosts may do this on the same listener at the same moment;
+      - When omitted, a new rule gets the lowest free priority in O(priority_range) (a rule whose conditions
+        match every request, such as path C(*), the highest, so that narrower rules fit in front of it), and
+        an existing rule keeps its priority. Several hosts may do this on the same listener at the same moment;
         a lost race (C(PriorityInUse)) re-reads the listener and picks again.
     type: int
   priority_range:
-    description: First and last priority the automatic choice may use.
+    description:
+      - First and last priority the automatic choice may use.
+      - Within it, the automatic choice keeps the rule behind every other rule whose every request it
+        matches, and in front of every rule that matches its every request (see O(allow_shadowing)).
     type: list
     elements: int
     default: [1, 50000]
+  allow_shadowing:
+    description:
+      - ALB evaluates rules in priority order and the first match wins, so a rule that matches every
+        request of a later rule (a catch-all C(*) in front of another service's C(/api*)) takes all of that
+        rule's traffic. Unless this is true, creating the rule, moving it or changing its conditions fails,
+        before any write, when it would shadow another rule of the listener or be shadowed by one, naming
+        that rule and its owner; an automatic priority is chosen where neither happens.
+      - Only what can be shown is refused (C(*) and C(?) in path and host patterns, identical values of
+        the other fields); the default rule is not a rule here.
+    type: bool
+    default: false
   conditions:
     description:
       - Conditions of the rule, in the friendly form (C(field), C(values), and C(name) for the header
@@ -757,7 +772,7 @@ class RuleManager:
             self.module.fail_json(msg=str(e))
         if desired["priority"] is None:
             if rule is None:
-                return self.create_automatic(listener_arn, rules, desired, after_tags, plan)
+                return self.create_automatic(listener_arn, rules, tags, desired, after_tags, plan)
             desired = dict(desired, priority=before["priority"])
         after = dict(desired, tags=after_tags)
         diff = {"before": lr.for_diff(before, plan.before), "after": lr.for_diff(after, plan.after)}
@@ -765,6 +780,8 @@ class RuleManager:
         holder = self.holder(rules, tags, desired["priority"], except_arn=rule["RuleArn"] if rule else None)
         if holder:
             self.module.fail_json(msg=self.priority_used(desired["priority"], holder, listener_arn))
+        if rule is None or (before["priority"], before["conditions"]) != (desired["priority"], desired["conditions"]):
+            self.check_order(rules, tags, desired, rule["RuleArn"] if rule else None)
 
         if rule is None:
             self.changed = True
@@ -806,16 +823,52 @@ class RuleManager:
             self.fail(e, f"Could not update the rule {name!r} ({arn})")
         return self.exit(arn, desired["priority"], diff)
 
-    def create_automatic(self, listener_arn, rules, desired, tags, plan):
+    SHADOWING_HINT = ("; give the rule another priority or narrower conditions, or set allow_shadowing=true "
+                      "to keep it there on purpose")
+
+    def check_order(self, rules, tags, desired, own_arn):
+        """Fail before any write when the rule at its priority would shadow
+        another rule of the listener or be shadowed by one."""
+        if self.params["allow_shadowing"]:
+            return
+        shadowed, shadowing = lr.rule_order(rules, tags, desired["conditions"], own_arn)
+        problems = lr.order_problems(desired["priority"], desired["conditions"], shadowed, shadowing)
+        if problems:
+            self.module.fail_json(msg="; ".join(problems) + self.SHADOWING_HINT)
+
+    def automatic_range(self, rules, tags, desired, first_last, listener_arn):
+        """Where an automatic priority may go: within priority_range, behind
+        the rules the new one covers and in front of those that cover it."""
+        if self.params["allow_shadowing"]:
+            return first_last
+        shadowed, shadowing = lr.rule_order(rules, tags, desired["conditions"])
+        first, last = lr.placement_range(first_last, shadowed, shadowing)
+        if first > last:
+            mine = lr.describe_conditions(desired["conditions"])
+            self.module.fail_json(
+                msg=f"priority_range: no priority in {list(first_last)} on listener {listener_arn} puts this rule ({mine}) "
+                f"behind the rules whose every request it matches ({self.rule_list(shadowed)}) and in front of the rules "
+                f"that match its every request ({self.rule_list(shadowing)})" + self.SHADOWING_HINT
+            )
+        return first, last
+
+    @staticmethod
+    def rule_list(entries):
+        return ", ".join(f"{owner!r} at {priority} ({lr.describe_conditions(c)})" for priority, owner, c in sorted(entries)) or "none"
+
+    def create_automatic(self, listener_arn, rules, rule_tags, desired, tags, plan):
         """Create with the lowest free priority; when another writer takes it
         first (PriorityInUse), re-read the listener and pick again."""
         first_last = lr.validate_range(self.params["priority_range"])
         lost = set()
         for _attempt in range(MAX_PRIORITY_ATTEMPTS):
-            priority = lr.free_priority(rules, first_last, lost)
+            allowed = self.automatic_range(rules, rule_tags, desired, first_last, listener_arn)
+            # A rule that matches every request goes last, leaving the room in front to narrower rules.
+            catch_all = lr.covers(desired["conditions"], []) and not self.params["allow_shadowing"]
+            priority = lr.free_priority(rules, allowed, lost, highest=catch_all)
             if priority is None:
                 self.module.fail_json(
-                    msg=f"priority_range: no free priority in {list(first_last)} on listener {listener_arn}; "
+                    msg=f"priority_range: no free priority in {list(allowed)} on listener {listener_arn}; "
                     "widen priority_range or give an explicit priority"
                 )
             wanted = dict(desired, priority=priority, tags=tags)
@@ -832,7 +885,7 @@ class RuleManager:
                 self.fail(e, f"Could not create the rule {self.params['name']!r} on listener {listener_arn}")
             time.sleep(random.uniform(0.05, 0.3))
             try:
-                rules = elbv2.describe_rules(self.client, listener_arn)
+                rules, rule_tags = self.read_listener(listener_arn)
             except AWS_ERRORS as e:
                 self.fail(e, f"Could not read the rules of listener {listener_arn}")
         self.module.fail_json(
@@ -929,6 +982,7 @@ def main():
             listener_port=dict(type="int"),
             priority=dict(type="int"),
             priority_range=dict(type="list", elements="int", default=[1, 50000]),
+            allow_shadowing=dict(type="bool", default=False),
             conditions=dict(type="list", elements="dict"),
             actions=dict(type="list", elements="dict", options=ACTION_OPTIONS),
             client_secret_update=dict(type="str", choices=["on_change", "always", "on_create"], default="on_change"),

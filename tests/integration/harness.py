@@ -93,12 +93,19 @@ class Emulator:
 
 def make_inventory(tmp_path, services, shared=None):
     """A copy of inventories/local whose host_vars are `services`: [(name, {poc_var: value})],
-    each a plotly with its changes (a value of None removes the variable)."""
+    each a plotly with its changes (a value of None removes the variable); when
+    several set no routing, each gets the path /<name>/*."""
     inv = tmp_path / "inventory"
     shutil.copytree(os.path.join(ROOT, "inventories", "local"), inv)
     shutil.rmtree(inv / "host_vars")
     (inv / "host_vars").mkdir()
+    # Several services with plotly's catch-all `*` would be the same rule many
+    # times (one takes all the traffic; the preflight refuses it): each of
+    # those gets a path of its own.
+    plain = [name for name, changes in services if not {"poc_path_patterns", "poc_host_headers", "poc_host"} & set(changes)]
     for index, (name, changes) in enumerate(services):
+        if len(plain) > 1 and name in plain:
+            changes = {**changes, "poc_path_patterns": [f"/{name}/*"]}
         svc = {**PLOTLY, "poc_secrets": GOOD_SECRETS, "poc_priority": 1000 + index, **changes}
         svc = {k: v for k, v in svc.items() if v is not None}
         (inv / "host_vars" / f"{name}.yml").write_text(yaml.safe_dump(svc))

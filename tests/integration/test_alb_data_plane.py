@@ -331,21 +331,23 @@ RULES_PLAY = """\
 """
 
 
-def test_every_kind_of_listener_rule_answers_real_requests(alb, tmp_path):
+def run_play(alb, path, text, json_output=False):
+    from harness import BIN
     from harness import environment
 
+    path.write_text(text)
+    return subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", str(path)], cwd=ROOT,
+                          env=environment(alb["emulator"].port, json_output=json_output,
+                                          extra_env={"ANSIBLE_PYTHON_INTERPRETER": sys.executable}),
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_every_kind_of_listener_rule_answers_real_requests(alb, tmp_path):
     aws = alb["aws"]
     echo_tg = service(aws, "echo")["loadBalancers"][0]["targetGroupArn"]
     plotly_tg = service(aws, "plotly")["loadBalancers"][0]["targetGroupArn"]
-    play = tmp_path / "rules.yml"
-    play.write_text(RULES_PLAY.format(endpoint=alb["emulator"].url, echo_tg=echo_tg, plotly_tg=plotly_tg))
-    from harness import BIN
-
-    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", str(play)], cwd=ROOT,
-                          env=environment(alb["emulator"].port, json_output=False,
-                                          extra_env={"ANSIBLE_PYTHON_INTERPRETER": sys.executable}),
-                          capture_output=True, text=True,
-                          timeout=300)
+    proc = run_play(alb, tmp_path / "rules.yml",
+                    RULES_PLAY.format(endpoint=alb["emulator"].url, echo_tg=echo_tg, plotly_tg=plotly_tg))
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert https(alb, "/x", headers={"X-Env": "Beta-2"})[1] == b"beta"  # header value: wildcard, no case
     assert https(alb, "/x?a=1&VERSION=v2.1")[1] == b"v2"  # query key without case
@@ -365,6 +367,67 @@ def test_every_kind_of_listener_rule_answers_real_requests(alb, tmp_path):
     assert response.status == 501 and b"authenticate-cognito is not emulated" in body
     # Nothing matched: the lower rules (plotly's) still answer.
     assert https(alb, "/health")[0].status == 200
+
+
+GREEDY_PLAY = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: a catch-all rule
+      pocstack.aws.elb_listener_rule:
+        endpoint_url: {endpoint}
+        region: us-east-1
+        access_key: testing
+        secret_key: testing
+        name: greedy
+        load_balancer_name: pocstack
+        listener_port: 443
+        state: {state}
+        {extra}
+        conditions: [{{field: path-pattern, values: ["*"]}}]
+        actions: [{{type: fixed-response, status_code: 200, content_type: text/plain, message_body: greedy}}]
+"""
+
+
+def listener_rules(aws):
+    [lb] = aws["elbv2"].describe_load_balancers(Names=["pocstack"])["LoadBalancers"]
+    [https_listener] = [listener for listener in aws["elbv2"].describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+                        if listener["Port"] == 443]
+    return sorted((r["Priority"], r["RuleArn"]) for r in aws["elbv2"].describe_rules(ListenerArn=https_listener["ListenerArn"])["Rules"])
+
+
+def test_a_rule_that_would_take_another_services_traffic_is_refused_before_it_is_written(alb, tmp_path):
+    """A catch-all in front of echo's host rule would take all of echo's
+    requests; behind plotly's catch-all it would get none. Both are refused,
+    nothing is written, and echo and plotly go on answering; allow_shadowing
+    places it on purpose, and the data plane then shows what it does."""
+    before = listener_rules(alb["aws"])
+
+    def greedy(extra, state="present"):
+        proc = run_play(alb, tmp_path / "greedy.yml", GREEDY_PLAY.format(endpoint=alb["emulator"].url, state=state, extra=extra),
+                        json_output=True)
+        return proc.returncode, failure_message(proc.stdout) if proc.returncode else ""
+
+    rc, message = greedy("priority: 9")
+    assert rc != 0
+    assert ("priority: 9 puts this rule (path-pattern *) in front of rule 'echo' at priority 10 "
+            "(host-header echo.pocstack.localhost), whose every request it matches") in message, message
+    rc, message = greedy("")  # automatic: no priority is both behind echo's rule and in front of plotly's catch-all
+    assert rc != 0
+    assert "no priority in [1, 50000]" in message and "'plotly' at 100 (path-pattern *)" in message, message
+    assert listener_rules(alb["aws"]) == before
+    assert https(alb, "/headers", host="echo.pocstack.localhost")[0].status == 200
+    assert https(alb, "/health")[1] == b'{"status":"ok"}\n'
+
+    rc, message = greedy("priority: 9\n        allow_shadowing: true")
+    assert rc == 0, message
+    try:
+        assert https(alb, "/headers", host="echo.pocstack.localhost")[1] == b"greedy"
+    finally:
+        assert greedy("", state="absent")[0] == 0
+    assert listener_rules(alb["aws"]) == before
+    assert https(alb, "/headers", host="echo.pocstack.localhost")[0].status == 200
 
 
 def test_a_service_without_targets_is_503_and_unknown_paths_get_the_default_404(alb):

@@ -88,7 +88,7 @@ BAD = [
     ("image-tag", {"poc_image": {"source": "existing", "repository": "pocstack/x", "tag": "-bad"}}, ["poc_image.tag='-bad' is not an image tag"]),
     ("image-type", {"poc_image": "pocstack/plotly:latest"}, ["poc_image='pocstack/plotly:latest' must be a dict"]),
     ("health-relative", {"poc_health_check_path": "health"}, ["poc_health_check_path='health' must be a path starting with '/'"]),
-    ("typo-var", {"poc_prority": 5}, ["poc_prority is not a known service variable", "known: poc_alb_login, poc_assign_public_ip"]),
+    ("typo-var", {"poc_prority": 5}, ["poc_prority is not a known service variable", "known: poc_alb_login, poc_allow_shadowing, poc_assign_public_ip"]),
     ("login-http", {"poc_alb_login": dict(OIDC, issuer="http://login.example.com")},
      ["poc_alb_login: actions: authenticate-oidc issuer must be an https:// URL"]),
     ("login-type", {"poc_alb_login": {"type": "forward"}}, ["poc_alb_login must be a dict with type authenticate-oidc or authenticate-cognito"]),
@@ -103,6 +103,24 @@ BAD = [
     ("several-routing", {"poc_priority": 0, "poc_path_patterns": ["x"], "poc_host_headers": ["a b"]},
      ["poc_priority=0", "poc_path_patterns: 'x'", "poc_host_headers: 'a b'"]),
     ("poc-undefined", {"poc_cpu": "{{ no_such_cpu }}"}, ["poc_cpu could not be evaluated", "no_such_cpu"]),
+    # Rule order among the selected services (ALB's first match wins).
+    ("order-front", {"poc_priority": 20001, "poc_path_patterns": ["/shared*"]},
+     ["poc_priority=20001 puts order-front's rule (path-pattern /shared*) in front of order-back's (poc_priority=20002; "
+      "path-pattern /shared/deep*), whose every request it matches: order-back would get no traffic",
+      "or set poc_allow_shadowing: true"]),
+    ("same-a", {"poc_path_patterns": ["/same*"]}, ["the listener rule of same-a has the same conditions as same-b's (path-pattern /same*)"]),
+    ("same-b", {"poc_path_patterns": ["/same*"]}, ["the listener rule of same-b has the same conditions as same-a's"]),
+    ("shadow-flag", {"poc_allow_shadowing": "yes"}, ["poc_allow_shadowing='yes' must be true or false"]),
+    # Secrets given as plain environment; limits AWS enforces later.
+    ("env-secret-name", {"poc_environment": {"PORT": "8050", "DB_PASSWORD": "env-s3cret-1"}},
+     ["poc_environment: DB_PASSWORD looks like a secret (PASS, SECRET, TOKEN, KEY)", "move it to poc_secrets",
+      "pocstack_audit_plain_environment_allowed"]),
+    ("env-secret-value", {"poc_environment": {"DB_CONNECTION": GOOD_SECRETS[1]["value"]}},
+     ["poc_environment: the value of DB_CONNECTION is the value of the secret PLOTLY_PASS (not shown)"]),
+    ("secret-too-big", {"poc_secrets": GOOD_SECRETS[:1] + [{"name": "PLOTLY_PASS", "value": "x" * 4097}]},
+     ["poc_secrets[1] (PLOTLY_PASS): the value has 4097 bytes; an SSM parameter holds at most 4096"]),
+    ("health-newline", {"poc_health_check_path": "/health\n"},
+     ["poc_health_check_path='/health\\n' must be a path starting with '/'", "no spaces, newlines or other control characters"]),
     # The roles' own variables set in a service's host_vars (checked against the roles' argument specs).
     ("role-var-typo", {"alb_tls_idle_timout": 60},
      ["alb_tls_idle_timout is not a variable of the role pocstack.aws.alb_tls", "did you mean alb_tls_idle_timeout?"]),
@@ -127,6 +145,9 @@ BAD = [
 
 # Good values at the edges: in the same inventory, never reported.
 GOOD = [
+    ("order-back", {"poc_priority": 20002, "poc_path_patterns": ["/shared/deep*"]}),  # order-front is reported
+    ("allowed-front", {"poc_priority": 20003, "poc_path_patterns": ["/allowed*"], "poc_allow_shadowing": True}),
+    ("allowed-back", {"poc_priority": 20004, "poc_path_patterns": ["/allowed/x"]}),
     ("edge-smallest", {"poc_cpu": 256, "poc_memory": 512}),
     ("edge-largest", {"poc_cpu": 16384, "poc_memory": 122880, "poc_priority": 50000}),
     ("a-long-service-name-exa25", {}),  # target group name <service>-<6 hex digits>: exactly 32 characters
@@ -204,6 +225,7 @@ def test_secret_values_are_not_in_the_report(table_run):
     assert "again" not in report["secret-twice"]
     assert "oidc-s3cret" not in "".join(report.values())
     assert "role-var-s3cret" not in "".join(report.values())
+    assert "env-s3cret-1" not in "".join(report.values()) and GOOD_SECRETS[1]["value"] not in "".join(report.values())
 
 
 SHARED = [

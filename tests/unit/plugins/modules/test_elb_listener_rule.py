@@ -50,7 +50,7 @@ def tag_list(tags):
 def params(**overrides):
     base = {
         "name": "plotly", "listener_arn": LISTENER, "load_balancer_name": None, "listener_port": None,
-        "priority": 10, "priority_range": [1, 50000],
+        "priority": 10, "priority_range": [1, 50000], "allow_shadowing": False,
         "conditions": [{"field": "path-pattern", "values": ["/*"]}],
         "actions": [{"type": "forward", "target_group_arn": TG}],
         "state": "present", "tags": None, "purge_tags": True, "client_secret_update": "on_change",
@@ -569,7 +569,8 @@ def hashed(secret=SECRET):
     return {**OWNED, lr.SECRET_TAG: ra.hash_secret(secret)}
 
 
-@pytest.mark.parametrize("priority, chosen", [(10, 10), (None, 1)], ids=["explicit", "automatic"])
+# Automatic: the rule's path /* matches every request, so it goes last in the range.
+@pytest.mark.parametrize("priority, chosen", [(10, 10), (None, 50000)], ids=["explicit", "automatic"])
 def test_create_with_oidc_sends_the_secret_and_keeps_its_hash(aws, priority, chosen):
     _client, stubber = aws
     listener_has(stubber, [default_rule()], {})
