@@ -10,6 +10,7 @@ Python over several hosts' variables, which argument specs cannot express.
 import functools
 import os
 import re
+from collections.abc import Mapping
 
 import yaml
 from ansible.errors import AnsibleError
@@ -169,9 +170,28 @@ def preflight_network(selected, hostvars, shared):
     return network.check_network(services, dict(shared or {}))
 
 
+def preflight_listener_rules(selected, hostvars, listener):
+    """The selected services' listener rules against the rules already on the
+    listener (what pocstack.aws.elb_listener_rules_info returned)."""
+    services = {name: _evaluated_vars(hostvars[name], lambda key: key.startswith(("poc_", "alb_tls_")))
+                for name in selected}
+    return preflight.check_deployed_rules(services, _plain(listener or {}))
+
+
+def _plain(value):
+    """Plain dicts and lists (the module_utils copy containers by their type,
+    which ansible-core's lazy containers do not allow)."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
 class FilterModule:
     def filters(self):
         return {
+            "preflight_listener_rules": preflight_listener_rules,
             "preflight": preflight_errors,
             "preflight_role_variables": preflight_role_variables,
             "preflight_report": preflight_report,

@@ -443,8 +443,13 @@ def rule_order(rules, tags_by_arn, conditions, except_arn=None):
     return shadowed, shadowing
 
 
+class OrderProblem(str):
+    """A refusal because of rule order, which allow_shadowing lifts (callers
+    add how to say that in their own terms)."""
+
+
 def order_problems(priority, conditions, shadowed, shadowing):
-    """Messages for a rule at `priority` given rule_order()'s lists."""
+    """Messages (OrderProblem) for a rule at `priority` given rule_order()'s lists."""
     mine = describe_conditions(conditions)
     problems = [
         f"priority: {priority} puts this rule ({mine}) in front of rule {owner!r} at priority {theirs} ({describe_conditions(c)}), "
@@ -456,7 +461,7 @@ def order_problems(priority, conditions, shadowed, shadowing):
         "which matches its every request: this rule would get no traffic"
         for theirs, owner, c in sorted(shadowing) if theirs < priority
     ]
-    return problems
+    return [OrderProblem(problem) for problem in problems]
 
 
 def placement_range(priority_range, shadowed, shadowing):
@@ -476,6 +481,81 @@ def rule_using_priority(rules, priority, except_arn=None):
         if rule.get("Priority") == str(priority) and rule["RuleArn"] != except_arn:
             return rule
     return None
+
+
+def holder(rules, tags_by_arn, priority, except_arn=None):
+    """Who holds `priority` on the listener, for messages; None when free."""
+    conflict = rule_using_priority(rules, priority, except_arn=except_arn)
+    if not conflict:
+        return None
+    owner = tags_by_arn.get(conflict["RuleArn"], {}).get(OWNER_TAG, "not managed by this module")
+    return f"rule {conflict['RuleArn']} (owner: {owner})"
+
+
+def priority_used(priority, held_by, listener_arn):
+    return f"priority: {priority} is already used by {held_by} on listener {listener_arn}; choose another priority"
+
+
+def rule_list(entries):
+    return ", ".join(f"{owner!r} at {priority} ({describe_conditions(c)})" for priority, owner, c in sorted(entries)) or "none"
+
+
+def automatic_range(rules, tags_by_arn, conditions, priority_range, allow_shadowing, listener_arn):
+    """((first, last), None) where an automatic priority may go: within
+    `priority_range`, behind the rules the new one covers and in front of
+    those that cover it; (None, message) when nowhere."""
+    if allow_shadowing:
+        return priority_range, None
+    shadowed, shadowing = rule_order(rules, tags_by_arn, conditions)
+    first, last = placement_range(priority_range, shadowed, shadowing)
+    if first > last:
+        return None, OrderProblem(
+            f"priority_range: no priority in {list(priority_range)} on listener {listener_arn} puts this rule "
+            f"({describe_conditions(conditions)}) behind the rules whose every request it matches ({rule_list(shadowed)}) "
+            f"and in front of the rules that match its every request ({rule_list(shadowing)})"
+        )
+    return (first, last), None
+
+
+def automatic_priority(rules, tags_by_arn, conditions, priority_range, allow_shadowing, listener_arn, lost=()):
+    """(priority, None) for a new rule without an explicit priority: the
+    lowest free one where it shadows nothing and nothing shadows it (the
+    highest for a rule that matches every request, leaving the room in front
+    to narrower rules); (None, message) when there is none."""
+    allowed, problem = automatic_range(rules, tags_by_arn, conditions, priority_range, allow_shadowing, listener_arn)
+    if problem:
+        return None, problem
+    catch_all = covers(conditions, []) and not allow_shadowing
+    priority = free_priority(rules, allowed, lost, highest=catch_all)
+    if priority is None:
+        return None, (f"priority_range: no free priority in {list(allowed)} on listener {listener_arn}; "
+                      "widen priority_range or give an explicit priority")
+    return priority, None
+
+
+def placement_problems(rules, tags_by_arn, name, conditions, priority=None, priority_range=PRIORITY_RANGE,
+                       allow_shadowing=False, listener_arn=""):
+    """What elb_listener_rule refuses, before any write, for the rule `name`
+    with the canonical `conditions` at `priority` (None: automatic) on a
+    listener with these `rules` and {rule ARN: tags}: [] when it can go
+    there. The same functions decide in the module, so that a preflight over
+    the rules read earlier says what the module would say."""
+    own, _adopt = find_owned(rules, tags_by_arn, name, conditions)
+    before = current_rule(own) if own else None
+    if priority is None:
+        if before is None:
+            _priority, problem = automatic_priority(rules, tags_by_arn, conditions, priority_range, allow_shadowing,
+                                                    listener_arn)
+            return [problem] if problem else []
+        priority = before["priority"]
+    own_arn = own["RuleArn"] if own else None
+    held_by = holder(rules, tags_by_arn, priority, except_arn=own_arn)
+    if held_by:
+        return [priority_used(priority, held_by, listener_arn)]
+    if allow_shadowing or (before and (before["priority"], before["conditions"]) == (priority, conditions)):
+        return []
+    shadowed, shadowing = rule_order(rules, tags_by_arn, conditions, own_arn)
+    return order_problems(priority, conditions, shadowed, shadowing)
 
 
 # --------------------------------------------------------- the OIDC secret

@@ -10,6 +10,8 @@ value (never a secret's value) and what is allowed.
 
 import re
 
+from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
+
 from ansible_collections.pocstack.aws.plugins.module_utils import audit
 from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules
 from ansible_collections.pocstack.aws.plugins.module_utils import rule_actions
@@ -573,21 +575,39 @@ def check_services(services, shared):
     return result
 
 
-def rule_conditions(svc):
-    """The canonical conditions of a service's listener rule, as roles/alb_tls
-    derives them (path * when it has no host name), or None when unreadable."""
-    hosts = list(svc.get("poc_host_headers") or [])
-    if svc.get("poc_host"):
-        hosts.append(svc["poc_host"])
-    paths = svc.get("poc_path_patterns")
+def rule_settings(svc):
+    """How roles/alb_tls's defaults turn a service's variables into its
+    listener rule: each alb_tls_* variable the inventory sets, else the poc_*
+    one, as defaults/main.yml derives them (a unit test renders those
+    defaults and compares). {"conditions": canonical or None when unreadable,
+    "priority", "priority_var", "priority_range", "allow_shadowing"}."""
+    host = svc.get("alb_tls_host", svc.get("poc_host") or "")
+    hosts = svc.get("alb_tls_host_headers")
+    if hosts is None:
+        hosts = list(svc.get("poc_host_headers") or []) + ([host] if host else [])
+    paths = svc.get("alb_tls_path_patterns", svc.get("poc_path_patterns"))
     if paths is None:
         paths = [] if hosts else ["*"]
     try:
-        return listener_rules.normalize_conditions(
+        conditions = listener_rules.normalize_conditions(
             ([{"field": "path-pattern", "values": list(paths)}] if paths else [])
             + ([{"field": "host-header", "values": sorted(set(hosts))}] if hosts else []))
     except (listener_rules.RuleError, TypeError, AttributeError):
-        return None  # check_routing has named what is wrong
+        conditions = None  # check_routing has named what is wrong
+    priority_var = "alb_tls_priority" if svc.get("alb_tls_priority") is not None else "poc_priority"
+    allow = svc.get("alb_tls_allow_shadowing", svc.get("poc_allow_shadowing", False))
+    return {
+        "conditions": conditions,
+        "priority": _int(svc.get(priority_var)),
+        "priority_var": priority_var,
+        "priority_range": tuple(svc.get("alb_tls_priority_range") or listener_rules.PRIORITY_RANGE),
+        "allow_shadowing": allow is True or str(allow).lower() in ("true", "yes", "on", "1"),
+    }
+
+
+def rule_conditions(svc):
+    """The canonical conditions of a service's listener rule, or None when unreadable."""
+    return rule_settings(svc)["conditions"]
 
 
 def check_rule_order(services):
@@ -616,6 +636,50 @@ def check_rule_order(services):
                                          f"in front of {back}'s (poc_priority={bp}; {listener_rules.describe_conditions(bc)}), "
                                          f"whose every request it matches: {back} would get no traffic; give {front} a "
                                          f"priority above {bp} or narrower conditions, or set poc_allow_shadowing: true"))
+    return found
+
+
+DEPLOYED_RULE_HINT = ("; give the service another {priority_var} or narrower poc_path_patterns / poc_host, or set "
+                      "poc_allow_shadowing: true to keep it there on purpose")
+
+
+def _aws_rule(rule):
+    """A rule as elb_listener_rules_info returns it -> DescribeRules' form."""
+    return {
+        "RuleArn": rule["rule_arn"],
+        "Priority": rule.get("priority"),
+        "IsDefault": rule.get("is_default", False),
+        "Conditions": [snake_dict_to_camel_dict(c, capitalize_first=True) for c in rule.get("conditions") or []],
+    }
+
+
+def check_deployed_rules(services, listener):
+    """{service: [messages]} for selected services whose listener rule the
+    rules already on the listener (`listener`: what elb_listener_rules_info
+    returned) refuse: a priority another rule holds, a place in front of a rule
+    whose every request it matches or behind one that matches all of its own,
+    no such place for an automatic priority. The same functions decide as in
+    pocstack.aws.elb_listener_rule, before its write; this says it before the
+    run's first write."""
+    arn = (listener or {}).get("listener_arn")
+    if not arn:
+        return {}
+    described = listener.get("rules") or []
+    rules = [_aws_rule(rule) for rule in described]
+    tags = {rule["rule_arn"]: rule.get("tags") or {} for rule in described}
+    found = {}
+    for name in sorted(services):
+        settings = rule_settings(services[name])
+        if settings["conditions"] is None:
+            continue
+        problems = listener_rules.placement_problems(
+            rules, tags, name, settings["conditions"], settings["priority"], settings["priority_range"],
+            settings["allow_shadowing"], arn)
+        variable = (f"{settings['priority_var']}={settings['priority']}" if settings["priority"] is not None
+                    else "poc_path_patterns / poc_host_headers / poc_host (automatic priority)")
+        if problems:
+            hint = DEPLOYED_RULE_HINT.format(**settings) if isinstance(problems[0], listener_rules.OrderProblem) else ""
+            found[name] = [f"{variable}, against the rules deployed on the listener: {'; '.join(problems)}{hint}"]
     return found
 
 

@@ -700,28 +700,15 @@ class RuleManager:
             self.module.fail_json(msg="; ".join(errors))
 
     # -------------------------------------------------------------- writing
-    @staticmethod
-    def holder(rules, tags, priority, except_arn=None):
-        """Who holds `priority` on the listener, for messages; None when free."""
-        conflict = lr.rule_using_priority(rules, priority, except_arn=except_arn)
-        if not conflict:
-            return None
-        owner = tags.get(conflict["RuleArn"], {}).get(lr.OWNER_TAG, "not managed by this module")
-        return f"rule {conflict['RuleArn']} (owner: {owner})"
-
-    @staticmethod
-    def priority_used(priority, holder, listener_arn):
-        return f"priority: {priority} is already used by {holder} on listener {listener_arn}; choose another priority"
-
     def priority_taken(self, error, listener_arn, priority):
         """Another writer took `priority` between our read and our write: name
         the rule that holds it now, so the user knows what to change."""
         holder = None
         try:
-            holder = self.holder(*self.read_listener(listener_arn), priority)
+            holder = lr.holder(*self.read_listener(listener_arn), priority)
         except AWS_ERRORS:
             pass  # the message without the holder is still right
-        self.fail(error, self.priority_used(priority, holder or "another rule", listener_arn))
+        self.fail(error, lr.priority_used(priority, holder or "another rule", listener_arn))
 
     def create(self, listener_arn, priority, desired, tags, secret):
         """CreateRule for the desired conditions and actions, with `tags`."""
@@ -777,9 +764,9 @@ class RuleManager:
         after = dict(desired, tags=after_tags)
         diff = {"before": lr.for_diff(before, plan.before), "after": lr.for_diff(after, plan.after)}
 
-        holder = self.holder(rules, tags, desired["priority"], except_arn=rule["RuleArn"] if rule else None)
+        holder = lr.holder(rules, tags, desired["priority"], except_arn=rule["RuleArn"] if rule else None)
         if holder:
-            self.module.fail_json(msg=self.priority_used(desired["priority"], holder, listener_arn))
+            self.module.fail_json(msg=lr.priority_used(desired["priority"], holder, listener_arn))
         if rule is None or (before["priority"], before["conditions"]) != (desired["priority"], desired["conditions"]):
             self.check_order(rules, tags, desired, rule["RuleArn"] if rule else None)
 
@@ -836,41 +823,16 @@ class RuleManager:
         if problems:
             self.module.fail_json(msg="; ".join(problems) + self.SHADOWING_HINT)
 
-    def automatic_range(self, rules, tags, desired, first_last, listener_arn):
-        """Where an automatic priority may go: within priority_range, behind
-        the rules the new one covers and in front of those that cover it."""
-        if self.params["allow_shadowing"]:
-            return first_last
-        shadowed, shadowing = lr.rule_order(rules, tags, desired["conditions"])
-        first, last = lr.placement_range(first_last, shadowed, shadowing)
-        if first > last:
-            mine = lr.describe_conditions(desired["conditions"])
-            self.module.fail_json(
-                msg=f"priority_range: no priority in {list(first_last)} on listener {listener_arn} puts this rule ({mine}) "
-                f"behind the rules whose every request it matches ({self.rule_list(shadowed)}) and in front of the rules "
-                f"that match its every request ({self.rule_list(shadowing)})" + self.SHADOWING_HINT
-            )
-        return first, last
-
-    @staticmethod
-    def rule_list(entries):
-        return ", ".join(f"{owner!r} at {priority} ({lr.describe_conditions(c)})" for priority, owner, c in sorted(entries)) or "none"
-
     def create_automatic(self, listener_arn, rules, rule_tags, desired, tags, plan):
         """Create with the lowest free priority; when another writer takes it
         first (PriorityInUse), re-read the listener and pick again."""
         first_last = lr.validate_range(self.params["priority_range"])
         lost = set()
         for _attempt in range(MAX_PRIORITY_ATTEMPTS):
-            allowed = self.automatic_range(rules, rule_tags, desired, first_last, listener_arn)
-            # A rule that matches every request goes last, leaving the room in front to narrower rules.
-            catch_all = lr.covers(desired["conditions"], []) and not self.params["allow_shadowing"]
-            priority = lr.free_priority(rules, allowed, lost, highest=catch_all)
-            if priority is None:
-                self.module.fail_json(
-                    msg=f"priority_range: no free priority in {list(allowed)} on listener {listener_arn}; "
-                    "widen priority_range or give an explicit priority"
-                )
+            priority, problem = lr.automatic_priority(rules, rule_tags, desired["conditions"], first_last,
+                                                      self.params["allow_shadowing"], listener_arn, lost)
+            if problem:
+                self.module.fail_json(msg=problem + (self.SHADOWING_HINT if isinstance(problem, lr.OrderProblem) else ""))
             wanted = dict(desired, priority=priority, tags=tags)
             diff = {"before": {}, "after": lr.for_diff(wanted, plan.after)}
             self.changed = True

@@ -350,3 +350,50 @@ def test_task_zones_outside_the_load_balancers_and_endpoint_dns_off(emulator, tm
             ) in report["(shared)"]
     assert f"pocstack_vpc_endpoints: {vpc} has enableDnsHostnames off" in report["(shared)"]
     assert f"aws ec2 modify-vpc-attribute --vpc-id {vpc} --enable-dns-hostnames" in report["(shared)"]
+
+
+def deployed_rule_of_echo(port):
+    """What another service left on the account: the load balancer, its HTTPS
+    listener and echo's host rule at priority 10 (owner tag as
+    pocstack.aws.elb_listener_rule writes it). Returns the elbv2 client."""
+    aws = clients(port, names=["ec2", "elbv2", "acm"])
+    ec2, elbv2 = aws["ec2"], aws["elbv2"]
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["pocstack-local"]}])["Vpcs"][0]["VpcId"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+    zones = {}
+    for subnet in subnets:
+        zones.setdefault(subnet["AvailabilityZone"], subnet["SubnetId"])
+    certificate = aws["acm"].list_certificates()["CertificateSummaryList"][0]["CertificateArn"]
+    lb = elbv2.create_load_balancer(Name="pocstack", Subnets=sorted(zones.values())[:2])["LoadBalancers"][0]
+    listener = elbv2.create_listener(
+        LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTPS", Port=443, Certificates=[{"CertificateArn": certificate}],
+        DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}])["Listeners"][0]
+    group = elbv2.create_target_group(Name="echo-80", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")["TargetGroups"][0]
+    elbv2.create_rule(ListenerArn=listener["ListenerArn"], Priority=10,
+                      Conditions=[{"Field": "host-header", "HostHeaderConfig": {"Values": ["echo.pocstack.localhost"]}}],
+                      Actions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}],
+                      Tags=[{"Key": "pocstack:rule-name", "Value": "echo"}, {"Key": "pocstack:service", "Value": "echo"}])
+    return elbv2, listener["ListenerArn"]
+
+
+def test_a_rule_that_would_take_a_deployed_services_traffic_stops_before_any_write(emulator, tmp_path):
+    # greedy's catch-all at priority 9 would take every request of echo's rule at 10 (the
+    # module would refuse it too, but only after greedy's image and secrets were written);
+    # late's narrower rule (echo's host, one path) fits in front of echo's automatically.
+    inventory = make_inventory(tmp_path, [("greedy", {"poc_priority": 9, "poc_path_patterns": None}),
+                                          ("late", {"poc_priority": None, "poc_host": "echo.pocstack.localhost",
+                                                    "poc_path_patterns": ["/late*"]})])
+    assert run(inventory, emulator.port, playbook="extensions/molecule/resources/bootstrap.yml")[0] == 0
+    elbv2, listener = deployed_rule_of_echo(emulator.port)
+    before = elbv2.describe_rules(ListenerArn=listener)["Rules"]
+    emulator.calls(reset=True)
+    rc, stdout = run(inventory, emulator.port)
+    assert rc != 0
+    report = sections(failure_message(stdout))
+    assert set(report) == {"greedy"}, report  # late's narrower rule goes in front of echo's automatically
+    assert ("poc_priority=9, against the rules deployed on the listener: priority: 9 puts this rule (path-pattern *) "
+            "in front of rule 'echo' at priority 10 (host-header echo.pocstack.localhost), whose every request it "
+            "matches") in report["greedy"], report
+    assert "or set poc_allow_shadowing: true" in report["greedy"]
+    assert emulator.calls()["writes"] == 0, emulator.calls()["calls"]
+    assert elbv2.describe_rules(ListenerArn=listener)["Rules"] == before

@@ -1,0 +1,134 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: elb_listener_rules_info
+short_description: Read the rules of one ELBv2 listener with their tags
+version_added: 0.3.0
+description:
+  - Describes the rules of one listener of an Application Load Balancer, each with its tags, in the form
+    M(pocstack.aws.elb_listener_rule) returns its C(rule).
+  - Returns no rules (and C(listener_arn) empty) when the load balancer or the listener does not exist yet,
+    so that a preflight on an empty account passes.
+  - The site playbook reads the HTTPS listener with it before anything is written, and the
+    P(pocstack.aws.preflight_listener_rules#filter) filter judges every selected service's rule against the
+    deployed ones with the same functions M(pocstack.aws.elb_listener_rule) decides with.
+options:
+  load_balancer_name:
+    description: Name of the load balancer. Give this (with O(listener_port)) or O(listener_arn).
+    type: str
+  listener_port:
+    description: Port of the listener on O(load_balancer_name).
+    type: int
+    default: 443
+  listener_arn:
+    description: ARN of the listener.
+    type: str
+author:
+  - pocstack.aws maintainers (@pocstack)
+notes:
+  - "Written because M(amazon.aws.elb_application_lb_info) returns a listener's rules without their tags, and the
+    tags name each rule's owner (C(pocstack:rule-name)), which a preflight needs to tell a service's own rule from
+    another's."
+  - "IAM actions used: C(elasticloadbalancing:DescribeLoadBalancers), C(elasticloadbalancing:DescribeListeners),
+    C(elasticloadbalancing:DescribeRules), C(elasticloadbalancing:DescribeTags)."
+seealso:
+  - module: amazon.aws.elb_application_lb_info
+  - module: pocstack.aws.elb_listener_rule
+attributes:
+  check_mode:
+    support: full
+    description: Reads only.
+  diff_mode:
+    support: none
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Rules of the HTTPS listener of the pocstack load balancer
+  pocstack.aws.elb_listener_rules_info:
+    load_balancer_name: pocstack
+    listener_port: 443
+  register: https_rules
+"""
+
+RETURN = r"""
+listener_arn:
+  description: ARN of the listener; empty when the load balancer or the listener does not exist.
+  returned: always
+  type: str
+  sample: arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/pocstack/50dc6c495c0c9188/f2f7dc8efc522ab2
+rules:
+  description:
+    - The listener's rules, its default rule included (C(is_default)), sorted by priority, as
+      M(pocstack.aws.elb_listener_rule) returns C(rule) (snake_cased, with C(tags); never an OIDC client secret).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - rule_arn: arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/pocstack/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee
+      priority: "100"
+      is_default: false
+      conditions: [{"field": "path-pattern", "path_pattern_config": {"values": ["*"]}, "values": ["*"]}]
+      actions:
+        - type: forward
+          order: 1
+          target_group_arn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/plotly-8050/6d0ecf831eec9f09
+      tags: {"pocstack:rule-name": "plotly", "pocstack:service": "plotly"}
+"""
+
+try:
+    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import ClientError
+    AWS_ERRORS = (ClientError, BotoCoreError)
+except ImportError:
+    AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.pocstack.aws.plugins.module_utils import elbv2
+from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules as lr
+
+
+def _order(rule):
+    priority = str(rule.get("Priority", ""))
+    return (0, int(priority)) if priority.isdigit() else (1, 0)  # the default rule last, as ALB evaluates it
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec=dict(
+            load_balancer_name=dict(type="str"),
+            listener_port=dict(type="int", default=443),
+            listener_arn=dict(type="str"),
+        ),
+        required_one_of=[("load_balancer_name", "listener_arn")],
+        mutually_exclusive=[("load_balancer_name", "listener_arn")],
+        supports_check_mode=True,
+    )
+    client = module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
+    name, arn = module.params["load_balancer_name"], module.params["listener_arn"]
+    try:
+        if not arn:
+            arn = elbv2.listener_arn_for(client, name, module.params["listener_port"])
+        rules = elbv2.describe_rules(client, arn) if arn else []
+        tags = elbv2.describe_tags(client, [r["RuleArn"] for r in rules if not r.get("IsDefault")])
+    except is_boto3_error_code(("LoadBalancerNotFound", "ListenerNotFound")):
+        arn, rules, tags = None, [], {}
+    except AWS_ERRORS as e:  # pylint: disable=duplicate-except
+        module.fail_json_aws(e, msg=f"Could not read the rules of listener {arn or name!r}")
+    module.exit_json(
+        changed=False,
+        listener_arn=arn or "",
+        rules=[lr.described_rule(rule, tags.get(rule["RuleArn"], {})) for rule in sorted(rules, key=_order)],
+    )
+
+
+if __name__ == "__main__":
+    main()
