@@ -470,9 +470,9 @@ def placement_range(priority_range, shadowed, shadowing):
     when there is none."""
     first, last = priority_range
     if shadowed:
-        first = max(first, max(p for p, _, _ in shadowed) + 1)
+        first = max(first, max(entry[0] for entry in shadowed) + 1)
     if shadowing:
-        last = min(last, min(p for p, _, _ in shadowing) - 1)
+        last = min(last, min(entry[0] for entry in shadowing) - 1)
     return first, last
 
 

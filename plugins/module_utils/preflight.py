@@ -616,22 +616,23 @@ def check_rule_order(services):
     whatever the priorities, or an explicit priority in front of a rule whose
     every request it matches. poc_allow_shadowing: true on the front one allows it."""
     found = []
-    rules = {name: (rule_conditions(svc), _int(svc.get("poc_priority")), svc.get("poc_allow_shadowing") is True)
-             for name, svc in services.items()}
-    names = sorted(name for name, (conditions, _, _) in rules.items() if conditions is not None)
+    rules = {name: rule_settings(svc) for name, svc in services.items()}
+    names = sorted(name for name, rule in rules.items() if rule["conditions"] is not None)
     for index, first in enumerate(names):
         for second in names[index + 1:]:
-            (a, _, allow_a), (b, _, allow_b) = rules[first], rules[second]
+            a, b = rules[first]["conditions"], rules[second]["conditions"]
             if listener_rules.covers(a, b) and listener_rules.covers(b, a):
-                if not (allow_a or allow_b):
+                if not (rules[first]["allow_shadowing"] or rules[second]["allow_shadowing"]):
                     for one, other in ((first, second), (second, first)):
                         found.append((one, f"the listener rule of {one} has the same conditions as {other}'s "
                                            f"({listener_rules.describe_conditions(a)}): whichever comes first takes all "
                                            "the traffic of the other; give one of them other poc_path_patterns or poc_host"))
                 continue
-            for front, back, (fc, fp, allow), (bc, bp, _) in ((first, second, rules[first], rules[second]),
-                                                             (second, first, rules[second], rules[first])):
-                if fp is not None and bp is not None and fp < bp and listener_rules.covers(fc, bc) and not allow:
+            for front, back in ((first, second), (second, first)):
+                fc, fp, bc, bp = (rules[front]["conditions"], rules[front]["priority"], rules[back]["conditions"],
+                                  rules[back]["priority"])
+                if (fp is not None and bp is not None and fp < bp and listener_rules.covers(fc, bc)
+                        and not rules[front]["allow_shadowing"]):
                     found.append((front, f"poc_priority={fp} puts {front}'s rule ({listener_rules.describe_conditions(fc)}) "
                                          f"in front of {back}'s (poc_priority={bp}; {listener_rules.describe_conditions(bc)}), "
                                          f"whose every request it matches: {back} would get no traffic; give {front} a "
