@@ -105,6 +105,22 @@ def read_tags(client, path, names):
 
 
 # ----------------------------------------------------------------- comparing
+def foreign(current, current_tags, owner_tags, touched):
+    """Names in `touched` that exist under the path without every owner tag
+    (another tool's parameters); none when owner_tags is None."""
+    if owner_tags is None:
+        return []
+    return sorted(name for name in touched if name in current
+                  and any((current_tags or {}).get(name, {}).get(key) != str(value) for key, value in owner_tags.items()))
+
+
+def foreign_message(path, names, owner_tags):
+    shown = ", ".join(f"{key}={value}" for key, value in sorted(owner_tags.items()))
+    return (f"parameters: {', '.join(f'{path}/{name}' for name in names)} already exist without the tags {shown}: "
+            "another tool's (or made by hand), and this run would overwrite or delete them; nothing was written. "
+            "Give the secrets other names, use another path, or set adopt=true to take them over")
+
+
 def same_key(current, wanted):
     """KMS keys compare as given; the AWS managed key may be reported by alias or not at all."""
     return (current or DEFAULT_KEY) == (wanted or DEFAULT_KEY)

@@ -59,6 +59,19 @@ options:
     description: Delete the parameters directly under O(path) that O(parameters) does not list.
     type: bool
     default: true
+  owner_tags:
+    description:
+      - Tags that mark a parameter under O(path) as this caller's (for example C(pocstack:service)).
+      - A parameter that exists without all of them (another tool's, or made by hand) and that this run would
+        overwrite, re-tag or delete (O(purge)) makes the module fail before any write, naming it, unless O(adopt=true).
+      - Unset, every parameter under O(path) is taken as this caller's.
+    type: dict
+    version_added: 0.3.0
+  adopt:
+    description: Take over parameters under O(path) that lack O(owner_tags) (overwrite, tag or delete them as needed).
+    type: bool
+    default: false
+    version_added: 0.3.0
   state:
     description: C(absent) deletes every parameter directly under O(path).
     type: str
@@ -182,7 +195,8 @@ class SecureStrings:
             self.module.fail_json(msg=str(e))
         try:
             current = ssm.read_path(self.client, path)
-            current_tags = ssm.read_tags(self.client, path, sorted(current)) if params["tags"] is not None else None
+            read = params["tags"] is not None or params["owner_tags"] is not None
+            current_tags = ssm.read_tags(self.client, path, sorted(current)) if read else None
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             self.fail(e, f"Could not read the parameters under {path}")
 
@@ -192,6 +206,9 @@ class SecureStrings:
         else:
             todo = ssm.plan(current, wanted, params["key_id"], params["purge"])
             wanted_tags = params["tags"]
+        foreign = ssm.foreign(current, current_tags, params["owner_tags"], set(wanted) | set(todo["delete"]))
+        if foreign and not params["adopt"]:
+            self.module.fail_json(msg=ssm.foreign_message(path, foreign, params["owner_tags"]))
         tag_work = {}
         if wanted_tags is not None:
             for name in sorted(wanted):
@@ -298,6 +315,8 @@ def main():
             purge=dict(type="bool", default=True),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             tags=dict(type="dict", aliases=["resource_tags"]),
+            owner_tags=dict(type="dict"),
+            adopt=dict(type="bool", default=False),
             purge_tags=dict(type="bool", default=True),
         ),
         supports_check_mode=True,

@@ -397,3 +397,22 @@ def test_a_rule_that_would_take_a_deployed_services_traffic_stops_before_any_wri
     assert "or set poc_allow_shadowing: true" in report["greedy"]
     assert emulator.calls()["writes"] == 0, emulator.calls()["calls"]
     assert elbv2.describe_rules(ListenerArn=listener)["Rules"] == before
+
+
+def test_a_parameter_another_tool_made_under_the_services_path_stops_before_any_write(emulator, tmp_path):
+    # Someone put a plain parameter where the service's secret goes: the run must not
+    # overwrite it (nor purge another under the same path), and must say so before writing.
+    inventory = make_inventory(tmp_path, [("held", {})])
+    assert run(inventory, emulator.port, playbook="extensions/molecule/resources/bootstrap.yml")[0] == 0
+    ssm = clients(emulator.port, names=["ssm"])["ssm"]
+    ssm.put_parameter(Name="/pocstack/held/PLOTLY_PASS", Value="theirs", Type="String")
+    emulator.calls(reset=True)
+    rc, stdout = run(inventory, emulator.port, extra=["-e", "service=held"])
+    assert rc != 0
+    message = failure_message(stdout)
+    assert message.startswith("parameters: /pocstack/held/PLOTLY_PASS already exist without the tags "
+                              "pocstack:managed-by=pocstack.aws, pocstack:service=held"), message
+    assert "set ssm_secrets_adopt: true to take them over" in message, message
+    assert emulator.calls()["writes"] == 0, emulator.calls()["calls"]
+    stored = ssm.get_parameter(Name="/pocstack/held/PLOTLY_PASS")["Parameter"]
+    assert (stored["Value"], stored["Type"], stored["Version"]) == ("theirs", "String", 1)

@@ -25,7 +25,7 @@ def params(**overrides):
         "parameters": [{"name": "PLOTLY_USER", "value": "admin", "description": None},
                        {"name": "PLOTLY_PASS", "value": SECRET, "description": None}],
         "description": "{name} of plotly", "key_id": "alias/aws/ssm", "purge": True, "state": "present",
-        "tags": None, "purge_tags": True,
+        "tags": None, "purge_tags": True, "owner_tags": None, "adopt": False,
     }
     base.update(overrides)
     return base
@@ -197,3 +197,52 @@ def test_write_error_names_the_path_not_the_value(aws):
 def test_bad_input_fails_before_any_call(aws):
     result = run(aws, parameters=[{"name": "BAD-NAME", "value": SECRET, "description": None}])
     assert result["failed"] and result["msg"].startswith("parameters[0].name: 'BAD-NAME' is not allowed")
+
+
+# --- parameters another tool owns ----------------------------------------------------------------
+
+OWNER = {"pocstack:service": "plotly", "pocstack:managed-by": "pocstack.aws"}
+
+
+def expect_tags(stubber, tags_by_name):
+    for name, tags in sorted(tags_by_name.items()):
+        stubber.add_response("list_tags_for_resource", {"TagList": [{"Key": k, "Value": v} for k, v in tags.items()]},
+                             {"ResourceType": "Parameter", "ResourceId": f"{PATH}/{name}"})
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_listed_parameter_another_tool_made_is_refused_before_any_write(aws, check_mode):
+    stubber = aws[1]
+    expect_read(stubber, [stored("PLOTLY_PASS", "theirs", 4)], [meta("PLOTLY_PASS")])
+    expect_tags(stubber, {"PLOTLY_PASS": {"team": "data"}})
+    result = run(aws, check_mode=check_mode, tags=OWNER, owner_tags=OWNER)
+    stubber.assert_no_pending_responses()  # and no write was stubbed: any would have failed the run
+    assert result["failed"] is True
+    assert result["msg"].startswith(f"parameters: {PATH}/PLOTLY_PASS already exist without the tags "
+                                    "pocstack:managed-by=pocstack.aws, pocstack:service=plotly"), result["msg"]
+    assert "nothing was written" in result["msg"] and "adopt=true" in result["msg"]
+
+
+def test_an_unlisted_parameter_another_tool_made_is_not_purged(aws):
+    stubber = aws[1]
+    expect_read(stubber, BOTH + [stored("DB_URL", "theirs")], BOTH_META + [meta("DB_URL")])
+    expect_tags(stubber, {"PLOTLY_PASS": OWNER, "PLOTLY_USER": OWNER, "DB_URL": {}})
+    result = run(aws, tags=OWNER, owner_tags=OWNER)
+    assert result["failed"] is True and f"{PATH}/DB_URL" in result["msg"] and "PLOTLY" not in result["msg"]
+
+
+def test_adopt_takes_another_tools_parameter_over(aws):
+    stubber = aws[1]
+    expect_read(stubber, [stored("PLOTLY_PASS", SECRET, 4), stored("PLOTLY_USER", "admin")], BOTH_META)
+    expect_tags(stubber, {"PLOTLY_PASS": {"team": "data"}, "PLOTLY_USER": OWNER})
+    result = run(aws, check_mode=True, tags=OWNER, owner_tags=OWNER, adopt=True)
+    assert result.get("failed") is not True and result["changed"] is True  # the owner tags would be set
+    assert result["diff"]["after"]["PLOTLY_PASS"]["tags"] == OWNER
+
+
+def test_own_parameters_pass(aws):
+    stubber = aws[1]
+    expect_read(stubber, BOTH, BOTH_META)
+    expect_tags(stubber, {"PLOTLY_PASS": OWNER, "PLOTLY_USER": OWNER})
+    result = run(aws, tags=OWNER, owner_tags=OWNER)
+    assert result.get("failed") is not True and result["changed"] is False
