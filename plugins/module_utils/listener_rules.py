@@ -548,6 +548,13 @@ def placement_problems(rules, tags_by_arn, name, conditions, priority=None, prio
                                                     listener_arn)
             return [problem] if problem else []
         priority = before["priority"]
+    return position_problems(rules, tags_by_arn, conditions, priority, own, before, allow_shadowing, listener_arn)
+
+
+def position_problems(rules, tags_by_arn, conditions, priority, own, before, allow_shadowing, listener_arn):
+    """Why the rule `own` (None: a new one; `before`: its current_rule) may not
+    have `conditions` at `priority`: another rule holds the priority, or (unless
+    allow_shadowing, and only when priority or conditions change) the order."""
     own_arn = own["RuleArn"] if own else None
     held_by = holder(rules, tags_by_arn, priority, except_arn=own_arn)
     if held_by:

@@ -11,6 +11,7 @@ value (never a secret's value) and what is allowed.
 import re
 
 from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.pocstack.aws.plugins.module_utils import audit
 from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules
@@ -601,13 +602,8 @@ def rule_settings(svc):
         "priority": _int(svc.get(priority_var)),
         "priority_var": priority_var,
         "priority_range": tuple(svc.get("alb_tls_priority_range") or listener_rules.PRIORITY_RANGE),
-        "allow_shadowing": allow is True or str(allow).lower() in ("true", "yes", "on", "1"),
+        "allow_shadowing": boolean(allow, strict=False),  # as the role's `| bool`
     }
-
-
-def rule_conditions(svc):
-    """The canonical conditions of a service's listener rule, or None when unreadable."""
-    return rule_settings(svc)["conditions"]
 
 
 def check_rule_order(services):

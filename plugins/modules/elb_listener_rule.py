@@ -764,11 +764,10 @@ class RuleManager:
         after = dict(desired, tags=after_tags)
         diff = {"before": lr.for_diff(before, plan.before), "after": lr.for_diff(after, plan.after)}
 
-        holder = lr.holder(rules, tags, desired["priority"], except_arn=rule["RuleArn"] if rule else None)
-        if holder:
-            self.module.fail_json(msg=lr.priority_used(desired["priority"], holder, listener_arn))
-        if rule is None or (before["priority"], before["conditions"]) != (desired["priority"], desired["conditions"]):
-            self.check_order(rules, tags, desired, rule["RuleArn"] if rule else None)
+        problems = lr.position_problems(rules, tags, desired["conditions"], desired["priority"], rule, before,
+                                        self.params["allow_shadowing"], listener_arn)
+        if problems:
+            self.refuse(problems)
 
         if rule is None:
             self.changed = True
@@ -813,15 +812,10 @@ class RuleManager:
     SHADOWING_HINT = ("; give the rule another priority or narrower conditions, or set allow_shadowing=true "
                       "to keep it there on purpose")
 
-    def check_order(self, rules, tags, desired, own_arn):
-        """Fail before any write when the rule at its priority would shadow
-        another rule of the listener or be shadowed by one."""
-        if self.params["allow_shadowing"]:
-            return
-        shadowed, shadowing = lr.rule_order(rules, tags, desired["conditions"], own_arn)
-        problems = lr.order_problems(desired["priority"], desired["conditions"], shadowed, shadowing)
-        if problems:
-            self.module.fail_json(msg="; ".join(problems) + self.SHADOWING_HINT)
+    def refuse(self, problems):
+        """Fail before any write; an order problem says how to keep it on purpose."""
+        hint = self.SHADOWING_HINT if isinstance(problems[0], lr.OrderProblem) else ""
+        self.module.fail_json(msg="; ".join(problems) + hint)
 
     def create_automatic(self, listener_arn, rules, rule_tags, desired, tags, plan):
         """Create with the lowest free priority; when another writer takes it
@@ -832,7 +826,7 @@ class RuleManager:
             priority, problem = lr.automatic_priority(rules, rule_tags, desired["conditions"], first_last,
                                                       self.params["allow_shadowing"], listener_arn, lost)
             if problem:
-                self.module.fail_json(msg=problem + (self.SHADOWING_HINT if isinstance(problem, lr.OrderProblem) else ""))
+                self.refuse([problem])
             wanted = dict(desired, priority=priority, tags=tags)
             diff = {"before": {}, "after": lr.for_diff(wanted, plan.after)}
             self.changed = True

@@ -229,10 +229,11 @@ def test_allow_shadowing_takes_the_lowest_free_priority():
 def test_explicit_priority_that_shadows_or_is_shadowed_fails_before_any_write(priority, fragment):
     client = listener(rule("arn:api", 10, ["/api*"]), rule("arn:all", 15, ["/*"]))
     tags = {"arn:api": {lr.OWNER_TAG: "api"}, "arn:all": {lr.OWNER_TAG: "everything"}}
+    wanted = desired(["*"], priority=priority)
     mgr = manager(client)
     with pytest.raises(Exited):
-        mgr.check_order(client.rules, tags, desired(["*"], priority=priority), None)
+        mgr.refuse(lr.position_problems(client.rules, tags, wanted["conditions"], priority, None, None, False, "L"))
     assert fragment in mgr.module.result["msg"], mgr.module.result["msg"]
-    mgr = manager(client)
-    mgr.params["allow_shadowing"] = True
-    mgr.check_order(client.rules, tags, desired(["*"], priority=priority), None)  # returns: allowed on purpose
+    assert mgr.module.result["msg"].endswith("or set allow_shadowing=true to keep it there on purpose")
+    # allowed on purpose
+    assert lr.position_problems(client.rules, tags, wanted["conditions"], priority, None, None, True, "L") == []
