@@ -1,7 +1,7 @@
 """The emulator's WSGI application: moto's server behind the ECR registry
 proxy, strict mode (AWS's parameter validation, `strict/`), a call counter
-with throttling injection, and the /_pocstack/ endpoints; `run` serves it in
-the foreground."""
+with throttling and fault injection, and the /_pocstack/ endpoints; `run`
+serves it in the foreground."""
 import collections
 import json
 import os
@@ -10,6 +10,7 @@ import re
 import signal
 import threading
 from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 
 from pocstack_emulator import ACM_VALIDATION_WAIT
 from pocstack_emulator import HOST
@@ -44,6 +45,7 @@ class CallCounter:
         self.throttled = collections.Counter()
         self.rejected = collections.Counter()
         self.throttle = Throttle(throttle_rate, throttle_seed)
+        self.faults = Faults()
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -75,6 +77,14 @@ class CallCounter:
                 except (ValueError, TypeError, AttributeError) as e:
                     return self._json(start_response, {"error": str(e)}, "400 Bad Request")
                 return self._json(start_response, self.snapshot())
+            if path == "/_pocstack/faults" and method in ("GET", "HEAD"):
+                return self._json(start_response, self.faults.describe())
+            if path == "/_pocstack/faults" and method == "POST":
+                try:
+                    self.faults.configure(json.loads(self._body(environ) or b"{}"))
+                except (ValueError, TypeError, AttributeError, KeyError) as e:
+                    return self._json(start_response, {"error": str(e)}, "400 Bad Request")
+                return self._json(start_response, self.faults.describe())
             return self._json(start_response, {"error": f"no {method} {path}"}, "404 Not Found")
         if not path.startswith("/moto-api") and path != "/favicon.ico":
             name = self.call_name(environ)
@@ -83,6 +93,9 @@ class CallCounter:
                 with self.lock:
                     self.throttled[name] += 1
                 return self.throttle.respond(environ, start_response, name)
+            fault = self.faults.hit(name) if signed else None
+            if fault:
+                return fault.respond(environ, start_response, name)
             try:
                 return self.app(environ, start_response)
             finally:
@@ -186,26 +199,100 @@ class Throttle:
 
     @staticmethod
     def respond(environ, start_response, name):
-        request_id = "00000000-0000-4000-8000-000000000000"
         if environ.get("HTTP_X_AMZ_TARGET"):
-            body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
-            status, content_type = "400 Bad Request", "application/x-amz-json-1.1"
-        elif name.startswith("ec2:"):
-            body = (
-                "<Response><Errors><Error><Code>RequestLimitExceeded</Code>"
-                "<Message>Request limit exceeded.</Message></Error></Errors>"
-                f"<RequestID>{request_id}</RequestID></Response>"
-            ).encode()
-            status, content_type = "503 Service Unavailable", "text/xml"
-        else:
-            body = (
-                "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
-                f"<Message>Rate exceeded</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
-            ).encode()
-            status, content_type = "400 Bad Request", "text/xml"
-        start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body))),
-                                ("x-amzn-RequestId", request_id)])
-        return [body]
+            return aws_error(environ, start_response, name, "ThrottlingException", "Rate exceeded", 400)
+        if name.startswith("ec2:"):
+            return aws_error(environ, start_response, name, "RequestLimitExceeded", "Request limit exceeded.", 503)
+        return aws_error(environ, start_response, name, "Throttling", "Rate exceeded", 400)
+
+
+def aws_error(environ, start_response, name, code, message, status):
+    """An error answer in the shape of the call's protocol: JSON protocols
+    (X-Amz-Target) {"__type", "message"}; EC2's query protocol
+    <Response><Errors><Error>; other query and REST-XML protocols
+    <ErrorResponse><Error>."""
+    request_id = "00000000-0000-4000-8000-000000000000"
+    reason = {400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error", 503: "Service Unavailable"}
+    if environ.get("HTTP_X_AMZ_TARGET"):
+        body = json.dumps({"__type": code, "message": message}).encode()
+        content_type = "application/x-amz-json-1.1"
+    elif name.startswith("ec2:"):
+        body = (f"<Response><Errors><Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+                f"</Errors><RequestID>{request_id}</RequestID></Response>").encode()
+        content_type = "text/xml"
+    else:
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape(code)}</Code><Message>{escape(message)}"
+                f"</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>").encode()
+        content_type = "text/xml"
+    start_response(f"{status} {reason.get(status, 'Error')}", [
+        ("Content-Type", content_type), ("Content-Length", str(len(body))), ("x-amzn-RequestId", request_id)])
+    return [body]
+
+
+class Fault:
+    """One call to fail: `call` ("ecs:CreateService") after `after` of them
+    passed, `times` times (0: every one from then on), with `code`, `message`
+    and HTTP `status` (default: AWS's answer to a caller whose policy lacks
+    the action, in the protocol's words)."""
+
+    def __init__(self, call, after=0, times=1, code=None, message=None, status=None):
+        if not isinstance(call, str) or ":" not in call:
+            raise ValueError(f"call must be service:Action such as ecs:CreateService, got {call!r}")
+        self.call = call
+        self.after, self.times = int(after), int(times)
+        if self.after < 0 or self.times < 0:
+            raise ValueError("after and times must be 0 or more")
+        service, action = call.split(":", 1)
+        denied = {"ecs": "AccessDeniedException", "ssm": "AccessDeniedException", "ecr": "AccessDeniedException",
+                  "logs": "AccessDeniedException", "acm": "AccessDeniedException",
+                  "application-autoscaling": "AccessDeniedException", "ec2": "UnauthorizedOperation"}
+        self.code = code or denied.get(service, "AccessDenied")
+        self.status = int(status or (400 if self.code == "AccessDeniedException" else 403))
+        who = "arn:aws:sts::123456789012:assumed-role/pocstack-deployer/session"
+        words = (f"User: {who} is not authorized to perform: {service}:{action} on resource: * "
+                 f"because no identity-based policy allows the {service}:{action} action")
+        self.message = message or (f"You are not authorized to perform this operation. {words}"
+                                   if self.code == "UnauthorizedOperation" else words)
+        self.seen = self.failed = 0
+
+    def describe(self):
+        return {"call": self.call, "after": self.after, "times": self.times, "code": self.code,
+                "message": self.message, "status": self.status, "seen": self.seen, "failed": self.failed}
+
+    def respond(self, environ, start_response, name):
+        return aws_error(environ, start_response, name, self.code, self.message, self.status)
+
+
+class Faults:
+    """The calls to fail (POST /_pocstack/faults {"call": ..., ...} adds one,
+    {"clear": true} forgets them all); a failed call never reaches moto and is
+    counted under `failed` of its fault, not as a call."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.faults = []
+
+    def configure(self, settings):
+        with self.lock:
+            if settings.get("clear"):
+                self.faults = []
+            if settings.get("call"):
+                self.faults.append(Fault(**{k: v for k, v in settings.items() if k != "clear"}))
+
+    def describe(self):
+        with self.lock:
+            return {"faults": [f.describe() for f in self.faults]}
+
+    def hit(self, name):
+        with self.lock:
+            for fault in self.faults:
+                if fault.call != name:
+                    continue
+                fault.seen += 1
+                if fault.seen > fault.after and (fault.times == 0 or fault.failed < fault.times):
+                    fault.failed += 1
+                    return fault
+            return None
 
 
 def is_read(name):

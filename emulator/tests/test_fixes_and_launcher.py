@@ -239,6 +239,52 @@ def test_throttling_error_of_each_protocol_is_one_botocore_retries(emulator, thr
     assert http(emulator, "/_pocstack/calls")["throttled"] == 1
 
 
+# ---------------------------------------------------------------------- faults
+@pytest.fixture
+def faults(emulator):
+    """Fault injection for one test, always cleared after it."""
+    def add(**fault):
+        return http(emulator, "/_pocstack/faults", "POST", data=fault)
+    http(emulator, "/_pocstack/calls/reset", "POST")
+    yield add
+    add(clear=True)
+
+
+@pytest.mark.parametrize("service, call, name, code, status", [
+    ("ecs", lambda c: c.create_cluster(clusterName="denied"), "ecs:CreateCluster", "AccessDeniedException", 400),
+    ("ec2", lambda c: c.create_security_group(GroupName="denied", Description="d"), "ec2:CreateSecurityGroup",
+     "UnauthorizedOperation", 403),
+    ("elbv2", lambda c: c.create_target_group(Name="denied", TargetType="lambda"), "elasticloadbalancing:CreateTargetGroup",
+     "AccessDenied", 403),
+])
+def test_an_injected_fault_fails_the_call_as_aws_denies_it_and_changes_nothing(emulator, faults, service, call, name,
+                                                                                code, status):
+    faults(call=name, after=1 if service == "ecs" else 0)
+    client_ = no_retry_client(emulator, service)
+    if service == "ecs":
+        client_.create_cluster(clusterName="allowed")  # `after`: the first passes
+    with pytest.raises(ClientError) as caught:
+        call(client_)
+    error = caught.value.response
+    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == (code, status)
+    action = name.split(":", 1)[1]
+    assert f"is not authorized to perform: {name.split(':')[0]}:{action}" in error["Error"]["Message"]
+    seen = http(emulator, "/_pocstack/calls")
+    assert seen["calls"].get(name, 0) == (1 if service == "ecs" else 0)  # the refused call reached nothing
+    if service == "ecs":
+        assert [c.rsplit("/", 1)[-1] for c in client_.list_clusters()["clusterArns"]] == ["allowed"]
+    else:
+        call(client_)  # times=1: the next call passes
+    assert http(emulator, "/_pocstack/faults")["faults"][0]["failed"] == 1
+
+
+def test_a_fault_with_an_unknown_setting_is_refused(emulator, faults):
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        faults(call="ecs:CreateCluster", when="later")
+    assert caught.value.code == 400
+    assert http(emulator, "/_pocstack/faults") == {"faults": []}
+
+
 def test_throttled_calls_are_retried_and_counted(emulator, throttled):
     assert throttled(0.3, seed=42)["throttle_rate"] == 0.3
     from botocore.config import Config
