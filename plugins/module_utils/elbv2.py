@@ -22,13 +22,6 @@ def listener_for(client, load_balancer_name, port):
     return None, lb
 
 
-def listener_arn_for(client, load_balancer_name, port):
-    """ARN of the listener on `port` of the named load balancer, or None.
-    Raises LoadBalancerNotFound when no load balancer has that name."""
-    listener = listener_for(client, load_balancer_name, port)[0]
-    return listener["ListenerArn"] if listener else None
-
-
 def describe_listeners(client, load_balancer_arn):
     listeners = []
     kwargs = {"LoadBalancerArn": load_balancer_arn}

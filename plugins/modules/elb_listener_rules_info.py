@@ -4,11 +4,13 @@
 
 DOCUMENTATION = r"""
 module: elb_listener_rules_info
-short_description: Read the rules of one ELBv2 listener with their tags
+short_description: Read the rules of one ELBv2 listener with their tags, and the load balancer's listeners
 version_added: 0.3.0
 description:
   - Describes the rules of one listener of an Application Load Balancer, each with its tags, in the form
     M(pocstack.aws.elb_listener_rule) returns its C(rule).
+  - Also returns the load balancer's listeners (protocol, port, SSL policy, certificates, default actions), which
+    the site playbook compares before its first write and after a failed one (P(pocstack.aws.failure_report#filter)).
   - Returns no rules (and C(listener_arn) empty) when the load balancer or the listener does not exist yet,
     so that a preflight on an empty account passes.
   - The site playbook reads the HTTPS listener with it before anything is written, and the
@@ -30,7 +32,8 @@ author:
 notes:
   - "Written because M(amazon.aws.elb_application_lb_info) returns a listener's rules without their tags, and the
     tags name each rule's owner (C(pocstack:rule-name)), which a preflight needs to tell a service's own rule from
-    another's."
+    another's; and because M(amazon.aws.elb_application_lb_info) (amazon.aws 10.1.2) fails with a TypeError when
+    no load balancer has the name asked for, which is the case until the first deploy."
   - "IAM actions used: C(elasticloadbalancing:DescribeLoadBalancers), C(elasticloadbalancing:DescribeListeners),
     C(elasticloadbalancing:DescribeRules), C(elasticloadbalancing:DescribeTags)."
 seealso:
@@ -63,6 +66,25 @@ listener_arn:
   returned: always
   type: str
   sample: arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/pocstack/50dc6c495c0c9188/f2f7dc8efc522ab2
+load_balancer:
+  description: Name and ARN of the load balancer; empty when it does not exist.
+  returned: always
+  type: dict
+  sample:
+    load_balancer_name: pocstack
+    load_balancer_arn: arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/pocstack/50dc6c495c0c9188
+listeners:
+  description: Every listener of the load balancer, snake_cased as DescribeListeners returns them (never an OIDC client secret).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - listener_arn: arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/pocstack/50dc6c495c0c9188/f2f7dc8efc522ab2
+      port: 443
+      protocol: HTTPS
+      ssl_policy: ELBSecurityPolicy-TLS13-1-2-2021-06
+      certificates: [{"certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0b5b3b36-5d6c-4c4c-9b5c-d5a5b1b0e0c1"}]
+      default_actions: [{"type": "fixed-response", "fixed_response_config": {"status_code": "404"}}]
 rules:
   description:
     - The listener's rules, its default rule included (C(is_default)), sorted by priority, as
@@ -89,6 +111,7 @@ try:
 except ImportError:
     AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
 
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -115,17 +138,29 @@ def main():
     )
     client = module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
     name, arn = module.params["load_balancer_name"], module.params["listener_arn"]
+    lb, listeners = {}, []
     try:
+        if arn:
+            lb = elbv2.describe_listener(client, arn)[1]
+        else:
+            lb = client.describe_load_balancers(Names=[name], aws_retry=True)["LoadBalancers"][0]
+        listeners = elbv2.describe_listeners(client, lb["LoadBalancerArn"])
         if not arn:
-            arn = elbv2.listener_arn_for(client, name, module.params["listener_port"])
+            arn = next((li["ListenerArn"] for li in listeners if li["Port"] == module.params["listener_port"]), None)
         rules = elbv2.describe_rules(client, arn) if arn else []
         tags = elbv2.describe_tags(client, [r["RuleArn"] for r in rules if not r.get("IsDefault")])
     except is_boto3_error_code(("LoadBalancerNotFound", "ListenerNotFound")):
         arn, rules, tags = None, [], {}
     except AWS_ERRORS as e:  # pylint: disable=duplicate-except
         module.fail_json_aws(e, msg=f"Could not read the rules of listener {arn or name!r}")
+    for listener in listeners:
+        for action in listener.get("DefaultActions") or []:
+            (action.get("AuthenticateOidcConfig") or {}).pop("ClientSecret", None)
     module.exit_json(
         changed=False,
+        load_balancer={"load_balancer_name": lb["LoadBalancerName"], "load_balancer_arn": lb["LoadBalancerArn"]}
+        if lb else {},
+        listeners=[camel_dict_to_snake_dict(listener) for listener in sorted(listeners, key=lambda li: li["Port"])],
         listener_arn=arn or "",
         rules=[lr.described_rule(rule, tags.get(rule["RuleArn"], {})) for rule in sorted(rules, key=_order)],
     )
