@@ -19,6 +19,14 @@ BIN = os.path.dirname(sys.executable)
 PLOTLY = yaml.safe_load(open(os.path.join(ROOT, "inventories", "local", "host_vars", "plotly.yml")))
 # Values that occur in no ARN: Ansible masks a secret value wherever it appears
 # in results (a one-letter value garbles every ARN; the preflight refuses it).
+# Two services on one load balancer: plotly (the catch-all, automatic
+# priority) and a second one on /second* with an image that is only a tag.
+TWO_SERVICES = [
+    ("plotly", {"poc_priority": None}),
+    ("second", {"poc_priority": None, "poc_path_patterns": ["/second*"], "poc_container_port": 3000,
+                "poc_image": {"source": "existing", "repository": "pocstack/second", "tag": "v1"},
+                "poc_environment": {"PORT": "3000"}}),
+]
 GOOD_SECRETS = [{"name": "PLOTLY_USER", "value": "tester"}, {"name": "PLOTLY_PASS", "value": "pass-Word-7"}]
 
 
@@ -83,6 +91,14 @@ class Emulator:
 
     def throttle(self, rate, seed=1):
         return json.loads(self._post("/_pocstack/throttle", {"rate": rate, "seed": seed}))
+
+    def fail(self, call, **settings):
+        """Fail `call` ("ecs:CreateService") as AWS denies an action the
+        caller's policy lacks (emulator/README.md, "Fault injection")."""
+        return json.loads(self._post("/_pocstack/faults", {"call": call, **settings}))["faults"]
+
+    def clear_faults(self):
+        return json.loads(self._post("/_pocstack/faults", {"clear": True}))["faults"]
 
     def writes(self):
         """{call: count} of the mutating calls since the last reset."""

@@ -12,6 +12,7 @@ import pytest
 
 import scan
 from harness import PLOTLY
+from harness import TWO_SERVICES
 from harness import changed_tasks
 from harness import failure_message
 from harness import make_inventory
@@ -44,12 +45,7 @@ ONE_OF_EACH = {
 
 @pytest.fixture(scope="module")
 def inventory(tmp_path_factory):
-    return make_inventory(tmp_path_factory.mktemp("lifecycle"), [
-        ("plotly", {"poc_priority": None}),
-        ("second", {"poc_priority": None, "poc_path_patterns": ["/second*"], "poc_container_port": 3000,
-                    "poc_image": {"source": "existing", "repository": "pocstack/second", "tag": "v1"},
-                    "poc_environment": {"PORT": "3000"}}),
-    ])
+    return make_inventory(tmp_path_factory.mktemp("lifecycle"), TWO_SERVICES)
 
 
 def counts(emulator, service):
