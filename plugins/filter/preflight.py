@@ -105,19 +105,39 @@ def preflight_errors(selected, hostvars, shared=None):
     if not isinstance(selected, (list, tuple)):
         raise AnsibleError("preflight: the input must be the list of selected service names")
     services = {name: _service_vars(hostvars[name]) for name in selected}
-    return preflight.check_services(services, dict(shared or {}))
+    return preflight.check_services(services, dict(shared or {}), role_sources())
+
+
+# libyaml when PyYAML has it: a role's checks read its files in each task's
+# worker process, where the pure Python loader takes most of the time.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=None)
+def _role_file(role, *path):
+    with open(os.path.join(ROLES_DIR, role, *path)) as fh:
+        return yaml.load(fh, Loader=_LOADER) or {}
+
+
+def role_files():
+    """({role: {option: spec}}, {variable: default as written}) of the collection's roles."""
+    specs, defaults = {}, {}
+    for role in preflight_roles.ROLES:
+        specs[role] = preflight_roles.merged_options(_role_file(role, "meta", "argument_specs.yml")["argument_specs"])
+        defaults.update(_role_file(role, "defaults", "main.yml"))
+    return specs, defaults
 
 
 @functools.lru_cache(maxsize=1)
+def role_sources():
+    """preflight_roles.RoleSources of the collection's roles (read once a run)."""
+    return preflight_roles.RoleSources(*role_files())
+
+
 def role_specs():
     """({role: {option: spec}}, {variable: plain default}) from the collection's roles."""
-    specs, defaults = {}, {}
-    for role in preflight_roles.ROLES:
-        with open(os.path.join(ROLES_DIR, role, "meta", "argument_specs.yml")) as fh:
-            specs[role] = preflight_roles.merged_options(yaml.safe_load(fh)["argument_specs"])
-        with open(os.path.join(ROLES_DIR, role, "defaults", "main.yml")) as fh:
-            defaults.update({k: v for k, v in (yaml.safe_load(fh) or {}).items() if "{{" not in str(v)})
-    return specs, defaults
+    sources = role_sources()
+    return sources.specs, sources.defaults
 
 
 def _role_vars(host_vars):
