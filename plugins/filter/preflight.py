@@ -159,6 +159,60 @@ def preflight_role_variables(selected, hostvars, play_host="localhost"):
     return found
 
 
+def _set_facts(tasks):
+    """The names the tasks set with set_fact, in blocks too."""
+    names = set()
+    if isinstance(tasks, list):
+        for task in tasks:
+            names |= _set_facts(task)
+    elif isinstance(tasks, Mapping):
+        for key, value in tasks.items():
+            if key in ("ansible.builtin.set_fact", "set_fact") and isinstance(value, Mapping):
+                names |= set(value)
+            elif key in ("block", "rescue", "always"):
+                names |= _set_facts(value)
+    return names
+
+
+@functools.lru_cache(maxsize=None)
+def role_outputs(role):
+    """The public names the role sets for the roles after it (alb_tls_target_group_arn,
+    ...): a later include of the role sees them as variables; they are no input."""
+    tasks = os.path.join(ROLES_DIR, role, "tasks")
+    names = set()
+    for name in sorted(os.listdir(tasks)):
+        if name.endswith(".yml"):
+            names |= _set_facts(_role_file(role, "tasks", name))
+    options = preflight_roles.merged_options(_role_file(role, "meta", "argument_specs.yml")["argument_specs"])
+    return frozenset(name for name in names if preflight_roles.role_of(name) == role and name not in options)
+
+
+def role_variables(variables, role, entry_point="main"):
+    """Mistakes in one role's variables as the role sees them (`variables`:
+    the `vars` of a task of the role): the same checks as
+    preflight_role_variables, for a role used alone. Only the options of
+    `entry_point` are evaluated (as Ansible's own validation of it does); a
+    `<role>_*` name that is no option of any entry point is named."""
+    if role not in preflight_roles.ROLES:
+        raise AnsibleError(f"role_variables: {role!r} is not a role of pocstack.aws; roles: {', '.join(preflight_roles.ROLES)}")
+    entry_points = _role_file(role, "meta", "argument_specs.yml")["argument_specs"]
+    if entry_point not in entry_points:
+        raise AnsibleError(f"role_variables: {role} has no entry point {entry_point!r}; entry points: {', '.join(entry_points)}")
+    options, wanted = preflight_roles.merged_options(entry_points), entry_points[entry_point].get("options") or {}
+    values = {}
+    for name in list(variables):
+        if preflight_roles.role_of(name) != role:
+            continue
+        if name not in options:
+            if name not in role_outputs(role):
+                values[name] = None  # named as unknown; its value does not matter
+        elif name in wanted:
+            value = _evaluated(variables, name)
+            if value is not SKIP:
+                values[name] = value
+    return preflight_roles.check_role_variables(values, {role: options})
+
+
 def preflight_report(result):
     return preflight.format_report(result)
 
@@ -214,6 +268,7 @@ class FilterModule:
             "preflight_listener_rules": preflight_listener_rules,
             "preflight": preflight_errors,
             "preflight_role_variables": preflight_role_variables,
+            "role_variables": role_variables,
             "preflight_report": preflight_report,
             "preflight_account": preflight_account,
             "preflight_network": preflight_network,

@@ -420,3 +420,43 @@ def test_a_parameter_another_tool_made_under_the_services_path_stops_before_any_
     assert emulator.calls()["writes"] == 0, emulator.calls()["calls"]
     stored = ssm.get_parameter(Name="/pocstack/held/PLOTLY_PASS")["Parameter"]
     assert (stored["Value"], stored["Type"], stored["Version"]) == ("theirs", "String", 1)
+
+
+ROLE_ALONE = """
+- name: A role used alone, as from Galaxy (no site playbook, no preflight)
+  hosts: plotly
+  gather_facts: false
+  module_defaults:
+    group/pocstack.aws.aws:
+      region: "{{ aws_region }}"
+      endpoint_url: "{{ aws_endpoint_url }}"
+      access_key: "{{ aws_access_key }}"
+      secret_key: "{{ aws_secret_key }}"
+  tasks:
+    - name: The load balancer and the service's routing, with a health check interval AWS refuses
+      ansible.builtin.include_role:
+        name: pocstack.aws.alb_tls
+      vars:
+        alb_tls_vpc_id: vpc-00000000000000000
+        alb_tls_subnet_ids: [subnet-00000000000000001, subnet-00000000000000002]
+        alb_tls_health_check_interval: 3
+        alb_tls_health_check_timout: 2
+"""
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
+def test_a_role_used_alone_checks_its_variables_before_any_aws_call(emulator, tmp_path, check_mode):
+    inventory = make_inventory(tmp_path, [("plotly", {})])
+    playbook = tmp_path / "alone.yml"
+    playbook.write_text(ROLE_ALONE)
+    emulator.calls(reset=True)
+    rc, stdout = run(inventory, emulator.port, playbook=str(playbook), extra=["--check"] if check_mode else [])
+    assert rc != 0
+    message = failure_message(stdout)
+    assert message.startswith("pocstack.aws.alb_tls (main) stopped before its first AWS call; 3 mistake(s)"), message
+    assert ("alb_tls_health_check_interval=3 is out of range; allowed: 5-300 (target group "
+            "HealthCheckIntervalSeconds)") in message
+    assert "alb_tls_health_check_timout is not a variable of the role pocstack.aws.alb_tls" in message
+    assert "did you mean alb_tls_health_check_timeout?" in message
+    assert "alb_tls_health_check_timeout=5 must be less than alb_tls_health_check_interval=3" in message
+    assert emulator.calls()["reads"] + emulator.calls()["writes"] == 0, emulator.calls()["calls"]
