@@ -105,19 +105,39 @@ def preflight_errors(selected, hostvars, shared=None):
     if not isinstance(selected, (list, tuple)):
         raise AnsibleError("preflight: the input must be the list of selected service names")
     services = {name: _service_vars(hostvars[name]) for name in selected}
-    return preflight.check_services(services, dict(shared or {}))
+    return preflight.check_services(services, dict(shared or {}), role_sources())
+
+
+# libyaml when PyYAML has it: a role's checks read its files in each task's
+# worker process, where the pure Python loader takes most of the time.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=None)
+def _role_file(role, *path):
+    with open(os.path.join(ROLES_DIR, role, *path)) as fh:
+        return yaml.load(fh, Loader=_LOADER) or {}
+
+
+def role_files():
+    """({role: {option: spec}}, {variable: default as written}) of the collection's roles."""
+    specs, defaults = {}, {}
+    for role in preflight_roles.ROLES:
+        specs[role] = preflight_roles.merged_options(_role_file(role, "meta", "argument_specs.yml")["argument_specs"])
+        defaults.update(_role_file(role, "defaults", "main.yml"))
+    return specs, defaults
 
 
 @functools.lru_cache(maxsize=1)
+def role_sources():
+    """preflight_roles.RoleSources of the collection's roles (read once a run)."""
+    return preflight_roles.RoleSources(*role_files())
+
+
 def role_specs():
     """({role: {option: spec}}, {variable: plain default}) from the collection's roles."""
-    specs, defaults = {}, {}
-    for role in preflight_roles.ROLES:
-        with open(os.path.join(ROLES_DIR, role, "meta", "argument_specs.yml")) as fh:
-            specs[role] = preflight_roles.merged_options(yaml.safe_load(fh)["argument_specs"])
-        with open(os.path.join(ROLES_DIR, role, "defaults", "main.yml")) as fh:
-            defaults.update({k: v for k, v in (yaml.safe_load(fh) or {}).items() if "{{" not in str(v)})
-    return specs, defaults
+    sources = role_sources()
+    return sources.specs, sources.defaults
 
 
 def _role_vars(host_vars):
@@ -137,6 +157,60 @@ def preflight_role_variables(selected, hostvars, play_host="localhost"):
         if own:
             found[name] = own
     return found
+
+
+def _set_facts(tasks):
+    """The names the tasks set with set_fact, in blocks too."""
+    names = set()
+    if isinstance(tasks, list):
+        for task in tasks:
+            names |= _set_facts(task)
+    elif isinstance(tasks, Mapping):
+        for key, value in tasks.items():
+            if key in ("ansible.builtin.set_fact", "set_fact") and isinstance(value, Mapping):
+                names |= set(value)
+            elif key in ("block", "rescue", "always"):
+                names |= _set_facts(value)
+    return names
+
+
+@functools.lru_cache(maxsize=None)
+def role_outputs(role):
+    """The public names the role sets for the roles after it (alb_tls_target_group_arn,
+    ...): a later include of the role sees them as variables; they are no input."""
+    tasks = os.path.join(ROLES_DIR, role, "tasks")
+    names = set()
+    for name in sorted(os.listdir(tasks)):
+        if name.endswith(".yml"):
+            names |= _set_facts(_role_file(role, "tasks", name))
+    options = preflight_roles.merged_options(_role_file(role, "meta", "argument_specs.yml")["argument_specs"])
+    return frozenset(name for name in names if preflight_roles.role_of(name) == role and name not in options)
+
+
+def role_variables(variables, role, entry_point="main"):
+    """Mistakes in one role's variables as the role sees them (`variables`:
+    the `vars` of a task of the role): the same checks as
+    preflight_role_variables, for a role used alone. Only the options of
+    `entry_point` are evaluated (as Ansible's own validation of it does); a
+    `<role>_*` name that is no option of any entry point is named."""
+    if role not in preflight_roles.ROLES:
+        raise AnsibleError(f"role_variables: {role!r} is not a role of pocstack.aws; roles: {', '.join(preflight_roles.ROLES)}")
+    entry_points = _role_file(role, "meta", "argument_specs.yml")["argument_specs"]
+    if entry_point not in entry_points:
+        raise AnsibleError(f"role_variables: {role} has no entry point {entry_point!r}; entry points: {', '.join(entry_points)}")
+    options, wanted = preflight_roles.merged_options(entry_points), entry_points[entry_point].get("options") or {}
+    values = {}
+    for name in list(variables):
+        if preflight_roles.role_of(name) != role:
+            continue
+        if name not in options:
+            if name not in role_outputs(role):
+                values[name] = None  # named as unknown; its value does not matter
+        elif name in wanted:
+            value = _evaluated(variables, name)
+            if value is not SKIP:
+                values[name] = value
+    return preflight_roles.check_role_variables(values, {role: options})
 
 
 def preflight_report(result):
@@ -194,6 +268,7 @@ class FilterModule:
             "preflight_listener_rules": preflight_listener_rules,
             "preflight": preflight_errors,
             "preflight_role_variables": preflight_role_variables,
+            "role_variables": role_variables,
             "preflight_report": preflight_report,
             "preflight_account": preflight_account,
             "preflight_network": preflight_network,

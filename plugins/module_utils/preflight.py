@@ -4,10 +4,16 @@
 a deploy, or what argument specs cannot express, found before any AWS call.
 
 Pure functions over plain data: `check_services({name: {poc_var: value}},
-shared)` returns {name: [message, ...]}; every message names the variable, the
-value (never a secret's value) and what is allowed.
+shared, roles)` returns {name: [message, ...]}; every message names the
+variable, the value (never a secret's value) and what is allowed. Each poc_*
+variable's type, range and form are those of the role variable it feeds
+(`roles`: preflight_roles.RoleSources, read from the roles' argument specs and
+defaults); what is here is what one role variable's spec cannot say: values
+that must fit together (Fargate sizes, a listener rule's conditions, unique
+priorities), secrets, names AWS derives from the service's.
 """
 
+import difflib
 import re
 
 from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
@@ -27,29 +33,17 @@ FARGATE_SIZES = {
     8192: list(range(16384, 61440 + 1, 4096)),
     16384: list(range(32768, 122880 + 1, 8192)),
 }
-KNOWN = {
-    "poc_image", "poc_container_port", "poc_cpu", "poc_memory", "poc_desired_count",
-    "poc_path_patterns", "poc_host_headers", "poc_host", "poc_priority", "poc_secrets", "poc_environment",
-    "poc_health_check_path", "poc_assign_public_ip", "poc_autoscaling",
-    "poc_alb_login", "poc_task_policy_statements", "poc_enable_execute_command", "poc_allow_shadowing",
-}
-IMAGE_SOURCES = ("existing", "build", "mirror")
-SCALING_KEYS = ("min", "max", "cpu_target", "requests_per_target", "scale_in_cooldown", "scale_out_cooldown")
 MAX_TASKS = 5000
 MAX_CONDITION_VALUES = 5
-# poc_image.platform (ecr_image_build_platform): Fargate's CPU architectures X86_64 and ARM64.
-BUILD_PLATFORMS = ("linux/amd64", "linux/arm64")
 # ALB quota "Wildcards per rule" (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html).
 MAX_RULE_WILDCARDS = 5
 PRIORITY = (1, 50000)
 
 _ELB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
-_PATH = re.compile(r"^[/*][A-Za-z0-9_\-.$/~\"'@:+&*?]*$")
 _HOST = re.compile(r"^[A-Za-z0-9\-.*?]+$")
+HOST_RULE = "a host name of at most 128 characters of letters, digits, '-', '.', and the wildcards * and ?"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PARAM_PART = re.compile(r"^[A-Za-z0-9_.\-/]+$")
-_ECR_REPO = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
-_ECR_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[A-Za-z0-9-]+$")
 _IAM_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
@@ -81,25 +75,25 @@ def _elb_name(errors, what, name, source):
         )
 
 
-def _list(errors, var, value, kind="strings"):
-    if value is None:
-        return []
-    if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        errors.append(f"{var}={value!r} must be a list of {kind}")
-        return []
-    return list(value)
+def host_header_ok(text):
+    return len(text) <= 128 and bool(_HOST.match(text))
+
+
+def size_problem(cpu, memory):
+    """Why a Fargate task of `cpu` units cannot have `memory` MiB, or None
+    (also when either is no whole number or cpu no Fargate value: their own
+    checks say so)."""
+    cpu, memory = _int(cpu), _int(memory)
+    if cpu not in FARGATE_SIZES or memory is None or memory in FARGATE_SIZES[cpu]:
+        return None
+    return f"allowed memory (MiB): {allowed_memory_text(cpu)}"
 
 
 def check_size(errors, svc):
     cpu, memory = svc.get("poc_cpu", 256), svc.get("poc_memory", 512)
-    cpu_i, mem_i = _int(cpu), _int(memory)
-    if cpu_i not in FARGATE_SIZES:
-        errors.append(
-            f"poc_cpu={cpu!r} is not a Fargate CPU value; allowed: {', '.join(map(str, FARGATE_SIZES))}"
-        )
-        return
-    if mem_i not in FARGATE_SIZES[cpu_i]:
-        errors.append(f"poc_memory={memory!r} does not fit poc_cpu={cpu_i}; allowed memory (MiB): {allowed_memory_text(cpu_i)}")
+    problem = size_problem(cpu, memory)
+    if problem:
+        errors.append(f"poc_memory={memory!r} does not fit poc_cpu={_int(cpu)}; {problem}")
 
 
 def allowed_memory_text(cpu):
@@ -110,36 +104,23 @@ def allowed_memory_text(cpu):
     return f"{allowed[0]}-{allowed[-1]} in steps of {allowed[1] - allowed[0]}"
 
 
-def check_port(errors, svc):
-    port = svc.get("poc_container_port", 8050)
-    if _int(port) is None or not 1 <= _int(port) <= 65535:
-        errors.append(f"poc_container_port={port!r} is not a port; allowed: 1-65535")
-        return None
-    return _int(port)
-
-
-def check_health(errors, svc):
-    path = svc.get("poc_health_check_path", "/health")
-    if not isinstance(path, str) or not path.startswith("/") or len(path) > 1024 or not path.isprintable() or " " in path:
-        errors.append(f"poc_health_check_path={path!r} must be a path starting with '/' (at most 1024 characters, "
-                      "no spaces, newlines or other control characters)")
+def _strings(value):
+    """The strings of a list (what is no list or string: the type checks name it)."""
+    return [item for item in value if isinstance(item, str)] if isinstance(value, (list, tuple)) else []
 
 
 def check_routing(errors, svc):
-    paths = _list(errors, "poc_path_patterns", svc.get("poc_path_patterns"))
-    hosts = _list(errors, "poc_host_headers", svc.get("poc_host_headers"))
-    for path in paths:
-        if not isinstance(path, str) or len(path) > 128 or not _PATH.match(path):
-            errors.append(
-                f"poc_path_patterns: {path!r} is not a path pattern; start with '/' or '*', at most 128 characters "
-                "of letters, digits, _-.$/~\"'@:+&, and the wildcards * and ?"
-            )
-    for host in hosts:
-        if not isinstance(host, str) or len(host) > 128 or not _HOST.match(host):
-            errors.append(
-                f"poc_host_headers: {host!r} is not a host name; at most 128 characters of letters, digits, "
-                "'-', '.', and the wildcards * and ?"
-            )
+    """poc_host_headers (it feeds alb_tls_host_headers through an expression,
+    with poc_host) and what the conditions of one listener rule must fit
+    together. poc_path_patterns's type and form are its role variable's."""
+    paths = _strings(svc.get("poc_path_patterns"))
+    hosts = svc.get("poc_host_headers")
+    if hosts is not None and not isinstance(hosts, (list, tuple)):
+        errors.append(f"poc_host_headers={hosts!r} must be a list of strings")
+    for host in hosts if isinstance(hosts, (list, tuple)) else []:
+        if not isinstance(host, str) or not host_header_ok(host):
+            errors.append(f"poc_host_headers: {host!r} is not a host name; allowed: {HOST_RULE}")
+    hosts = _strings(hosts)
     host, label = svc.get("poc_host"), "poc_path_patterns + poc_host_headers"
     if isinstance(host, str) and host and host not in hosts:
         hosts, label = hosts + [host], label + " + poc_host"
@@ -148,7 +129,7 @@ def check_routing(errors, svc):
         errors.append(
             f"{label}: {total} values; a listener rule allows at most {MAX_CONDITION_VALUES}"
         )
-    wildcards = sum(value.count("*") + value.count("?") for value in paths + hosts if isinstance(value, str))
+    wildcards = sum(value.count("*") + value.count("?") for value in paths + hosts)
     if wildcards > MAX_RULE_WILDCARDS:
         errors.append(
             f"{label}: {wildcards} wildcards (* and ?); a listener rule allows at most {MAX_RULE_WILDCARDS}"
@@ -173,8 +154,8 @@ def hosted_zone_of(name, zone):
 def check_host(errors, svc, shared):
     """poc_host: one host name in the hosted zone (an alias record and a host-header condition)."""
     host = svc.get("poc_host")
-    if host is None or host == "":
-        return
+    if not isinstance(host, str) or host == "":
+        return  # not a string: its type check names it
     problem = dns_name_problem(host)
     if problem:
         errors.append(f"poc_host={host!r} is not a host name; {problem}")
@@ -189,39 +170,20 @@ def check_host(errors, svc, shared):
         )
 
 
-def check_priority(errors, svc):
-    if svc.get("poc_priority") is None:
-        return None  # automatic: the lowest free priority, chosen by elb_listener_rule
-    value = svc["poc_priority"]
-    number = _int(value)
-    if number is None or not PRIORITY[0] <= number <= PRIORITY[1]:
-        errors.append(f"poc_priority={value!r} is out of range; allowed: {PRIORITY[0]}-{PRIORITY[1]}")
-        return None
-    return number
-
-
 def check_counts(errors, svc):
-    desired = svc.get("poc_desired_count", 1)
-    desired_i = _int(desired)
-    if desired_i is None or desired_i < 0:
-        errors.append(f"poc_desired_count={desired!r} must be a whole number, 0 or more")
-        return
+    """poc_autoscaling's min and max, together and with poc_desired_count
+    (each number's type and range are its role variable's)."""
     scaling = svc.get("poc_autoscaling")
-    if scaling is None:
-        return
     if not isinstance(scaling, dict):
-        errors.append(f"poc_autoscaling={scaling!r} must be a dict with min and max")
         return
-    for key in sorted(set(scaling) - set(SCALING_KEYS), key=str):
-        errors.append(f"poc_autoscaling.{key} is not a known key; known: {', '.join(SCALING_KEYS)}")
-    low, high = _int(scaling.get("min")), _int(scaling.get("max"))
-    if low is None or high is None or low < 0:
-        errors.append(f"poc_autoscaling: min={scaling.get('min')!r} and max={scaling.get('max')!r} must be whole numbers, 0 or more")
-    elif high > MAX_TASKS:
-        errors.append(f"poc_autoscaling.max={high} is above ECS's {MAX_TASKS} tasks per service; allowed: min-{MAX_TASKS}")
-    elif not low <= desired_i <= high:
+    if "min" not in scaling or "max" not in scaling:
+        errors.append(f"poc_autoscaling needs min and max (whole numbers of tasks, 0-{MAX_TASKS}); it has "
+                      f"{', '.join(map(str, scaling)) or 'no keys'}")
+        return
+    desired, low, high = _int(svc.get("poc_desired_count", 1)), _int(scaling["min"]), _int(scaling["max"])
+    if None not in (desired, low, high) and not low <= desired <= high:
         errors.append(
-            f"poc_autoscaling: min {low} <= poc_desired_count {desired_i} <= max {high} does not hold; "
+            f"poc_autoscaling: min {low} <= poc_desired_count {desired} <= max {high} does not hold; "
             "allowed: min <= desired <= max"
         )
     check_scaling_policies(errors, scaling)
@@ -237,18 +199,11 @@ def _number(value):
 
 
 def check_scaling_policies(errors, scaling):
-    """Targets and cooldowns of poc_autoscaling, as ecs_service_scaling allows them."""
-    cpu = scaling.get("cpu_target")
-    if cpu is not None and not (_number(cpu) is not None and 1 <= _number(cpu) <= 100):
-        errors.append(f"poc_autoscaling.cpu_target={cpu!r} must be a percentage; allowed: 1-100")
-    requests = scaling.get("requests_per_target")
-    if requests is not None and not (_number(requests) is not None and _number(requests) > 0):
-        errors.append(f"poc_autoscaling.requests_per_target={requests!r} must be requests per task and minute; allowed: a number above 0")
-    for key in ("scale_in_cooldown", "scale_out_cooldown"):
-        value = scaling.get(key)
-        number = _int(value) if value is not None else 0
-        if number is None or not 0 <= number <= 3600:
-            errors.append(f"poc_autoscaling.{key}={value!r} must be seconds; allowed: 0-3600")
+    """requests_per_target above 0 (a bound RANGES, inclusive, cannot say)."""
+    requests = _number(scaling.get("requests_per_target"))
+    if requests is not None and requests <= 0:
+        errors.append(f"poc_autoscaling.requests_per_target={scaling['requests_per_target']!r} must be requests per "
+                      "task and minute; allowed: a number above 0")
 
 
 def _garbles_its_arn(value, parameter, region):
@@ -282,17 +237,16 @@ def check_plain_environment(errors, environment, secrets, allowed):
 
 
 def check_secrets(errors, svc, service, prefix, region="", plain_allowed=()):
-    secrets = _list(errors, "poc_secrets", svc.get("poc_secrets"), "dicts with name and value")
-    environment = svc.get("poc_environment") or {}
-    if not isinstance(environment, dict):
-        errors.append(f"poc_environment must be a dict of NAME: value, got {type(environment).__name__}")
-        environment = {}
+    """What the names and values of poc_secrets and poc_environment must be
+    for SSM, ECS and Ansible's no_log (their types: ssm_secrets_secrets's and
+    fargate_service_environment's specs)."""
+    secrets = svc.get("poc_secrets") if isinstance(svc.get("poc_secrets"), (list, tuple)) else []
+    environment = svc.get("poc_environment") if isinstance(svc.get("poc_environment"), dict) else {}
     seen = set()
     for index, secret in enumerate(secrets):
-        if not isinstance(secret, dict):
-            errors.append(f"poc_secrets[{index}] must be a dict with name and value")
-            continue
-        name = secret.get("name")
+        if not isinstance(secret, dict) or secret.get("name") is None:
+            continue  # the spec's check names it
+        name = secret["name"]
         if not isinstance(name, str) or not _ENV_NAME.match(name):
             errors.append(
                 f"poc_secrets[{index}].name={name!r} is not an environment variable name; "
@@ -331,36 +285,22 @@ def check_secrets(errors, svc, service, prefix, region="", plain_allowed=()):
     check_plain_environment(errors, environment, secrets, plain_allowed)
 
 
-def check_image(errors, svc, service):
-    image = svc.get("poc_image", {}) or {}
+def check_image(errors, svc):
+    """poc_image's keys together (each key's type and form: the ecr_image variable it feeds)."""
+    image = svc.get("poc_image")
     if not isinstance(image, dict):
-        errors.append(f"poc_image={image!r} must be a dict with source, repository and tag")
         return
-    source = image.get("source", "existing")
-    if source not in IMAGE_SOURCES:
-        errors.append(f"poc_image.source={source!r} is not supported; allowed: {', '.join(IMAGE_SOURCES)}")
-    repo = image.get("repository", f"pocstack/{service}")
-    if not isinstance(repo, str) or not 2 <= len(repo) <= 256 or not _ECR_REPO.match(repo):
-        errors.append(
-            f"poc_image.repository={repo!r} is not an ECR repository name; allowed: 2-256 lower-case letters, "
-            "digits and ._-/ (no separator at either end)"
-        )
-    if source == "mirror" and not (isinstance(image.get("image"), str) and image["image"].strip()):
+    if image.get("source") == "mirror" and not (isinstance(image.get("image"), str) and image["image"].strip()):
         errors.append("poc_image.image is required with source 'mirror': the image to pull, e.g. docker.io/library/nginx:1.27")
-    tag = image.get("tag", "latest")
-    if not isinstance(tag, str) or not _ECR_TAG.match(tag):
-        errors.append(f"poc_image.tag={tag!r} is not an image tag; allowed: up to 128 letters, digits, _.- (not starting with . or -)")
-    platform = image.get("platform", "linux/amd64")
-    if platform not in BUILD_PLATFORMS:
-        errors.append(f"poc_image.platform={platform!r} is not a Fargate platform; allowed: {', '.join(BUILD_PLATFORMS)}")
 
 
 def check_access(errors, svc):
-    """ALB-level login, the task role's grants and ECS Exec."""
+    """ALB-level login and the task role's grants (their types: alb_tls_authenticate's
+    and fargate_service_task_policy_statements's specs)."""
     login = svc.get("poc_alb_login")
-    if login is not None:
-        secret = str(login.get("client_secret", "")) if isinstance(login, dict) else ""
-        if not isinstance(login, dict) or rule_actions.action_type(login) not in rule_actions.AUTHENTICATE_TYPES:
+    if isinstance(login, dict):
+        secret = str(login.get("client_secret", ""))
+        if rule_actions.action_type(login) not in rule_actions.AUTHENTICATE_TYPES:
             errors.append(
                 "poc_alb_login must be a dict with type authenticate-oidc or authenticate-cognito and that action's "
                 "settings (see pocstack.aws.elb_listener_rule)"
@@ -372,21 +312,14 @@ def check_access(errors, svc):
                 message = str(e).replace(secret, "********") if secret else str(e)
                 errors.append(f"poc_alb_login: {message}")
     statements = svc.get("poc_task_policy_statements")
-    if statements is not None:
-        if not isinstance(statements, list) or not all(isinstance(st, dict) for st in statements):
-            errors.append("poc_task_policy_statements must be a list of IAM policy statements (dicts)")
-        else:
-            for index, st in enumerate(statements):
-                if st.get("Effect") not in ("Allow", "Deny") or not st.get("Action") or not st.get("Resource"):
-                    errors.append(
-                        f"poc_task_policy_statements[{index}] needs Effect (Allow or Deny), Action and Resource"
-                    )
-                actions = st.get("Action") if isinstance(st.get("Action"), list) else [st.get("Action")]
-                if "*" in actions:
-                    errors.append(f"poc_task_policy_statements[{index}]: Action '*' grants everything; name the actions")
-    for flag in ("poc_enable_execute_command", "poc_allow_shadowing"):
-        if flag in svc and not isinstance(svc[flag], bool):
-            errors.append(f"{flag}={svc[flag]!r} must be true or false")
+    for index, st in enumerate(statements if isinstance(statements, list) else []):
+        if not isinstance(st, dict):
+            continue
+        if st.get("Effect") not in ("Allow", "Deny") or not st.get("Action") or not st.get("Resource"):
+            errors.append(f"poc_task_policy_statements[{index}] needs Effect (Allow or Deny), Action and Resource")
+        actions = st.get("Action") if isinstance(st.get("Action"), list) else [st.get("Action")]
+        if "*" in actions:
+            errors.append(f"poc_task_policy_statements[{index}]: Action '*' grants everything; name the actions")
 
 
 def check_service_name(errors, service):
@@ -403,33 +336,45 @@ def check_service_name(errors, service):
         )
 
 
-def check_service(service, svc, shared):
-    """All mistakes of one service: a list of messages."""
+def check_service(service, svc, shared, roles):
+    """All mistakes of one service: a list of messages. `roles`
+    (preflight_roles.RoleSources) knows the poc_* variables the roles read and
+    checks each against the role variable it feeds."""
     errors = [v.message for _key, v in sorted(svc.items()) if isinstance(v, Unreadable)]
     svc = {k: v for k, v in svc.items() if not isinstance(v, Unreadable)}
-    for var in sorted(set(svc) - KNOWN):
-        errors.append(f"{var} is not a known service variable; known: {', '.join(sorted(KNOWN))}")
-    check_size(errors, svc)
-    port = check_port(errors, svc)
-    check_priority(errors, svc)
-    check_health(errors, svc)
-    check_routing(errors, svc)
-    check_host(errors, svc, shared)
-    check_counts(errors, svc)
-    check_secrets(errors, svc, service, shared.get("pocstack_ssm_prefix", "/pocstack"), shared.get("aws_region", ""),
+    for var in sorted(set(svc) - roles.known):
+        close = difflib.get_close_matches(var, roles.known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        errors.append(f"{var} is not a known service variable{hint}; known: {', '.join(sorted(roles.known))}")
+    typed = roles.check_service_variables(svc)
+    own = []
+    check_size(own, svc)
+    check_routing(own, svc)
+    check_host(own, svc, shared)
+    check_counts(own, svc)
+    check_secrets(own, svc, service, shared.get("pocstack_ssm_prefix", "/pocstack"), shared.get("aws_region", ""),
                   shared.get("pocstack_audit_plain_environment_allowed") or ())
-    check_image(errors, svc, service)
-    check_access(errors, svc)
-    if port is not None:
-        check_service_name(errors, service)
+    check_image(own, svc)
+    check_access(own, svc)
+    if not any(message.startswith("poc_container_port") for message in typed):
+        check_service_name(own, service)
     cluster = str(shared.get("pocstack_cluster_name", "pocstack"))
     for role in (f"{cluster}-{service}-exec", f"{cluster}-{service}-task"):
         if not _IAM_NAME.match(role):
-            errors.append(
+            own.append(
                 f"pocstack_cluster_name + service name: the IAM role name {role!r} is too long or has other characters "
                 "than letters, digits and +=,.@_-; at most 64 allowed"
             )
-    return errors
+    return errors + [message for message in typed if not _said_better(message, own)] + own
+
+
+def _said_better(message, own):
+    """A spec's "X.key is required" when a check here says more of X (a
+    secret without a value: where to get one)."""
+    if not message.endswith(" is required"):
+        return False
+    element = message[:-len(" is required")].rsplit(".", 1)[0]
+    return any(other.startswith(element + " ") for other in own)
 
 
 def check_shared(shared):
@@ -550,15 +495,16 @@ def check_subnets(subnets, vpc_id, requested=(), variable="pocstack_subnet_ids",
     return errors
 
 
-def check_services(services, shared):
-    """{service: [messages]} for every service with a mistake; '(shared)' for shared ones."""
+def check_services(services, shared, roles):
+    """{service: [messages]} for every service with a mistake; '(shared)' for
+    shared ones; `roles`: see check_service."""
     result = {}
     shared_errors = check_shared(shared)
     if shared_errors:
         result["(shared)"] = shared_errors
     priorities = {}
     for service in sorted(services):
-        errors = check_service(service, services[service], shared)
+        errors = check_service(service, services[service], shared, roles)
         priority = _int(services[service].get("poc_priority"))
         if priority is not None:
             priorities.setdefault(priority, []).append(service)

@@ -9,9 +9,15 @@ template hands over ("false" for a bool, "a,b" for a list) and, for a dict
 without `options`, any key. Here the same argument specs are read (the one
 source of each option's name, type, elements, choices and keys) and applied
 strictly to every role variable the inventory sets, before any AWS call; the
-ranges AWS enforces on whole numbers and the forms of some strings, which
-argument specs cannot express, are in RANGES and FORMS below, and nowhere
-else.
+ranges AWS enforces on numbers, the values it allows where another table is
+the source (Fargate's CPU sizes) and the forms of some strings, which argument
+specs cannot express, are in RANGES, ALLOWED and FORMS below, and nowhere else.
+
+The service variables `poc_*` are checked by the same rules: RoleSources reads
+from the roles' defaults which role variable each one feeds
+(`{{ poc_X | default(...) }}`, or `{{ (poc_X | default({})).KEY | default(...) }}`
+for one key of it) and applies that role variable's spec, ranges and forms to
+the `poc_*` value, naming the `poc_*` variable.
 
 Pure functions over plain data; messages name the variable, the value (never
 a no_log option's) and what is allowed.
@@ -28,7 +34,8 @@ from ansible_collections.pocstack.aws.plugins.module_utils import preflight
 
 ROLES = ("alb_tls", "ecr_image", "fargate_service", "ssm_secrets")
 
-# AWS's limits on the roles' whole-number variables: (lowest, highest, whose limit).
+# AWS's limits on the roles' numbers, also on a dict option's key
+# ("variable.key"): (lowest, highest, whose limit).
 RANGES = {
     "alb_tls_idle_timeout": (1, 4000, "ALB attribute idle_timeout.timeout_seconds"),
     "alb_tls_container_port": (1, 65535, "a TCP port"),
@@ -40,7 +47,7 @@ RANGES = {
     "alb_tls_priority": (*preflight.PRIORITY, "listener rule Priority"),
     "alb_tls_priority_range": (*preflight.PRIORITY, "listener rule Priority"),
     "alb_tls_prune_wait_timeout": (0, 86400, "seconds"),
-    "ecr_image_keep_last": (1, 10000, "ECR lifecycle rule countNumber"),
+    "ecr_image_keep_last": (0, 10000, "ECR lifecycle rule countNumber; 0: no lifecycle policy"),
     "fargate_service_container_port": (1, 65535, "a TCP port"),
     "fargate_service_desired_count": (0, preflight.MAX_TASKS, "ECS quota tasks per service"),
     "fargate_service_deployment_minimum_healthy_percent": (0, 100, "ECS minimumHealthyPercent"),
@@ -49,15 +56,37 @@ RANGES = {
     "fargate_service_wait_timeout": (1, 86400, "seconds"),
     "fargate_service_wait_poll_interval": (1, 300, "seconds"),
     "fargate_service_teardown_retries": (0, 360, "retries"),
+    "fargate_service_autoscaling.min": (0, preflight.MAX_TASKS, "ECS quota tasks per service"),
+    "fargate_service_autoscaling.max": (0, preflight.MAX_TASKS, "ECS quota tasks per service"),
+    "fargate_service_autoscaling.cpu_target": (1, 100, "percent of the service's CPU"),
+    "fargate_service_autoscaling.scale_in_cooldown": (0, 3600, "seconds"),
+    "fargate_service_autoscaling.scale_out_cooldown": (0, 3600, "seconds"),
+}
+
+# Values AWS allows that a table elsewhere holds (the argument spec would be a
+# second copy of it): (values, what they are).
+ALLOWED = {
+    "fargate_service_cpu": (tuple(preflight.FARGATE_SIZES), "a Fargate CPU value"),
 }
 
 _MATCHER = re.compile(r"^[2-4]\d\d(?:-[2-4]\d\d)?(?:,[2-4]\d\d(?:-[2-4]\d\d)?)*$")
 _LOG_GROUP = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 _HEALTH_PATH = re.compile(r"^/[\x21-\x7e]{0,1023}$")
+_PATH = re.compile(r"^[/*][A-Za-z0-9_\-.$/~\"'@:+&*?]*$")
+_ECR_REPO = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+_ECR_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
 def _elb_name(text):
     return len(text) <= 32 and preflight._ELB_NAME.match(text)
+
+
+def _path_pattern(text):
+    return len(text) <= 128 and _PATH.match(text)
+
+
+def _ecr_repository(text):
+    return 2 <= len(text) <= 256 and _ECR_REPO.match(text)
 
 
 def _cidr(text):
@@ -76,7 +105,13 @@ FORMS = {
     "alb_tls_health_check_matcher": (_MATCHER.match, "HTTP codes 200-499 as '200', '200,302' or '200-299'"),
     "alb_tls_health_check_path": (_HEALTH_PATH.match, "a path starting with '/', at most 1024 printable characters, no spaces"),
     "alb_tls_certificate_arn": (preflight._ACM_ARN.match, "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID) or ''"),
+    "alb_tls_path_patterns": (_path_pattern, "a path pattern: start with '/' or '*', at most 128 characters of letters, "
+                                             "digits, _-.$/~\"'@:+&, and the wildcards * and ?"),
+    "alb_tls_host_headers": (preflight.host_header_ok, preflight.HOST_RULE),
     "fargate_service_log_group": (_LOG_GROUP.match, "1-512 of letters, digits and . - _ / #"),
+    "ecr_image_repository": (_ecr_repository, "an ECR repository name of 2-256 lower-case letters, digits and ._-/ "
+                                              "(no separator at either end)"),
+    "ecr_image_tag": (_ECR_TAG.match, "an image tag of up to 128 letters, digits, _.- (not starting with . or -)"),
 }
 
 
@@ -94,6 +129,63 @@ def merged_options(argument_specs):
     for entry in (argument_specs or {}).values():
         options.update((entry or {}).get("options") or {})
     return options
+
+
+# How a role's default hands a poc_* variable over: the whole of it, or one key of it.
+_FEEDS = re.compile(r"^\{\{\s*(poc_\w+)\s*\|\s*default\(.*\)\s*\}\}$", re.DOTALL)
+_FEEDS_KEY = re.compile(r"^\{\{\s*\(\s*(poc_\w+)\s*\|\s*default\(\{\}\)\s*\)\.(\w+)\s*\|\s*default\(.*\)\s*\}\}$",
+                        re.DOTALL)
+_POC_NAME = re.compile(r"\bpoc_\w+")
+
+
+class RoleSources:
+    """What the roles' files say, for the poc_* variables too.
+
+    `specs`: {role: {option: spec}} (merged_options of each role);
+    `raw_defaults`: {variable: value} of the roles' defaults/main.yml, as
+    written. From them: `feeds` {poc_X: [role variable, ...]} where a default
+    is `{{ poc_X | default(...) }}`; `key_feeds` {poc_X: {key: role variable}}
+    where it is `{{ (poc_X | default({})).key | default(...) }}`; `known`,
+    every poc_* name a default reads (what a service may set)."""
+
+    def __init__(self, specs, raw_defaults):
+        self.specs = specs
+        self.defaults = {k: v for k, v in raw_defaults.items() if "{{" not in str(v)}
+        self.options = {name: spec for options in specs.values() for name, spec in options.items()}
+        self.feeds, self.key_feeds, self.known = {}, {}, set()
+        for variable, value in raw_defaults.items():
+            if not isinstance(value, str):
+                continue
+            self.known.update(_POC_NAME.findall(value))
+            whole, key = _FEEDS.match(value.strip()), _FEEDS_KEY.match(value.strip())
+            if whole:
+                self.feeds.setdefault(whole.group(1), []).append(variable)
+            elif key:
+                self.key_feeds.setdefault(key.group(1), {})[key.group(2)] = variable
+
+    def check_service_variables(self, values):
+        """Messages for a service's poc_* variables ({name: value}) by the
+        specs, RANGES, ALLOWED and FORMS of the role variables they feed,
+        naming the poc_* variable; one message once when it feeds two."""
+        errors = []
+        for poc in sorted(values):
+            value = values[poc]
+            for variable in self.feeds.get(poc, ()):
+                errors += [m for m in check_option(poc, variable, value, self.options.get(variable, {"type": "raw"}))
+                           if m not in errors]
+            keys = self.key_feeds.get(poc)
+            if keys and value is not None:
+                errors += self._check_keys(poc, value, keys)
+        return errors
+
+    def _check_keys(self, poc, value, keys):
+        if not isinstance(value, Mapping):
+            return [f"{poc}={value!r} must be a dict (a YAML mapping) with the keys {', '.join(keys)}, not a {_kind(value)}"]
+        errors = [_unknown_key(poc, key, keys) for key in value if key not in keys]
+        for key, variable in keys.items():
+            if key in value:
+                errors += check_option(f"{poc}.{key}", variable, value[key], self.options.get(variable, {"type": "raw"}))
+        return errors
 
 
 def check_role_variables(values, specs, defaults=None):
@@ -132,18 +224,38 @@ def _shown(value, secret):
     return "(value hidden: no_log)" if secret else repr(value)
 
 
+def _holds_secret(spec):
+    """True when a no_log option is in `spec` or below it (a whole value shown would show it)."""
+    return bool(spec.get("no_log")) or any(_holds_secret(key) for key in (spec.get("options") or {}).values())
+
+
+def _keys(spec):
+    return f" with the keys {', '.join(spec['options'])}" if spec.get("options") else ""
+
+
+def _allowed(name):
+    """What RANGES or ALLOWED says of `name`, for a message: "; allowed: ..." or ""."""
+    if name in RANGES:
+        low, high, whose = RANGES[name]
+        return f"; allowed: {low}-{high} ({whose})"
+    if name in ALLOWED:
+        return f"; allowed: {', '.join(map(str, ALLOWED[name][0]))}"
+    return ""
+
+
 def check_option(path, name, value, spec, secret=False):
     """Messages for one value against its argument spec; `name` is the role
-    variable it belongs to (the key of RANGES and FORMS)."""
+    variable it belongs to, with ".key" for a dict option's key (the key of
+    RANGES, ALLOWED and FORMS)."""
     secret = secret or bool(spec.get("no_log"))
     if value is None:
         return []
     kind = spec.get("type", "str")
-    shown = _shown(value, secret)
+    shown = _shown(value, secret or _holds_secret(spec))
     if kind == "list":
         if not isinstance(value, (list, tuple)):
             elements = f" of {spec['elements']}" if spec.get("elements") else ""
-            return [f"{path}={shown} must be a list{elements} (a YAML sequence), not a {_kind(value)}"]
+            return [f"{path}={shown} must be a list{elements} (a YAML sequence){_keys(spec)}, not a {_kind(value)}"]
         element = {"type": spec.get("elements", "raw"), "options": spec.get("options"), "choices": spec.get("choices")}
         errors = []
         for index, item in enumerate(value):
@@ -156,16 +268,8 @@ def check_option(path, name, value, spec, secret=False):
             return [f"{path}={shown} must be true or false (a YAML boolean, unquoted): a string such as 'false' "
                     "is true in a condition"]
         return _check_choices(path, value, spec, secret)
-    if kind == "int":
-        return _check_int(path, name, value, spec, secret)
-    if kind == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            return [f"{path}={shown} must be a number"]
-        try:
-            float(value)
-        except ValueError:
-            return [f"{path}={shown} must be a number"]
-        return []
+    if kind in ("int", "float"):
+        return _check_number(path, name, value, spec, secret)
     if kind in ("str", "path"):
         if isinstance(value, (Mapping, list, tuple, bool)):
             return [f"{path}={shown} must be a string, not a {_kind(value)}"]
@@ -183,36 +287,48 @@ def check_option(path, name, value, spec, secret=False):
 
 def _check_dict(path, name, value, spec, secret):
     if not isinstance(value, Mapping):
-        return [f"{path}={_shown(value, secret)} must be a dict (a YAML mapping), not a {_kind(value)}"]
+        return [f"{path}={_shown(value, secret or _holds_secret(spec))} must be a dict (a YAML mapping){_keys(spec)}, "
+                f"not a {_kind(value)}"]
     keys = spec.get("options")
     if not keys:
         return []
     errors = []
     for key in value:
         if key not in keys:
-            close = difflib.get_close_matches(str(key), list(keys), n=1) or [k for k in keys if k.startswith(str(key))][:1]
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            errors.append(f"{path}.{key} is not a known key{hint}; allowed: {', '.join(keys)}")
+            errors.append(_unknown_key(path, key, keys))
     for key, key_spec in keys.items():
         if key in value:
-            errors += check_option(f"{path}.{key}", name, value[key], key_spec, secret)
+            errors += check_option(f"{path}.{key}", f"{name}.{key}", value[key], key_spec, secret)
         elif key_spec.get("required"):
             errors.append(f"{path}.{key} is required")
     return errors
 
 
-def _check_int(path, name, value, spec, secret):
+def _unknown_key(path, key, keys):
+    close = difflib.get_close_matches(str(key), list(keys), n=1) or [k for k in keys if k.startswith(str(key))][:1]
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"{path}.{key} is not a known key{hint}; allowed: {', '.join(keys)}"
+
+
+def _check_number(path, name, value, spec, secret):
+    """A whole number (type int) or any number (float), within RANGES and ALLOWED."""
     shown = _shown(value, secret)
-    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        return [f"{path}={shown} must be a whole number"]
+    whole = spec.get("type") == "int"
+    what = "a whole number" if whole else "a number"
     try:
-        number = check_type_int(value.strip() if isinstance(value, str) else value)
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise TypeError
+        number = check_type_int(value.strip() if isinstance(value, str) else value) if whole else float(value)
+        if whole and isinstance(value, float) and not value.is_integer():
+            raise ValueError
     except (TypeError, ValueError):
-        return [f"{path}={shown} must be a whole number"]
+        return [f"{path}={shown} must be {what}{_allowed(name)}"]
     errors = _check_choices(path, number, spec, secret)
-    limits = RANGES.get(name)
+    limits, allowed = RANGES.get(name), ALLOWED.get(name)
     if not errors and limits and not limits[0] <= number <= limits[1]:
-        errors.append(f"{path}={shown} is out of range; allowed: {limits[0]}-{limits[1]} ({limits[2]})")
+        errors.append(f"{path}={shown} is out of range{_allowed(name)}")
+    elif not errors and allowed and number not in allowed[0]:
+        errors.append(f"{path}={shown} is not {allowed[1]}{_allowed(name)}")
     return errors
 
 
@@ -231,6 +347,10 @@ def _check_pairs(values):
     if interval is not None and timeout is not None and timeout >= interval:
         errors.append(f"alb_tls_health_check_timeout={timeout} must be less than alb_tls_health_check_interval={interval} "
                       "(a target group's health check timeout must be smaller than its interval)")
+    cpu, memory = values.get("fargate_service_cpu"), values.get("fargate_service_memory")
+    problem = preflight.size_problem(cpu, memory) if cpu is not None and memory is not None else None
+    if problem:
+        errors.append(f"fargate_service_memory={memory!r} does not fit fargate_service_cpu={preflight._int(cpu)}; {problem}")
     span = values.get("alb_tls_priority_range")
     numbers = [preflight._int(v) for v in span] if isinstance(span, (list, tuple)) else []
     if isinstance(span, (list, tuple)) and (len(numbers) != 2 or None in numbers or numbers[0] > numbers[1]):

@@ -21,7 +21,7 @@ from harness import make_inventory
 
 CPU = "allowed: 256, 512, 1024, 2048, 4096, 8192, 16384"
 ENV_NAME = "allowed: letters, digits and '_', not starting with a digit"
-PATH_RULE = "start with '/' or '*', at most 128 characters"
+PATH_RULE = "allowed: a path pattern: start with '/' or '*', at most 128 characters"
 HOST_RULE = "at most 128 characters of letters, digits, '-', '.'"
 
 OIDC = {"type": "authenticate-oidc", "issuer": "https://login.example.com",
@@ -38,10 +38,10 @@ BAD = [
     ("mem-16384", {"poc_cpu": 16384, "poc_memory": 16384}, ["poc_memory=16384", "32768-122880 in steps of 8192"]),
     ("mem-4096-max", {"poc_cpu": 4096, "poc_memory": 31744}, ["poc_memory=31744", "8192-30720 in steps of 1024"]),
     ("image-platform", {"poc_image": {"source": "build", "repository": "pocstack/x", "platform": "arm64"}},
-     ["poc_image.platform='arm64' is not a Fargate platform; allowed: linux/amd64, linux/arm64"]),
+     ["poc_image.platform='arm64' is not allowed; allowed: linux/amd64, linux/arm64"]),
     ("rule-wildcards", {"poc_path_patterns": ["/*/*/*", "/api/*/v?/*"]},
      ["poc_path_patterns + poc_host_headers: 6 wildcards (* and ?); a listener rule allows at most 5"]),
-    ("port-zero", {"poc_container_port": 0}, ["poc_container_port=0 is not a port", "allowed: 1-65535"]),
+    ("port-zero", {"poc_container_port": 0}, ["poc_container_port=0 is out of range; allowed: 1-65535 (a TCP port)"]),
     ("port-high", {"poc_container_port": 70000}, ["poc_container_port=70000", "allowed: 1-65535"]),
     ("port-text", {"poc_container_port": "http"}, ["poc_container_port='http'", "allowed: 1-65535"]),
     ("a-very-long-service-name-x28", {}, ["service name 'a-very-long-service-name-x28' has 28 characters", "at most 25"]),
@@ -53,18 +53,18 @@ BAD = [
     ("prio-negative", {"poc_priority": -3}, ["poc_priority=-3 is out of range", "allowed: 1-50000"]),
     ("prio-dup-a", {"poc_priority": 7}, ["poc_priority=7 is also used by prio-dup-b", "must be unique"]),
     ("prio-dup-b", {"poc_priority": 7}, ["poc_priority=7 is also used by prio-dup-a", "must be unique"]),
-    ("path-relative", {"poc_path_patterns": ["dash*"]}, ["poc_path_patterns: 'dash*' is not a path pattern", PATH_RULE]),
-    ("path-long", {"poc_path_patterns": ["/" + "a" * 128]}, ["is not a path pattern", PATH_RULE]),
-    ("path-space", {"poc_path_patterns": ["/a b"]}, ["poc_path_patterns: '/a b'", PATH_RULE]),
-    ("path-string", {"poc_path_patterns": "/dash*"}, ["poc_path_patterns='/dash*' must be a list of strings"]),
+    ("path-relative", {"poc_path_patterns": ["dash*"]}, ["poc_path_patterns[0]='dash*' is not allowed", PATH_RULE]),
+    ("path-long", {"poc_path_patterns": ["/" + "a" * 128]}, ["poc_path_patterns[0]='/aaa", "is not allowed", PATH_RULE]),
+    ("path-space", {"poc_path_patterns": ["/a b"]}, ["poc_path_patterns[0]='/a b' is not allowed", PATH_RULE]),
+    ("path-string", {"poc_path_patterns": "/dash*"}, ["poc_path_patterns='/dash*' must be a list of str (a YAML sequence), not a string"]),
     ("host-underscore", {"poc_host_headers": ["bad_host.example.com"]}, ["poc_host_headers: 'bad_host.example.com' is not a host name", HOST_RULE]),
     ("host-long", {"poc_host_headers": ["a" * 125 + ".com"]}, ["is not a host name", HOST_RULE]),
     ("too-many-values", {"poc_path_patterns": ["/a", "/b", "/c", "/d"], "poc_host_headers": ["x.example.com", "y.example.com"]},
      ["poc_path_patterns + poc_host_headers: 6 values", "at most 5"]),
-    ("desired-negative", {"poc_desired_count": -1}, ["poc_desired_count=-1 must be a whole number, 0 or more"]),
+    ("desired-negative", {"poc_desired_count": -1}, ["poc_desired_count=-1 is out of range; allowed: 0-5000"]),
     ("scaling-order", {"poc_desired_count": 1, "poc_autoscaling": {"min": 3, "max": 5}},
      ["min 3 <= poc_desired_count 1 <= max 5 does not hold", "allowed: min <= desired <= max"]),
-    ("scaling-type", {"poc_autoscaling": "3-5"}, ["poc_autoscaling='3-5' must be a dict with min and max"]),
+    ("scaling-type", {"poc_autoscaling": "3-5"}, ["poc_autoscaling='3-5' must be a dict (a YAML mapping) with the keys min, max,"]),
     ("secret-digit", {"poc_secrets": [{"name": "1PASS", "value": "x"}]}, ["poc_secrets[0].name='1PASS' is not an environment variable name", ENV_NAME]),
     ("secret-dash", {"poc_secrets": [{"name": "PLOTLY-PASS", "value": "x"}]}, ["poc_secrets[0].name='PLOTLY-PASS'", ENV_NAME]),
     ("secret-novalue", {"poc_secrets": [{"name": "PLOTLY_PASS"}]}, ["poc_secrets[0] (PLOTLY_PASS) has no value", "ansible-vault, the environment or a lookup"]),
@@ -77,18 +77,22 @@ BAD = [
      ["poc_secrets[0] (PLOTLY_PASS): the value occurs in the parameter's own ARN"]),
     ("secret-twice", {"poc_secrets": GOOD_SECRETS + [{"name": "PLOTLY_USER", "value": "again"}]}, ["poc_secrets[2].name='PLOTLY_USER' is listed twice"]),
     ("secret-and-env", {"poc_environment": {"PORT": "8050", "PLOTLY_USER": "admin"}}, ["poc_secrets[0].name='PLOTLY_USER' is also in poc_environment"]),
-    ("secrets-not-list", {"poc_secrets": {"PLOTLY_PASS": "x"}}, ["poc_secrets=", "must be a list of dicts with name and value"]),
-    ("secret-not-dict", {"poc_secrets": ["PLOTLY_PASS"]}, ["poc_secrets[0] must be a dict with name and value"]),
+    ("secrets-not-list", {"poc_secrets": {"PLOTLY_PASS": "x"}},
+     ["poc_secrets=(value hidden: no_log) must be a list of dict (a YAML sequence) with the keys name, value"]),
+    ("secret-not-dict", {"poc_secrets": ["PLOTLY_PASS"]}, ["poc_secrets[0]=(value hidden: no_log) must be a dict (a YAML mapping) with the keys name, value"]),
     ("env-name", {"poc_environment": {"BAD-NAME": "1"}}, ["poc_environment: 'BAD-NAME' is not an environment variable name"]),
-    ("image-source", {"poc_image": {"source": "docker"}}, ["poc_image.source='docker' is not supported", "allowed: existing, build, mirror"]),
+    ("image-source", {"poc_image": {"source": "docker"}}, ["poc_image.source='docker' is not allowed; allowed: existing, build, mirror"]),
     ("image-mirror-name", {"poc_image": {"source": "mirror"}}, ["poc_image.image is required with source 'mirror'"]),
     ("image-repo-case", {"poc_image": {"source": "existing", "repository": "Pocstack/Plotly"}},
-     ["poc_image.repository='Pocstack/Plotly' is not an ECR repository name", "lower-case"]),
+     ["poc_image.repository='Pocstack/Plotly' is not allowed; allowed: an ECR repository name", "lower-case"]),
     ("image-repo-short", {"poc_image": {"source": "existing", "repository": "a"}}, ["poc_image.repository='a'", "2-256"]),
-    ("image-tag", {"poc_image": {"source": "existing", "repository": "pocstack/x", "tag": "-bad"}}, ["poc_image.tag='-bad' is not an image tag"]),
+    ("image-tag", {"poc_image": {"source": "existing", "repository": "pocstack/x", "tag": "-bad"}},
+     ["poc_image.tag='-bad' is not allowed; allowed: an image tag"]),
     ("image-type", {"poc_image": "pocstack/plotly:latest"}, ["poc_image='pocstack/plotly:latest' must be a dict"]),
-    ("health-relative", {"poc_health_check_path": "health"}, ["poc_health_check_path='health' must be a path starting with '/'"]),
-    ("typo-var", {"poc_prority": 5}, ["poc_prority is not a known service variable", "known: poc_alb_login, poc_allow_shadowing, poc_assign_public_ip"]),
+    ("health-relative", {"poc_health_check_path": "health"},
+     ["poc_health_check_path='health' is not allowed; allowed: a path starting with '/'"]),
+    ("typo-var", {"poc_prority": 5}, ["poc_prority is not a known service variable (did you mean poc_priority?)",
+                                    "known: poc_alb_login, poc_allow_shadowing, poc_assign_public_ip"]),
     ("login-http", {"poc_alb_login": dict(OIDC, issuer="http://login.example.com")},
      ["poc_alb_login: actions: authenticate-oidc issuer must be an https:// URL"]),
     ("login-type", {"poc_alb_login": {"type": "forward"}}, ["poc_alb_login must be a dict with type authenticate-oidc or authenticate-cognito"]),
@@ -101,7 +105,7 @@ BAD = [
     ("several", {"poc_cpu": 300, "poc_container_port": 0, "poc_secrets": [{"name": "A-B", "value": "x"}]},
      ["poc_cpu=300", "poc_container_port=0", "poc_secrets[0].name='A-B'"]),
     ("several-routing", {"poc_priority": 0, "poc_path_patterns": ["x"], "poc_host_headers": ["a b"]},
-     ["poc_priority=0", "poc_path_patterns: 'x'", "poc_host_headers: 'a b'"]),
+     ["poc_priority=0", "poc_path_patterns[0]='x'", "poc_host_headers: 'a b'"]),
     ("poc-undefined", {"poc_cpu": "{{ no_such_cpu }}"}, ["poc_cpu could not be evaluated", "no_such_cpu"]),
     # Rule order among the selected services (ALB's first match wins).
     ("order-front", {"poc_priority": 20001, "poc_path_patterns": ["/shared*"]},
@@ -120,7 +124,7 @@ BAD = [
     ("secret-too-big", {"poc_secrets": GOOD_SECRETS[:1] + [{"name": "PLOTLY_PASS", "value": "x" * 4097}]},
      ["poc_secrets[1] (PLOTLY_PASS): the value has 4097 bytes; an SSM parameter holds at most 4096"]),
     ("health-newline", {"poc_health_check_path": "/health\n"},
-     ["poc_health_check_path='/health\\n' must be a path starting with '/'", "no spaces, newlines or other control characters"]),
+     ["poc_health_check_path='/health\\n' has white space at its start or end"]),
     # The roles' own variables set in a service's host_vars (checked against the roles' argument specs).
     ("role-var-typo", {"alb_tls_idle_timout": 60},
      ["alb_tls_idle_timout is not a variable of the role pocstack.aws.alb_tls", "did you mean alb_tls_idle_timeout?"]),
@@ -416,3 +420,43 @@ def test_a_parameter_another_tool_made_under_the_services_path_stops_before_any_
     assert emulator.calls()["writes"] == 0, emulator.calls()["calls"]
     stored = ssm.get_parameter(Name="/pocstack/held/PLOTLY_PASS")["Parameter"]
     assert (stored["Value"], stored["Type"], stored["Version"]) == ("theirs", "String", 1)
+
+
+ROLE_ALONE = """
+- name: A role used alone, as from Galaxy (no site playbook, no preflight)
+  hosts: plotly
+  gather_facts: false
+  module_defaults:
+    group/pocstack.aws.aws:
+      region: "{{ aws_region }}"
+      endpoint_url: "{{ aws_endpoint_url }}"
+      access_key: "{{ aws_access_key }}"
+      secret_key: "{{ aws_secret_key }}"
+  tasks:
+    - name: The load balancer and the service's routing, with a health check interval AWS refuses
+      ansible.builtin.include_role:
+        name: pocstack.aws.alb_tls
+      vars:
+        alb_tls_vpc_id: vpc-00000000000000000
+        alb_tls_subnet_ids: [subnet-00000000000000001, subnet-00000000000000002]
+        alb_tls_health_check_interval: 3
+        alb_tls_health_check_timout: 2
+"""
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
+def test_a_role_used_alone_checks_its_variables_before_any_aws_call(emulator, tmp_path, check_mode):
+    inventory = make_inventory(tmp_path, [("plotly", {})])
+    playbook = tmp_path / "alone.yml"
+    playbook.write_text(ROLE_ALONE)
+    emulator.calls(reset=True)
+    rc, stdout = run(inventory, emulator.port, playbook=str(playbook), extra=["--check"] if check_mode else [])
+    assert rc != 0
+    message = failure_message(stdout)
+    assert message.startswith("pocstack.aws.alb_tls (main) stopped before its first AWS call; 3 mistake(s)"), message
+    assert ("alb_tls_health_check_interval=3 is out of range; allowed: 5-300 (target group "
+            "HealthCheckIntervalSeconds)") in message
+    assert "alb_tls_health_check_timout is not a variable of the role pocstack.aws.alb_tls" in message
+    assert "did you mean alb_tls_health_check_timeout?" in message
+    assert "alb_tls_health_check_timeout=5 must be less than alb_tls_health_check_interval=3" in message
+    assert emulator.calls()["reads"] + emulator.calls()["writes"] == 0, emulator.calls()["calls"]

@@ -77,10 +77,15 @@ def test_no_log_values_are_never_shown():
 
 def test_every_range_and_form_names_an_option_of_its_role():
     specs, _ = role_specs()
-    for name in list(preflight_roles.RANGES) + list(preflight_roles.FORMS):
-        role = preflight_roles.role_of(name)
-        assert name in specs[role], f"{name} is not in roles/{role}/meta/argument_specs.yml"
-    for name in preflight_roles.RANGES:
-        role = preflight_roles.role_of(name)
-        spec = specs[role][name]
-        assert "int" in (spec.get("type"), spec.get("elements")), f"{name}: a range on a {spec.get('type')}"
+    def spec_of(name):
+        variable, _, key = name.partition(".")
+        role = preflight_roles.role_of(variable)
+        spec = specs[role].get(variable)
+        assert spec, f"{variable} is not in roles/{role}/meta/argument_specs.yml"
+        return spec["options"][key] if key else spec
+
+    for name in list(preflight_roles.RANGES) + list(preflight_roles.ALLOWED) + list(preflight_roles.FORMS):
+        spec_of(name)
+    for name in list(preflight_roles.RANGES) + list(preflight_roles.ALLOWED):
+        spec = spec_of(name)
+        assert {"int", "float"} & {spec.get("type"), spec.get("elements")}, f"{name}: a range on a {spec.get('type')}"

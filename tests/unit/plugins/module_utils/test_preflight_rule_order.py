@@ -2,7 +2,9 @@
 another whose every request it matches takes all of that one's traffic."""
 import pytest
 
+from ansible_collections.pocstack.aws.plugins.filter.preflight import role_sources
 from ansible_collections.pocstack.aws.plugins.module_utils.preflight import check_rule_order
+from ansible_collections.pocstack.aws.plugins.module_utils.preflight import check_service
 from ansible_collections.pocstack.aws.plugins.module_utils.preflight import check_services
 
 HOST = {"poc_host_headers": ["hello.pocstack.localhost"], "poc_path_patterns": []}
@@ -39,7 +41,7 @@ def test_host_case_does_not_make_rules_different():
 
 
 def test_services_with_other_mistakes_are_left_to_those():
-    result = check_services({"a": {"poc_cpu": 300}, "b": {}}, {"pocstack_ssm_prefix": "/pocstack"})
+    result = check_services({"a": {"poc_cpu": 300}, "b": {}}, {"pocstack_ssm_prefix": "/pocstack"}, role_sources())
     assert not any("same conditions" in message for messages in result.values() for message in messages)
 
 
@@ -50,9 +52,8 @@ SECRETS = [{"name": "PLOTLY_USER", "value": "tester"}, {"name": "PLOTLY_PASS", "
 
 
 def messages(environment, shared=SHARED):
-    from ansible_collections.pocstack.aws.plugins.module_utils.preflight import check_service
-
-    return [m for m in check_service("plotly", {"poc_secrets": SECRETS, "poc_environment": environment}, shared)
+    return [m for m in check_service("plotly", {"poc_secrets": SECRETS, "poc_environment": environment}, shared,
+                                     role_sources())
             if m.startswith("poc_environment")]
 
 
