@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Small wrappers around the ECR calls of ecr_image_info, ecr_authorization_info
+"""Small wrappers around the ECR calls of ecr_image_info, ecr_image_push
 and ecr_repository_tags.
 
 Each takes a client made with retry_decorator=AWSRetry.jittered_backoff() and
