@@ -2,10 +2,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Written here because community.aws.acm_certificate only imports certificates:
-# nothing in amazon.aws or community.aws requests an ACM certificate, publishes
-# its DNS validation records in Route 53 and waits until it is issued.
-
 DOCUMENTATION = r"""
 module: acm_certificate_request
 short_description: Request an ACM certificate validated through Route 53 DNS
@@ -96,7 +92,9 @@ options:
 author:
   - pocstack.aws maintainers (@pocstack)
 notes:
-  - Supports check mode (no call that changes anything, no wait) and diff mode (sorted before/after).
+  - Written because M(community.aws.acm_certificate) only imports certificates, and nothing in amazon.aws or
+    community.aws requests an ACM certificate, publishes its DNS validation records in Route 53 and waits until it is
+    issued.
   - In check mode a certificate that does not exist yet has no validation records to show; ACM makes them
     up when it is requested.
   - A certificate owned by O(name) that ACM reports as C(FAILED), C(VALIDATION_TIMED_OUT), C(REVOKED),
@@ -110,6 +108,25 @@ notes:
     C(acm:RequestCertificate), C(acm:AddTagsToCertificate), C(acm:RemoveTagsFromCertificate),
     C(acm:DeleteCertificate), C(route53:GetHostedZone), C(route53:ListHostedZonesByName),
     C(route53:ListResourceRecordSets), C(route53:ChangeResourceRecordSets)."
+seealso:
+  - module: community.aws.acm_certificate
+  - module: community.aws.acm_certificate_info
+  - module: amazon.aws.route53
+  - module: amazon.aws.elb_application_lb
+    description: Puts the certificate on the HTTPS listener.
+  - module: pocstack.aws.elb_listener_rule
+attributes:
+  check_mode:
+    support: full
+    description: No call that changes anything is made (no request, tag, record or deletion) and nothing is waited
+      for. C(changed), C(records_changed) and C(deleted_certificate_arns) are what a real run would report; a
+      certificate that would be requested has no ARN and no validation records yet.
+  diff_mode:
+    support: partial
+    description: Sorted before/after of the certificate (domain names, key algorithm, tags) and of its validation
+      records in the hosted zone; with O(state=absent), the certificates and the names of the records deleted. In
+      check mode a certificate that would be requested shows no validation records, since ACM makes them up only when
+      it is requested.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

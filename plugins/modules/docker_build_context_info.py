@@ -2,11 +2,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Written here because community.docker has no way to name an image by the
-# content of its build context: docker_image decides "already built" by name
-# and tag alone. The ecr_image role tags images with this hash, so an
-# unchanged context is neither rebuilt nor pushed again, on any machine.
-
 DOCUMENTATION = r"""
 module: docker_build_context_info
 short_description: Content hash of a Docker build context
@@ -42,6 +37,23 @@ options:
     version_added: 0.3.0
 author:
   - pocstack.aws maintainers (@pocstack)
+notes:
+  - Written because community.docker decides whether an image is already built by its name and tag alone
+    (M(community.docker.docker_image_build) with C(rebuild=never), M(community.docker.docker_image) without
+    C(force_source=true)), never by what goes into it. The C(pocstack.aws.ecr_image) role tags images with this hash,
+    so an unchanged context is neither rebuilt nor pushed again, on any machine.
+seealso:
+  - module: community.docker.docker_image_build
+  - module: community.docker.docker_image
+  - module: pocstack.aws.ecr_image_info
+  - module: pocstack.aws.ecr_image_push
+attributes:
+  check_mode:
+    support: full
+    description: Reads files only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Reads only; there is nothing to show.
 """
 
 EXAMPLES = r"""

@@ -2,10 +2,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Written here because neither amazon.aws nor community.aws has a module that
-# reads ECR images (community.aws.ecs_ecr manages repositories only), and the
-# ecr_image role must pin the deployed image by digest.
-
 DOCUMENTATION = r"""
 module: ecr_image_info
 short_description: Resolve ECR image tags to digests
@@ -42,6 +38,21 @@ options:
     version_added: 0.2.0
 author:
   - pocstack.aws maintainers (@pocstack)
+notes:
+  - Written because neither amazon.aws nor community.aws has a module that reads ECR images (M(community.aws.ecs_ecr)
+    manages repositories only), and the C(pocstack.aws.ecr_image) role must pin the deployed image by digest.
+seealso:
+  - module: community.aws.ecs_ecr
+  - module: pocstack.aws.ecr_image_push
+  - module: pocstack.aws.ecr_image_tag
+  - module: pocstack.aws.docker_build_context_info
+attributes:
+  check_mode:
+    support: full
+    description: Reads only.
+  diff_mode:
+    support: none
+    description: Reads only; there is nothing to show.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

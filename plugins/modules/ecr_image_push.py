@@ -2,13 +2,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Written here because community.docker's push (docker_image_push, or
-# docker_image with push) takes registry credentials only from a Docker config
-# file, so docker_login would first write ECR's password to disk. This module
-# gets the password from ECR's GetAuthorizationToken and hands it to the
-# engine in the push request only. It also skips the push when ECR already
-# holds the same image under the tag, which docker_image_push cannot know.
-
 DOCUMENTATION = r"""
 module: ecr_image_push
 short_description: Push a local Docker image to Amazon ECR, unless ECR already has it
@@ -44,6 +37,29 @@ options:
     type: str
 author:
   - pocstack.aws maintainers (@pocstack)
+notes:
+  - Written because the community.docker push (M(community.docker.docker_image_push), or
+    M(community.docker.docker_image) with C(push=true)) takes the registry credentials from the Docker config, so
+    M(community.docker.docker_login) would first store ECR's password there. This module gets the password from ECR
+    C(GetAuthorizationToken) and hands it to the engine in the push request only. It also skips the push when ECR
+    already holds the same image under the tag, which M(community.docker.docker_image_push) cannot know.
+seealso:
+  - module: community.docker.docker_image_push
+  - module: community.docker.docker_login
+  - module: community.aws.ecs_ecr
+    description: Creates the repository.
+  - module: pocstack.aws.docker_build_context_info
+  - module: pocstack.aws.ecr_image_info
+  - module: pocstack.aws.ecr_image_tag
+attributes:
+  check_mode:
+    support: full
+    description: Reads ECR and the local engine only; nothing is logged in to, tagged or pushed. C(changed) says
+      whether a push would happen; C(pushed_to) is empty, and C(image_digest) is the digest the tag names in ECR now
+      (empty when the tag is new), not the one the push would give.
+  diff_mode:
+    support: none
+    description: No diff is returned; C(changed) and C(pushed_to) say what was pushed.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -2,10 +2,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Written here because neither amazon.aws nor community.aws has a module that
-# tags an ECR image (community.aws.ecs_ecr manages repositories only), and the
-# ecr_image role tags each deployed digest so that its lifecycle policy keeps it.
-
 DOCUMENTATION = r"""
 module: ecr_image_tag
 short_description: Give an Amazon ECR image, named by digest, one more tag
@@ -35,12 +31,28 @@ options:
     type: str
 author:
   - pocstack.aws maintainers (@pocstack)
+notes:
+  - Written because neither amazon.aws nor community.aws has a module that tags an ECR image (M(community.aws.ecs_ecr)
+    manages repositories only), and the C(pocstack.aws.ecr_image) role tags each deployed digest so that the
+    repository's lifecycle policy keeps it.
+seealso:
+  - module: community.aws.ecs_ecr
+  - module: community.docker.docker_image_tag
+    description: Tags an image of the local Docker engine, not one in ECR.
+  - module: pocstack.aws.ecr_image_info
+  - module: pocstack.aws.ecr_image_push
+attributes:
+  check_mode:
+    support: full
+    description: Reads the image and, where needed, the repository; writes nothing. C(changed) says whether the tag
+      would be added, and C(image_tags) lists the tags as they would be.
+  diff_mode:
+    support: none
+    description: No diff is returned; C(image_tags) lists the image's tags after the change.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-seealso:
-  - module: pocstack.aws.ecr_image_info
 """
 
 EXAMPLES = r"""

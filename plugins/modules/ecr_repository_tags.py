@@ -2,11 +2,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Written here because community.aws.ecs_ecr, the module that manages ECR
-# repositories, takes no tags, and neither collection has a module that tags an
-# ECR repository; every resource of a service carries pocstack:service and
-# pocstack:managed-by so that teardown can find it.
-
 DOCUMENTATION = r"""
 module: ecr_repository_tags
 short_description: Tags of an Amazon ECR repository
@@ -14,7 +9,6 @@ version_added: 0.2.0
 description:
   - Sets the tags of an existing ECR repository; with O(purge_tags=true) (the default) also removes the
     tags not given. Without O(tags) nothing changes.
-  - Check mode and diff mode (sorted before/after) are supported.
 options:
   repository_name:
     description: Name of the repository; it must exist.
@@ -30,6 +24,23 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 author:
   - pocstack.aws maintainers (@pocstack)
+notes:
+  - Written because M(community.aws.ecs_ecr), the module that manages ECR repositories, takes no tags, and neither
+    collection has a module that tags an ECR repository (M(community.aws.ecs_tag) tags ECS resources only). Every
+    resource of a service carries C(pocstack:service) and C(pocstack:managed-by), so that the teardown can find it.
+seealso:
+  - module: community.aws.ecs_ecr
+  - module: community.aws.ecs_tag
+  - module: pocstack.aws.tagged_resources_info
+  - module: pocstack.aws.ecr_image_push
+attributes:
+  check_mode:
+    support: full
+    description: Reads the repository and its tags and changes nothing; C(changed) and C(tags) are what a real run
+      would report.
+  diff_mode:
+    support: full
+    description: Sorted before/after of the repository's tags.
 """
 
 EXAMPLES = r"""

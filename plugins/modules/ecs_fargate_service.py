@@ -2,13 +2,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Written here because community.aws.ecs_service does not compare
-# deploymentConfiguration, networkConfiguration (subnets, security groups,
-# public IP) or the capacity provider strategy, so an inventory change to them
-# is silently not applied; it sends desired_count on every run, undoing what
-# an autoscaling policy set; it has no --diff; and its state=absent deletes a
-# service without scaling it to 0 and waiting for its tasks.
-
 DOCUMENTATION = r"""
 module: ecs_fargate_service
 short_description: Create, update in place, or scale down and delete one ECS Fargate service
@@ -159,13 +152,36 @@ options:
 author:
   - pocstack.aws maintainers (@pocstack)
 notes:
-  - Supports check mode (no mutating call) and diff mode (sorted before/after of the compared fields).
+  - Written because M(community.aws.ecs_service) (community.aws 10.0.0) compares only the task definition, load
+    balancers, health check grace period, propagated tags, tags, ECS Exec and desired count with the service, not the
+    deployment configuration, the network configuration (subnets, security groups, public IP) or the capacity provider
+    strategy, so a change of those alone is not applied; it fails on a change of an existing service's tags; it sends
+    its C(desired_count) whenever the service's count differs, undoing what an autoscaling policy set; it returns no
+    diff; and its C(state=absent) calls C(DeleteService) without scaling the service to 0 and waiting for its tasks.
   - A change of O(capacity_provider_strategy) or O(enable_execute_command) also forces a new deployment, since
     running tasks do not pick it up otherwise.
   - The tag C(pocstack:desired-count) belongs to the module; O(tags) must not contain it and O(purge_tags) never
     removes it.
   - "IAM actions used: C(ecs:DescribeServices), C(ecs:CreateService), C(ecs:UpdateService), C(ecs:DeleteService),
     C(ecs:TagResource), C(ecs:UntagResource), and C(iam:PassRole) where ECS needs it."
+seealso:
+  - module: community.aws.ecs_service
+  - module: community.aws.ecs_service_info
+  - module: pocstack.aws.ecs_task_definition
+  - module: pocstack.aws.ecs_service_scaling
+  - module: pocstack.aws.ecs_service_wait
+  - module: pocstack.aws.elb_target_group
+attributes:
+  check_mode:
+    support: full
+    description: No mutating call, and no wait (neither for a C(DRAINING) service nor for tasks to stop). C(changed),
+      C(created), C(deleted) and C(changes) are what a real run would report; C(service) is the service as it is now.
+      A missing cluster is not an error in check mode, since an earlier task of the same run may create it; the
+      service is then reported as created.
+  diff_mode:
+    support: full
+    description: Sorted before/after of every compared field and of the tags; with O(state=absent), the service before
+      and nothing after.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -2,13 +2,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Written here because community.aws.application_autoscaling_policy falls short:
-# it declares check mode but registers targets and puts policies in check mode
-# anyway; it compares the raw policy configuration with what AWS returns (AWS
-# fills in fields), so re-runs report changes; it never deregisters the
-# scalable target on state=absent; it has no --diff; and it manages one policy
-# at a time, so a policy dropped from the inventory stays.
-
 DOCUMENTATION = r"""
 module: ecs_service_scaling
 short_description: Autoscale the desired count of an ECS service with target tracking policies
@@ -108,7 +101,12 @@ options:
 author:
   - pocstack.aws maintainers (@pocstack)
 notes:
-  - Supports check mode (no mutating call) and diff mode (sorted before/after).
+  - "Written because M(community.aws.application_autoscaling_policy) (community.aws 10.0.0) falls short: it declares
+    check mode but registers the scalable target and puts the policy in check mode all the same; it compares the
+    policy configuration as given with what AWS describes, where AWS has filled in fields, so a re-run can report a
+    change; it changes an existing target's capacities only with C(override_task_capacity=true); it never deregisters
+    the scalable target with C(state=absent); it sets no tags and returns no diff; and it manages one policy per task,
+    so a policy dropped from the inventory stays."
   - Tags are set on the scalable target when it is registered and with C(TagResource)/C(UntagResource) later.
   - The scaling policies create and delete their CloudWatch alarms themselves.
   - "IAM actions used: C(application-autoscaling:DescribeScalableTargets), C(DescribeScalingPolicies),
@@ -116,6 +114,18 @@ notes:
     C(DeregisterScalableTarget), C(TagResource), C(UntagResource); the first registration also needs
     C(iam:CreateServiceLinkedRole) for C(AWSServiceRoleForApplicationAutoScaling_ECSService) unless the role
     exists already."
+seealso:
+  - module: community.aws.application_autoscaling_policy
+  - module: pocstack.aws.ecs_fargate_service
+attributes:
+  check_mode:
+    support: full
+    description: No mutating call. C(changed) and C(changes) are what a real run would report; C(scalable_target) and
+      C(policies) are as they are now.
+  diff_mode:
+    support: full
+    description: Sorted before/after of the scalable target's capacities, the policies (normalised as they are
+      compared) and the tags.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -2,11 +2,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Written here because community.aws.ecs_service (wait) and boto3's
-# services_stable waiter only answer "stable or not": they neither stop when
-# the deployment circuit breaker has failed or rolled back the rollout, nor
-# say which task stopped and why, or why the targets are unhealthy.
-
 DOCUMENTATION = r"""
 module: ecs_service_wait
 short_description: Wait for an ECS service rollout to finish, and explain why when it does not
@@ -65,12 +60,30 @@ options:
 author:
   - pocstack.aws maintainers (@pocstack)
 notes:
+  - "Written because nothing in amazon.aws or community.aws waits for an ECS rollout: the C(wait) of
+    M(community.aws.ecs_service) only waits, after a delete, for the service to become C(INACTIVE). boto3's
+    C(services_stable) waiter only answers stable or not: it neither stops when the deployment circuit breaker has
+    failed or rolled back the rollout, nor says which task stopped and why, or why the targets are unhealthy."
   - Each poll is one C(ecs:DescribeServices) call, plus one C(elasticloadbalancing:DescribeTargetHealth) per
     target group once ECS reports the rollout done. A diagnosis adds C(ecs:ListTasks) (paginated, the newest
     100 tasks at most), C(ecs:DescribeTasks), and for the log lines C(ecs:DescribeTaskDefinition) and one
     C(logs:GetLogEvents) per container.
   - "IAM actions used: C(ecs:DescribeServices), C(ecs:ListTasks), C(ecs:DescribeTasks),
     C(ecs:DescribeTaskDefinition), C(logs:GetLogEvents), C(elasticloadbalancing:DescribeTargetHealth)."
+seealso:
+  - module: community.aws.ecs_service
+  - module: community.aws.ecs_service_info
+  - module: pocstack.aws.ecs_fargate_service
+  - module: pocstack.aws.ecs_task_definition
+attributes:
+  check_mode:
+    support: partial
+    description: Runs in check mode, but returns at once without calling AWS.
+    details: C(outcome) is V(skipped), C(reasons) says why, and the other results are empty or zero; the rollout is
+      neither waited for nor judged.
+  diff_mode:
+    support: none
+    description: Reads only; there is nothing to show.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

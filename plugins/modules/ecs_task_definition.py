@@ -2,13 +2,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Written here because community.aws.ecs_taskdefinition registers a new
-# revision whenever its loose match misses (it compares only containers,
-# volumes, task role and launch type, not cpu/memory or the execution role, and
-# misreads what AWS fills in), has no --diff, never deregisters old revisions,
-# and its state=absent needs a revision number: a teardown cannot say "every
-# revision of this family".
-
 DOCUMENTATION = r"""
 module: ecs_task_definition
 short_description: Register an ECS task definition revision only when it changes; deregister a family
@@ -104,13 +97,32 @@ options:
 author:
   - pocstack.aws maintainers (@pocstack)
 notes:
-  - Supports check mode (no mutating call) and diff mode (sorted before/after of the definition; secrets
-    are shown by C(name) and C(valueFrom), an ARN, never by value).
+  - Written because M(community.aws.ecs_taskdefinition) (community.aws 10.0.0) reuses any C(ACTIVE) revision that
+    matches on containers, volumes, task role and launch type only, so a change of O(cpu), O(memory),
+    O(execution_role_arn), O(network_mode) or O(runtime_platform) alone registers nothing, and an older revision can
+    be returned instead of the latest; it returns no diff; it never deregisters old revisions; and its C(state=absent)
+    deregisters one revision, named by ARN or by number, so a teardown cannot say every revision of this family.
   - Tags belong to a revision. O(tags) is compared with the latest revision's tags; a new revision gets
     the tags the latest one would have after this run.
   - "IAM actions used: C(ecs:ListTaskDefinitions), C(ecs:DescribeTaskDefinition), C(ecs:RegisterTaskDefinition),
     C(ecs:DeregisterTaskDefinition), C(ecs:DeleteTaskDefinitions), C(ecs:TagResource), C(ecs:UntagResource),
     and C(iam:PassRole) on the execution and task roles."
+seealso:
+  - module: community.aws.ecs_taskdefinition
+  - module: community.aws.ecs_taskdefinition_info
+  - module: pocstack.aws.ecs_fargate_service
+  - module: pocstack.aws.ssm_secure_strings
+    description: Returns the C(secrets) list of a container.
+attributes:
+  check_mode:
+    support: full
+    description: No mutating call. C(changed), C(registered), C(changes), C(deregistered) and C(deleted) are what a
+      real run would report; for a new revision, C(task_definition_arn) and C(revision) are the ones AWS would give it
+      (no ARN for a family's first revision), and C(task_definition) is the latest revision as it is now.
+  diff_mode:
+    support: full
+    description: Sorted before/after of the definition and its tags; secrets are shown by C(name) and C(valueFrom), an
+      ARN, never by value. With O(state=absent), the revisions deregistered (and deleted) before, none after.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

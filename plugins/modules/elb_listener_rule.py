@@ -2,10 +2,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Written here because amazon.aws and community.aws manage listener rules only
-# as a listener's whole rule list (elb_application_lb), which makes every
-# service restate every other service's rules on a shared ALB.
-
 DOCUMENTATION = r"""
 module: elb_listener_rule
 short_description: Manage one rule of an ELBv2 (ALB) listener
@@ -377,8 +373,11 @@ options:
 author:
   - pocstack.aws maintainers (@pocstack)
 notes:
-  - "Supports check mode (no mutating call) and diff mode (sorted before/after; the client secret shows as
-    C(<hidden>), or C(<hidden: new value sent>) when this run sends it)."
+  - "Written because amazon.aws and community.aws manage listener rules only within M(amazon.aws.elb_application_lb),
+    as part of the whole load balancer (its subnets, security groups and listeners): a rule has no identity but its
+    conditions, actions and priority, and with the default C(purge_rules=true) every rule not listed is deleted, so
+    every service on a shared ALB would restate every other service's rules (with C(purge_rules=false) a rule dropped
+    from the inventory is never deleted)."
   - In check mode a target group that does not exist yet is a warning, not an error, since an earlier
     task of the same run may create it.
   - The tags C(pocstack:rule-name) (always O(name)) and C(pocstack:client-secret-hash) belong to this
@@ -386,6 +385,22 @@ notes:
   - "IAM actions used: C(elasticloadbalancing:DescribeLoadBalancers), C(DescribeListeners), C(DescribeRules),
     C(DescribeTargetGroups), C(DescribeTags), C(CreateRule), C(ModifyRule), C(SetRulePriorities),
     C(DeleteRule), C(AddTags), C(RemoveTags); for C(authenticate-cognito) also C(cognito-idp:DescribeUserPoolClient)."
+seealso:
+  - module: amazon.aws.elb_application_lb
+  - module: amazon.aws.elb_application_lb_info
+  - module: pocstack.aws.elb_listener_rules_info
+  - module: pocstack.aws.elb_target_group
+  - module: pocstack.aws.acm_certificate_request
+attributes:
+  check_mode:
+    support: full
+    description: No mutating call. C(changed), C(priority) (an automatic one included) and C(moved) are what a real
+      run would report; C(rule) is the rule as it is now. A target group that does not exist yet is a warning, not an
+      error.
+  diff_mode:
+    support: full
+    description: "Sorted before/after of the rule (priority, conditions, actions, tags); an OIDC client secret shows
+      as C(<hidden>), or C(<hidden: new value sent>) when this run sends it."
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -2,11 +2,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Written here because community.aws.elb_target_group (10.0.0) has neither check
-# mode nor diff mode: `--check` on an empty account cannot preview a deploy
-# without creating the group, and a changed health check cannot be previewed.
-# It also cannot say, when a group is still in use, which rule forwards to it.
-
 DOCUMENTATION = r"""
 module: elb_target_group
 short_description: Manage an Application Load Balancer target group, with check and diff mode
@@ -158,14 +153,30 @@ options:
 author:
   - pocstack.aws maintainers (@pocstack)
 notes:
-  - Supports check mode (no mutating call; C(changed) as a real run would report it) and diff mode (sorted
-    before/after of every compared setting, the attributes this module manages, and the tags).
+  - "Written because M(community.aws.elb_target_group) (community.aws 10.0.0) has neither check mode nor diff mode: a
+    C(--check) run skips it, so a deploy on an empty account cannot be previewed past it, and a changed health check
+    cannot be previewed. It also cannot say, when a group is still in use, which rule forwards to it."
   - In check mode, O(state=absent) on a group that is still in use reports C(changed) with a warning naming
     its users, because an earlier task of the same run (deleting the rule) may free it.
   - Targets are not managed; ECS registers and deregisters its tasks itself.
   - "IAM actions used: C(elasticloadbalancing:DescribeTargetGroups), C(DescribeTargetGroupAttributes),
     C(DescribeTags), C(DescribeListeners), C(DescribeRules), C(CreateTargetGroup), C(ModifyTargetGroup),
     C(ModifyTargetGroupAttributes), C(DeleteTargetGroup), C(AddTags), C(RemoveTags)."
+seealso:
+  - module: community.aws.elb_target_group
+  - module: community.aws.elb_target_group_info
+  - module: pocstack.aws.elb_listener_rule
+  - module: pocstack.aws.ecs_fargate_service
+attributes:
+  check_mode:
+    support: full
+    description: No mutating call. C(changed), C(operation) and C(changes) are what a real run would report;
+      C(target_group) is the group as it is now (empty when it would be created). Deleting or replacing a group that
+      is still in use is reported as a change, with a warning naming its users.
+  diff_mode:
+    support: full
+    description: Sorted before/after of every compared setting, the attributes this module manages, and the tags; each
+      side names the group.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -2,11 +2,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Written here because no amazon.aws or community.aws module judges a deployed
-# ECS service as a whole: the checklist needs the service, its task definition,
-# both IAM roles with their policy documents, security groups, load balancer,
-# listeners, rules, parameters, log groups and repository read together.
-
 DOCUMENTATION = r"""
 module: poc_audit
 short_description: Security audit of a deployed ECS service behind an ALB
@@ -98,7 +93,10 @@ options:
 author:
   - pocstack.aws maintainers (@pocstack)
 notes:
-  - Read-only, so check mode runs it unchanged; C(changed) is always false.
+  - "Written because no amazon.aws or community.aws module judges a deployed ECS service as a whole: the checklist
+    needs the service, its task definition, both IAM roles with their policy documents, security groups, load
+    balancer, listeners, rules, parameters, log groups and repository read together, where each C(_info) module of
+    those collections returns one kind of them, without a judgement."
   - Policies are judged as written; a permissions boundary (returned in RV(resources.roles)) may narrow what
     they grant in effect.
   - Referenced resources that do not exist (a deleted role or log group, a missing parameter) are warnings,
@@ -110,6 +108,21 @@ notes:
     C(DescribeLoadBalancers), C(DescribeLoadBalancerAttributes), C(DescribeListeners), C(DescribeRules),
     C(DescribeSSLPolicies), C(ssm:DescribeParameters), C(logs:DescribeLogGroups), C(ecr:DescribeRepositories),
     C(ecr:GetRegistryScanningConfiguration)."
+seealso:
+  - module: community.aws.ecs_service_info
+  - module: community.aws.ecs_taskdefinition_info
+  - module: amazon.aws.iam_role_info
+  - module: amazon.aws.ec2_security_group_info
+  - module: amazon.aws.elb_application_lb_info
+  - module: pocstack.aws.ecs_fargate_service
+  - module: pocstack.aws.ecs_task_definition
+attributes:
+  check_mode:
+    support: full
+    description: Read-only, so check mode runs it unchanged; C(changed) is always false.
+  diff_mode:
+    support: none
+    description: Reads only; there is nothing to show.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

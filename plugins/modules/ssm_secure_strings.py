@@ -2,12 +2,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Written here because community.aws.ssm_parameter manages one parameter at a
-# time: it cannot remove the parameters of a service that are no longer listed
-# (a renamed secret would stay behind), has no --diff, and costs several calls
-# per parameter. This module manages the set of SecureStrings under one path,
-# compares values in memory without ever returning them, and shows masked diffs.
-
 DOCUMENTATION = r"""
 module: ssm_secure_strings
 short_description: Manage the SecureString parameters under one SSM Parameter Store path
@@ -80,11 +74,32 @@ options:
 author:
   - pocstack.aws maintainers (@pocstack)
 notes:
-  - Supports check mode (no mutating call) and diff mode (values masked).
+  - "Written because M(community.aws.ssm_parameter) manages one parameter per task: it cannot remove the parameters of
+    a service that are no longer listed (a renamed secret would stay behind), returns no diff, and costs several calls
+    per parameter. This module manages the set of SecureStrings under one path, compares values in memory without ever
+    returning them, and shows masked diffs."
   - O(tags) apply to every parameter; with O(purge_tags=true) other tags are removed (C(aws:*) keys never).
   - "IAM actions used: C(ssm:GetParametersByPath), C(ssm:DescribeParameters), C(ssm:ListTagsForResource),
     C(ssm:PutParameter), C(ssm:DeleteParameters), C(ssm:AddTagsToResource), C(ssm:RemoveTagsFromResource),
     C(kms:Decrypt) and C(kms:Encrypt) on O(key_id), C(sts:GetCallerIdentity) (check mode, new path only)."
+seealso:
+  - module: community.aws.ssm_parameter
+  - plugin: amazon.aws.ssm_parameter
+    plugin_type: lookup
+    description: Reads a parameter's value into a play; this module never returns one.
+  - module: pocstack.aws.ecs_task_definition
+    description: Takes RV(container_secrets) as a container's C(secrets).
+attributes:
+  check_mode:
+    support: full
+    description: No mutating call; values are compared in memory as in a real run. C(changed), C(created), C(updated)
+      and C(deleted) are what a real run would report; a parameter that would be written has C(version) null,
+      C(fingerprint) is V(unknown), and the ARN of a parameter not created yet is made from the account
+      (C(sts:GetCallerIdentity)).
+  diff_mode:
+    support: full
+    description: Sorted before/after of each parameter's type, KMS key, description and, with O(tags), tags. Values
+      are masked (C(********)); the mask of a value that changes is followed by C(new value) in brackets.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

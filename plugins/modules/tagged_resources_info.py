@@ -2,10 +2,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Written here because neither amazon.aws nor community.aws has a module for the
-# Resource Groups Tagging API, the one place that finds resources of every
-# service by tag: the teardown uses it to find what a service left behind.
-
 DOCUMENTATION = r"""
 module: tagged_resources_info
 short_description: Find AWS resources of any service by their tags
@@ -32,7 +28,25 @@ options:
 author:
   - pocstack.aws maintainers (@pocstack)
 notes:
+  - "Written because neither amazon.aws nor community.aws has a module for the Resource Groups Tagging API, the one
+    place that finds resources of every service by tag: the teardown and the C(pocstack.aws.alb_tls) role use it to
+    find what a service left behind."
   - "IAM actions used: C(tag:GetResources)."
+seealso:
+  - module: amazon.aws.ec2_tag_info
+    description: The tags of one EC2 resource, by its ID.
+  - name: Resource Groups Tagging API GetResources
+    link: https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html
+    description: The call this module makes.
+  - module: pocstack.aws.ecr_repository_tags
+  - module: pocstack.aws.elb_target_group
+attributes:
+  check_mode:
+    support: full
+    description: Reads only.
+  diff_mode:
+    support: none
+    description: Reads only; there is nothing to show.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
