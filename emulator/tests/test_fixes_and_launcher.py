@@ -741,7 +741,8 @@ def test_scalable_target_tags(emulator, network):
     scaling.register_scalable_target(MinCapacity=1, MaxCapacity=3, Tags={"ignored": "on update"}, **web)
     assert scaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"team": "data"}
     with pytest.raises(ClientError) as caught:
-        scaling.list_tags_for_resource(ResourceARN=arn[:-1] + "0")
+        # another target's ARN: the last character changed (to "0", or "1" when it is "0")
+        scaling.list_tags_for_resource(ResourceARN=arn[:-1] + ("1" if arn.endswith("0") else "0"))
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
