@@ -3,21 +3,19 @@
 """Comparison helpers shared by our modules (no AWS calls): tag changes with
 keys a module owns, and the paths at which two normalised resources differ."""
 
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
 
 def tag_changes(current, tags, purge_tags, owned=None):
-    """(tags to set, keys to remove, tags afterwards), amazon.aws semantics:
-    `tags` None leaves the user's tags alone; purging never removes AWS's
-    aws:* keys nor the keys in `owned` ({key: value} the module itself sets,
-    whatever `tags` says)."""
-    want = {str(k): str(v) for k, v in (tags or {}).items()}
-    want.update(owned or {})
-    purge = purge_tags and tags is not None
-    to_unset = sorted(
-        k for k in current if purge and k not in want and k not in (owned or {}) and not k.startswith("aws:")
-    )
-    to_set = {k: v for k, v in sorted(want.items()) if current.get(k) != v}
+    """(tags to set, keys to remove, tags afterwards) by amazon.aws's
+    compare_aws_tags: `tags` None leaves the user's tags alone; purging never
+    removes AWS's aws:* keys nor the keys in `owned` ({key: value} the module
+    itself sets, whatever `tags` says). Every module of the collection that
+    manages tags diffs them here."""
+    want = {**{str(k): str(v) for k, v in (tags or {}).items()}, **(owned or {})}
+    to_set, to_unset = compare_aws_tags(current, want, purge_tags and tags is not None)
     after = {k: v for k, v in sorted({**current, **want}.items()) if k not in to_unset}
-    return to_set, to_unset, after
+    return dict(sorted(to_set.items())), sorted(to_unset), after
 
 
 def _keyed(items):

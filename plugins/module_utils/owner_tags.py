@@ -8,6 +8,8 @@ semantics (tags None leaves them alone, purge_tags removes the others). No AWS
 calls here.
 """
 
+from ansible_collections.pocstack.aws.plugins.module_utils import compare
+
 
 def wanted_tags(owner_key, name, tags, error=ValueError):
     """The tags the resource must carry: the user's plus the owner tag, whose
@@ -20,12 +22,6 @@ def wanted_tags(owner_key, name, tags, error=ValueError):
 
 
 def tag_changes(current, owner_key, name, tags, purge_tags, error=ValueError):
-    """(tags to set, keys to remove, tags afterwards), amazon.aws semantics:
-    tags None leaves the user's tags alone; purge never removes the owner tag
-    nor AWS-reserved aws:* keys."""
+    """compare.tag_changes with the owner tag as a key the module owns."""
     want = wanted_tags(owner_key, name, tags, error)
-    purge = purge_tags and tags is not None
-    to_unset = sorted(k for k in current if purge and k not in want and k != owner_key and not k.startswith("aws:"))
-    to_set = {k: v for k, v in want.items() if current.get(k) != v}
-    after = {k: v for k, v in {**current, **want}.items() if k not in to_unset}
-    return to_set, to_unset, after
+    return compare.tag_changes(current, None if tags is None else want, purge_tags, {owner_key: name})
