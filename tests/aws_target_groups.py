@@ -41,7 +41,7 @@ def aws_attributes(**changes):
 
 
 def module_params(**overrides):
-    """elb_target_group's parameters as AnsibleModule hands them over (unset options None);
+    """alb_target_group's parameters as AnsibleModule hands them over (unset options None);
     health_check sub-options given merge into the default ones."""
     params = {
         "name": "plotly-8050", "target_group_arn": None, "state": "present", "vpc_id": "vpc-1",

@@ -1,6 +1,6 @@
 """Task definitions and the Fargate service as the fargate_service role asks
 for them (and task definitions as AWS describes them), shared by the unit
-tests of ecs_task_definition and ecs_fargate_service."""
+tests of ecs_task_definition_revision and ecs_fargate_service."""
 import datetime
 
 SSM = "arn:aws:ssm:us-east-1:123456789012:parameter/pocstack/plotly/"

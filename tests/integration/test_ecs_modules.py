@@ -1,4 +1,4 @@
-"""pocstack.aws.ecs_task_definition and ecs_fargate_service on the emulator.
+"""pocstack.aws.ecs_task_definition_revision and ecs_fargate_service on the emulator.
 
 Through ansible (playbooks/ecs_modules.yml, one run): check mode on an empty
 account, create, a re-run that writes nothing, a change in --diff, absent
@@ -26,7 +26,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.pocstack.aws.plugins.modules import ecs_fargate_service
-from ansible_collections.pocstack.aws.plugins.modules import ecs_task_definition
+from ansible_collections.pocstack.aws.plugins.modules import ecs_task_definition_revision
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PLAYBOOK = os.path.join(os.path.dirname(__file__), "playbooks", "ecs_modules.yml")
@@ -289,7 +289,7 @@ def active(endpoint, family):
 def test_keep_revisions_deregisters_the_oldest(endpoint):
     family = f"ecsmod-{RUN}-keep"
     for image in ("x:1", "x:2", "x:3", "x:4"):
-        result = run_module(endpoint, ecs_task_definition, td_args(
+        result = run_module(endpoint, ecs_task_definition_revision, td_args(
             family, keep_revisions=2, containers=[{"name": "web", "image": image}]))
         assert result["registered"]
     assert result["revision"] == 4 and [a.rsplit(":", 1)[1] for a in result["deregistered"]] == ["2"]
@@ -298,21 +298,21 @@ def test_keep_revisions_deregisters_the_oldest(endpoint):
 
 def test_delete_inactive_removes_every_revision_and_then_is_no_change(endpoint):
     family = f"ecsmod-{RUN}-scratch"
-    run_module(endpoint, ecs_task_definition, td_args(family))
-    run_module(endpoint, ecs_task_definition, td_args(family, cpu="512", memory="1024"))
-    gone = run_module(endpoint, ecs_task_definition, {"family": family, "state": "absent", "delete_inactive": True})
+    run_module(endpoint, ecs_task_definition_revision, td_args(family))
+    run_module(endpoint, ecs_task_definition_revision, td_args(family, cpu="512", memory="1024"))
+    gone = run_module(endpoint, ecs_task_definition_revision, {"family": family, "state": "absent", "delete_inactive": True})
     assert gone["changed"] and len(gone["deregistered"]) == 2 and len(gone["deleted"]) == 2
     ecs = client(endpoint, "ecs")
     for status in ("ACTIVE", "INACTIVE"):
         assert ecs.list_task_definitions(familyPrefix=family, status=status)["taskDefinitionArns"] == []
     before = writes(endpoint)["writes"]
-    again = run_module(endpoint, ecs_task_definition, {"family": family, "state": "absent", "delete_inactive": True})
+    again = run_module(endpoint, ecs_task_definition_revision, {"family": family, "state": "absent", "delete_inactive": True})
     assert again["changed"] is False and writes(endpoint)["writes"] == before
 
 
 def test_bad_input_fails_before_any_call(endpoint, net):
     before = writes(endpoint)
-    result = run_module(endpoint, ecs_task_definition, td_args(f"ecsmod-{RUN}-bad", cpu="300"))
+    result = run_module(endpoint, ecs_task_definition_revision, td_args(f"ecsmod-{RUN}-bad", cpu="300"))
     assert result["failed"] and result["msg"].startswith("cpu: 300 is not a Fargate CPU value")
     result = run_module(endpoint, ecs_fargate_service, {"cluster": net["cluster"], "name": "bad", "task_definition": "web"})
     assert result["failed"] and result["msg"].startswith("task_definition: 'web' is not a task definition revision")

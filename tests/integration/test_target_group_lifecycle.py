@@ -1,4 +1,4 @@
-"""pocstack.aws.elb_target_group against the emulator, with real ELBv2 calls.
+"""pocstack.aws.alb_target_group against the emulator, with real ELBv2 calls.
 
 One ansible-playbook run takes a group through its life: check mode on an
 empty account, create, a second run, an update, a check-mode update with
@@ -28,7 +28,7 @@ import pytest
 import yaml
 from ansible.module_utils import basic
 
-from ansible_collections.pocstack.aws.plugins.modules import elb_target_group
+from ansible_collections.pocstack.aws.plugins.modules import alb_target_group
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TAGS = {"pocstack:service": "it", "pocstack:managed-by": "pocstack.aws"}
@@ -83,7 +83,7 @@ def world(emulator_url):
 
 # ------------------------------------------------------ through ansible-playbook
 def group_task(args, **options):
-    return {"pocstack.aws.elb_target_group": args, **options}
+    return {"pocstack.aws.alb_target_group": args, **options}
 
 
 def playbook(url, tmp_path, steps):
@@ -209,7 +209,7 @@ def run_module(url, args, check=False):
     basic._ANSIBLE_PROFILE = "legacy"
     before, out = counter(url), io.StringIO()
     with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
-        elb_target_group.main()
+        alb_target_group.main()
     return json.loads(out.getvalue()), delta(before, counter(url))
 
 

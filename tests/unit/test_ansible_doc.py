@@ -62,3 +62,13 @@ def test_every_role_renders():
         main = docs[f"pocstack.aws.{role}"]["entry_points"]["main"]
         assert main.get("short_description"), f"{role}: no short_description"
         assert main.get("options"), f"{role}: no options"
+
+
+def test_renamed_modules_redirect_with_a_deprecation():
+    """Playbooks written for the old names keep working (the plugin loader
+    follows meta/runtime.yml's redirect, as for a task) and are told the new one."""
+    for old, new in (("elb_target_group", "alb_target_group"), ("ecs_task_definition", "ecs_task_definition_revision")):
+        docs, stderr = _ansible_doc(f"pocstack.aws.{old}")
+        (doc,) = docs.values()
+        assert doc["doc"]["module"] == new, f"pocstack.aws.{old} resolves to {doc['doc']['module']}"
+        assert f"pocstack.aws.{old} is now pocstack.aws.{new}" in " ".join(stderr.split()), stderr

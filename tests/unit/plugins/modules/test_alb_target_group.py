@@ -1,4 +1,4 @@
-"""elb_target_group flows against recorded ELBv2 responses (botocore Stubber, no network).
+"""alb_target_group flows against recorded ELBv2 responses (botocore Stubber, no network).
 
 Each test queues exactly the calls AWS should see, in order; any other call
 (a mutating one in check mode, a second ModifyTargetGroup, ...) fails the
@@ -6,7 +6,7 @@ test, so "no write" and "only this write" are asserted by the Stubber itself.
 """
 import pytest
 
-from ansible_collections.pocstack.aws.plugins.modules import elb_target_group as module
+from ansible_collections.pocstack.aws.plugins.modules import alb_target_group as module
 from aws_target_groups import ARN
 from aws_target_groups import aws_attributes
 from aws_target_groups import aws_group

@@ -1,4 +1,4 @@
-"""ecs_task_definition flows against recorded ECS responses (botocore Stubber, no network).
+"""ecs_task_definition_revision flows against recorded ECS responses (botocore Stubber, no network).
 
 Each test queues exactly the calls AWS should see; a mutating call that is not
 queued fails the test, so "no write" is asserted by the Stubber itself.
@@ -9,7 +9,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from botocore.stub import Stubber
 
-from ansible_collections.pocstack.aws.plugins.modules import ecs_task_definition as module
+from ansible_collections.pocstack.aws.plugins.modules import ecs_task_definition_revision as module
 from ecs_fixtures import container
 from ecs_fixtures import described
 from fake_module import Exited

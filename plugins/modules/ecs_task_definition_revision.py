@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
-module: ecs_task_definition
+module: ecs_task_definition_revision
 short_description: Register an ECS task definition revision only when it changes; deregister a family
 version_added: 0.2.0
 description:
@@ -132,7 +132,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Task definition of the plotly PoC (secrets by valueFrom, awslogs)
-  pocstack.aws.ecs_task_definition:
+  pocstack.aws.ecs_task_definition_revision:
     family: plotly
     cpu: 256
     memory: 512
@@ -161,7 +161,7 @@ EXAMPLES = r"""
   register: task_definition
 
 - name: Show what a change would register
-  pocstack.aws.ecs_task_definition:
+  pocstack.aws.ecs_task_definition_revision:
     family: plotly
     cpu: 0.5 vCPU
     memory: 1 GB
@@ -170,7 +170,7 @@ EXAMPLES = r"""
   diff: true
 
 - name: Deregister every revision of the family and delete them
-  pocstack.aws.ecs_task_definition:
+  pocstack.aws.ecs_task_definition_revision:
     family: plotly
     state: absent
     delete_inactive: true

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
-module: elb_target_group
+module: alb_target_group
 short_description: Manage an Application Load Balancer target group, with check and diff mode
 version_added: 0.2.0
 description:
@@ -186,7 +186,7 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: Target group of the plotly service, health-checked on /health
-  pocstack.aws.elb_target_group:
+  pocstack.aws.alb_target_group:
     name: plotly-8050
     vpc_id: "{{ vpc_id }}"
     protocol: HTTP
@@ -205,7 +205,7 @@ EXAMPLES = r"""
   register: target_group
 
 - name: Sticky sessions on the application's own cookie, least outstanding requests
-  pocstack.aws.elb_target_group:
+  pocstack.aws.alb_target_group:
     name: grafana-3000
     vpc_id: "{{ vpc_id }}"
     protocol: HTTP
@@ -218,20 +218,20 @@ EXAMPLES = r"""
       duration: 3600
 
 - name: Change only the health check path; everything else stays as it is
-  pocstack.aws.elb_target_group:
+  pocstack.aws.alb_target_group:
     name: plotly-8050
     health_check:
       path: /ready
 
 - name: Delete a group once the rule that forwarded to it is gone (waits up to 2 minutes)
-  pocstack.aws.elb_target_group:
+  pocstack.aws.alb_target_group:
     name: plotly-8050
     state: absent
     wait_for_unused: true
     wait_timeout: 120
 
 - name: Delete by ARN
-  pocstack.aws.elb_target_group:
+  pocstack.aws.alb_target_group:
     target_group_arn: "{{ old_target_group_arn }}"
     state: absent
 """
