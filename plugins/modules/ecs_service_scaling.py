@@ -296,6 +296,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.pocstack.aws.plugins.module_utils import app_autoscaling as aa
+from ansible_collections.pocstack.aws.plugins.module_utils import compare
 from ansible_collections.pocstack.aws.plugins.module_utils import service_scaling as ss
 
 
@@ -351,7 +352,7 @@ class ScalingManager:
         have_policies = {name: canonical for name, (canonical, _arn) in current["policies"].items()}
         arns = {name: arn for name, (_canonical, arn) in current["policies"].items()}
         steps = ss.plan(want_target, current["target"], want_policies, have_policies, params["purge_policies"])
-        to_set, to_unset, after_tags = ss.tag_changes(current["tags"], params["tags"], params["purge_tags"])
+        to_set, to_unset, after_tags = compare.tag_changes(current["tags"], params["tags"], params["purge_tags"])
         after_policies = {name: c for name, c in have_policies.items() if name not in steps["delete"]}
         after_policies.update(want_policies or {})
         diff = {

@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from ansible_collections.pocstack.aws.plugins.module_utils import compare
 from ansible_collections.pocstack.aws.plugins.module_utils import service_scaling as ss
 
 LB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/pocstack/50dc6c495c0c9188"
@@ -378,7 +379,8 @@ def test_policy_plan(wanted, have, purge, expected):
     ids=["none", "same", "value", "purge", "no-purge", "aws-reserved-kept", "stringified"],
 )
 def test_tag_changes(current, tags, purge, expected):
-    assert ss.tag_changes(current, tags, purge) == expected
+    # ecs_service_scaling diffs the scalable target's tags with compare.tag_changes
+    assert compare.tag_changes(current, tags, purge) == expected
 
 
 # ---------------------------------------------------------------------- diff
