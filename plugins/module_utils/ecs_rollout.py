@@ -25,6 +25,10 @@ except ImportError:
     pass  # the module using this fails with AnsibleAWSModule's message
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.pocstack.aws.plugins.module_utils.ecs import describe_service as describe_ecs_service
 
 # Stopped tasks read for a diagnosis: DescribeTasks shows stopped tasks for at
 # least an hour, and a crash-looping service stops many; 100 are plenty.
@@ -54,29 +58,24 @@ def describe_service(ecs, cluster, service):
     """The service as DescribeServices returns it. Raises ServiceNotFound when
     the cluster or the service does not exist, or the service is deleted."""
     try:
-        answer = ecs.describe_services(cluster=cluster, services=[service], aws_retry=True)
+        found = describe_ecs_service(ecs, cluster, service, tags=False)
     except is_boto3_error_code("ClusterNotFoundException"):
         raise ServiceNotFound(f"Cluster {cluster} does not exist.")
-    for found in answer.get("services", []):
-        if found.get("status") in ("INACTIVE", "DRAINING"):
-            raise ServiceNotFound(f"Service {service} in cluster {cluster} is {found['status']} (deleted or being deleted).")
-        return found
-    raise ServiceNotFound(f"Service {service} does not exist in cluster {cluster}.")
+    if found is None:
+        raise ServiceNotFound(f"Service {service} does not exist in cluster {cluster}.")
+    if found.get("status") in ("INACTIVE", "DRAINING"):
+        raise ServiceNotFound(f"Service {service} in cluster {cluster} is {found['status']} (deleted or being deleted).")
+    return found
 
 
 def list_task_arns(ecs, cluster, service, desired_status, limit=MAX_TASKS):
     """ARNs of the service's tasks with that desired status (RUNNING or STOPPED).
     ListTasks cannot combine startedBy with other filters, so the caller picks
     a deployment's tasks by their startedBy after DescribeTasks."""
-    arns = []
-    kwargs = {"cluster": cluster, "serviceName": service, "desiredStatus": desired_status}
-    while len(arns) < limit:
-        page = ecs.list_tasks(aws_retry=True, **kwargs)
-        arns.extend(page.get("taskArns", []))
-        if not page.get("nextToken"):
-            break
-        kwargs["nextToken"] = page["nextToken"]
-    return arns[:limit]
+    return paginated_query_with_retries(
+        ecs, "list_tasks", AWSRetry.jittered_backoff(), cluster=cluster, serviceName=service,
+        desiredStatus=desired_status, PaginationConfig={"MaxItems": limit},
+    ).get("taskArns", [])
 
 
 def describe_tasks(ecs, cluster, arns):
