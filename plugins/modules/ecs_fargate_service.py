@@ -300,9 +300,6 @@ class ServiceManager:
         self.cluster = module.params["cluster"]
         self.name = module.params["name"]
 
-    def fail(self, error, msg):
-        self.module.fail_json_aws(error, msg=msg)
-
     def run(self):
         try:
             given = es.validate(self.params)
@@ -326,13 +323,13 @@ class ServiceManager:
         except is_boto3_error_code("ClusterNotFoundException"):
             return None, False
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail(e, f"Could not describe the service {self.name!r} in cluster {self.cluster!r}")
+            self.module.fail_json_aws(e, msg=f"Could not describe the service {self.name!r} in cluster {self.cluster!r}")
 
     def write(self, what, fn, *args, **kwargs):
         try:
             return fn(self.client, *args, **kwargs)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail(e, f"Could not {what} the service {self.name!r} in cluster {self.cluster!r}")
+            self.module.fail_json_aws(e, msg=f"Could not {what} the service {self.name!r} in cluster {self.cluster!r}")
 
     def create(self, given):
         count = self.params["desired_count"]
@@ -434,7 +431,7 @@ class ServiceManager:
         except is_boto3_error_code("ServiceNotFoundException"):
             pass
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail(e, f"Could not delete the service {self.name!r} in cluster {self.cluster!r}")
+            self.module.fail_json_aws(e, msg=f"Could not delete the service {self.name!r} in cluster {self.cluster!r}")
         if self.params["wait"]:
             self.wait_until("was not INACTIVE yet", lambda s: not s or s.get("status") == "INACTIVE")
         return self.exit(result, None, diff)

@@ -314,9 +314,6 @@ class ScalingManager:
         self.params = module.params
         self.resource_id = None
 
-    def fail(self, error, msg):
-        self.module.fail_json_aws(error, msg=msg)
-
     def run(self):
         params = self.params
         want_target = want_policies = None
@@ -334,7 +331,7 @@ class ScalingManager:
             policies = aa.describe_scaling_policies(self.client, resource_id)
             tags = aa.list_tags(self.client, target["ScalableTargetARN"]) if target and target.get("ScalableTargetARN") else {}
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail(e, f"Could not read the autoscaling of ECS service {resource_id}")
+            self.module.fail_json_aws(e, msg=f"Could not read the autoscaling of ECS service {resource_id}")
         current = {
             "resource_id": resource_id,
             "arn": (target or {}).get("ScalableTargetARN", ""),
@@ -386,7 +383,7 @@ class ScalingManager:
                 if to_unset:
                     aa.untag_resource(self.client, arn, to_unset)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail(e, f"Could not update the autoscaling of ECS service {resource_id}")
+            self.module.fail_json_aws(e, msg=f"Could not update the autoscaling of ECS service {resource_id}")
         return self.exit(arn, want_target, after_policies, arns, after_tags, changes, diff)
 
     def register(self, resource_id, want_target, tags):
@@ -399,7 +396,7 @@ class ScalingManager:
             if "exist" not in str(e):
                 raise
             _kind, cluster, service = resource_id.split("/")
-            self.fail(e, f"service: no ECS service {service!r} in cluster {cluster!r} ({resource_id}); create the service first")
+            self.module.fail_json_aws(e, msg=f"service: no ECS service {service!r} in cluster {cluster!r} ({resource_id}); create the service first")
 
     def absent(self, current):
         resource_id = current["resource_id"]
@@ -423,7 +420,7 @@ class ScalingManager:
             if current["target"] is not None:
                 aa.deregister_scalable_target(self.client, resource_id)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail(e, f"Could not remove the autoscaling of ECS service {resource_id}")
+            self.module.fail_json_aws(e, msg=f"Could not remove the autoscaling of ECS service {resource_id}")
         return self.exit("", None, {}, {}, {}, changes, diff)
 
     def exit(self, arn, target, policies, arns, tags, changes, diff):
