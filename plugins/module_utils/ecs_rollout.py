@@ -29,6 +29,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginat
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.pocstack.aws.plugins.module_utils.ecs import describe_service as describe_ecs_service
+from ansible_collections.pocstack.aws.plugins.module_utils.ecs_services import TASK_DEFINITION
 
 # Stopped tasks read for a diagnosis: DescribeTasks shows stopped tasks for at
 # least an hour, and a crash-looping service stops many; 100 are plenty.
@@ -42,8 +43,6 @@ LOG_LINES = 15
 TIMEOUT_RANGE = (1, 86400)
 POLL_RANGE = (1, 300)
 EVENTS_RANGE = (0, 100)
-TASK_DEFINITION_ARN = re.compile(r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/[A-Za-z0-9_-]{1,255}:\d+$")
-TASK_DEFINITION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}:\d+$")
 TARGET_GROUP_ARN = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+$")
 
 
@@ -114,7 +113,7 @@ def validate(params):
         if value is None or not low <= value <= high:
             errors.append(f"{name}={value!r} is out of range; allowed: {low}-{high}")
     expected = params.get("task_definition")
-    if expected and not (TASK_DEFINITION_ARN.match(expected) or TASK_DEFINITION_NAME.match(expected)):
+    if expected and not TASK_DEFINITION.match(expected):
         errors.append(f"task_definition={expected!r} is neither a task definition ARN nor family:revision; "
                       "allowed: e.g. plotly:7 or arn:aws:ecs:us-east-1:123456789012:task-definition/plotly:7")
     for arn in params.get("target_group_arns") or []:

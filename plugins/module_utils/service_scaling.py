@@ -14,6 +14,7 @@ import re
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 
 from ansible_collections.pocstack.aws.plugins.module_utils.compare import sorted_data
+from ansible_collections.pocstack.aws.plugins.module_utils.ecs_services import NAME
 
 POLICY_TYPE = "TargetTrackingScaling"
 # ECS's quota of tasks per service: a larger maximum can never be reached.
@@ -38,7 +39,6 @@ PERCENT_METRICS = ("cpu", "memory")
 # How a default policy name ends, per metric: <service>-<suffix>.
 NAME_SUFFIX = {"cpu": "cpu", "memory": "memory", "requests_per_target": "requests"}
 
-_ECS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _LB_RESOURCE = re.compile(r"^loadbalancer/(?P<label>(?P<type>[a-z]+)/[A-Za-z0-9-]{1,32}/[0-9a-f]+)$")
 _TG_RESOURCE = re.compile(r"^(?P<label>targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+)$")
 
@@ -79,7 +79,7 @@ def service_name(service, cluster):
 
 
 def _checked_name(name, given, option):
-    if not _ECS_NAME.match(name):
+    if not NAME.match(name):
         raise ScalingError(
             f"{option}: {given!r} is not an ECS {option} name or ARN; "
             "a name has 1-255 letters, digits, hyphens and underscores"
