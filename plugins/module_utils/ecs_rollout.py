@@ -24,6 +24,7 @@ try:
 except ImportError:
     pass  # the module using this fails with AnsibleAWSModule's message
 
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -270,49 +271,26 @@ def _time(value):
     return value.isoformat() if hasattr(value, "isoformat") else (str(value) if value is not None else None)
 
 
+# What the result keeps of each AWS item, snake-cased (a field AWS leaves out is None).
+DEPLOYMENT_SUMMARY = ("id", "status", "taskDefinition", "desiredCount", "runningCount", "pendingCount", "failedTasks",
+                      "rolloutState", "rolloutStateReason", "createdAt", "updatedAt")
+TASK_SUMMARY = ("taskArn", "taskDefinitionArn", "startedBy", "lastStatus", "desiredStatus", "healthStatus", "stopCode",
+                "stoppedReason", "createdAt", "pullStartedAt", "pullStoppedAt", "startedAt", "stoppedAt")
+CONTAINER_SUMMARY = ("name", "image", "lastStatus", "exitCode", "reason", "healthStatus")
+
+
+def _summary(item, fields):
+    """`fields` of an AWS item, snake-cased; times (*At) as ISO 8601 text."""
+    return camel_dict_to_snake_dict({k: _time(item.get(k)) if k.endswith("At") else item.get(k) for k in fields})
+
+
 def summarise_deployment(deployment):
-    return {
-        "id": deployment.get("id"),
-        "status": deployment.get("status"),
-        "task_definition": deployment.get("taskDefinition"),
-        "desired_count": deployment.get("desiredCount"),
-        "running_count": deployment.get("runningCount"),
-        "pending_count": deployment.get("pendingCount"),
-        "failed_tasks": deployment.get("failedTasks", 0),
-        "rollout_state": deployment.get("rolloutState"),
-        "rollout_state_reason": deployment.get("rolloutStateReason"),
-        "created_at": _time(deployment.get("createdAt")),
-        "updated_at": _time(deployment.get("updatedAt")),
-    }
+    return dict(_summary(deployment, DEPLOYMENT_SUMMARY), failed_tasks=deployment.get("failedTasks", 0))
 
 
 def summarise_task(task):
-    return {
-        "task_arn": task.get("taskArn"),
-        "task_definition_arn": task.get("taskDefinitionArn"),
-        "started_by": task.get("startedBy"),
-        "last_status": task.get("lastStatus"),
-        "desired_status": task.get("desiredStatus"),
-        "health_status": task.get("healthStatus"),
-        "stop_code": task.get("stopCode"),
-        "stopped_reason": task.get("stoppedReason"),
-        "created_at": _time(task.get("createdAt")),
-        "pull_started_at": _time(task.get("pullStartedAt")),
-        "pull_stopped_at": _time(task.get("pullStoppedAt")),
-        "started_at": _time(task.get("startedAt")),
-        "stopped_at": _time(task.get("stoppedAt")),
-        "containers": [
-            {
-                "name": c.get("name"),
-                "image": c.get("image"),
-                "last_status": c.get("lastStatus"),
-                "exit_code": c.get("exitCode"),
-                "reason": c.get("reason"),
-                "health_status": c.get("healthStatus"),
-            }
-            for c in task.get("containers", [])
-        ],
-    }
+    return dict(_summary(task, TASK_SUMMARY),
+                containers=[_summary(c, CONTAINER_SUMMARY) for c in task.get("containers", [])])
 
 
 def summarise_targets(target_health):
