@@ -128,24 +128,17 @@ def resource_label(load_balancer_arn, target_group_arn, where="policies"):
 
 
 # ------------------------------------------------------------------- desired
-def _whole(value, option):
+def _whole(value, where):
+    """An int from the argument spec, which lets YAML's yes/no through as True/False."""
     if isinstance(value, bool):
-        raise ScalingError(f"{option}: {value!r} is not a whole number")
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ScalingError(f"{option}: {value!r} is not a whole number")
-    if number != value and str(number) != str(value).strip():
-        raise ScalingError(f"{option}: {value!r} is not a whole number")
-    return number
+        raise ScalingError(f"{where}: {value!r} is not a whole number")
+    return value
 
 
 def validate_capacity(min_capacity, max_capacity):
-    """(min, max) as ints: 0 <= min <= max <= MAX_TASKS."""
-    if min_capacity is None or max_capacity is None:
-        raise ScalingError("min_capacity and max_capacity are required when state=present")
-    low = _whole(min_capacity, "min_capacity")
-    high = _whole(max_capacity, "max_capacity")
+    """(min, max): 0 <= min <= max <= MAX_TASKS. The argument spec makes them
+    ints and requires them with state=present."""
+    low, high = _whole(min_capacity, "min_capacity"), _whole(max_capacity, "max_capacity")
     if low < 0:
         raise ScalingError(f"min_capacity: {low} is below 0; allowed: 0-{MAX_TASKS}")
     if high > MAX_TASKS:
@@ -155,18 +148,7 @@ def validate_capacity(min_capacity, max_capacity):
     return low, high
 
 
-def _number(value, where):
-    if isinstance(value, bool) or value is None:
-        raise ScalingError(f"{where}: {value!r} is not a number")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ScalingError(f"{where}: {value!r} is not a number")
-
-
 def _cooldown(value, where):
-    if value is None:
-        return DEFAULT_COOLDOWN
     seconds = _whole(value, where)
     low, high = COOLDOWN_RANGE
     if not low <= seconds <= high:
@@ -175,20 +157,17 @@ def _cooldown(value, where):
 
 
 def desired_policy(policy, service, index=0):
-    """One entry of the policies option -> canonical policy."""
+    """One entry of the policies option -> canonical policy. The argument spec
+    checked the types: metric one of METRICS, target a float, cooldowns ints."""
     where = f"policies[{index}]"
-    if not isinstance(policy, dict):
-        raise ScalingError(f"{where}: each policy must be a dict with metric and target, got {policy!r}")
-    metric = str(policy.get("metric") or "").strip().lower().replace("-", "_")
-    if metric not in METRICS:
-        raise ScalingError(f"{where}.metric: {policy.get('metric')!r} is not supported; allowed: {', '.join(METRICS)}")
-    target = _number(policy.get("target"), f"{where}.target")
+    metric = policy["metric"]
+    target = float(policy["target"])
     if metric in PERCENT_METRICS:
         low, high = PERCENT_RANGE
         if not low <= target <= high:
-            raise ScalingError(f"{where}.target: {policy.get('target')!r} is out of range for {metric}; allowed: {low}-{high} (percent)")
+            raise ScalingError(f"{where}.target: {policy['target']!r} is out of range for {metric}; allowed: {low}-{high} (percent)")
     elif target <= 0:
-        raise ScalingError(f"{where}.target: {policy.get('target')!r} must be above 0 (requests per target per minute)")
+        raise ScalingError(f"{where}.target: {policy['target']!r} must be above 0 (requests per target per minute)")
     name = policy.get("name")
     if name is None or str(name).strip() == "":
         name = f"{service}-{NAME_SUFFIX[metric]}"
@@ -199,8 +178,8 @@ def desired_policy(policy, service, index=0):
         "name": name,
         "metric": metric,
         "target": target,
-        "scale_in_cooldown": _cooldown(policy.get("scale_in_cooldown"), f"{where}.scale_in_cooldown"),
-        "scale_out_cooldown": _cooldown(policy.get("scale_out_cooldown"), f"{where}.scale_out_cooldown"),
+        "scale_in_cooldown": _cooldown(policy.get("scale_in_cooldown", DEFAULT_COOLDOWN), f"{where}.scale_in_cooldown"),
+        "scale_out_cooldown": _cooldown(policy.get("scale_out_cooldown", DEFAULT_COOLDOWN), f"{where}.scale_out_cooldown"),
         "disable_scale_in": bool(policy.get("disable_scale_in")),
     }
     lb, tg = policy.get("load_balancer_arn"), policy.get("target_group_arn")

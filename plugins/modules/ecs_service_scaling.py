@@ -299,6 +299,32 @@ from ansible_collections.pocstack.aws.plugins.module_utils import app_autoscalin
 from ansible_collections.pocstack.aws.plugins.module_utils import compare
 from ansible_collections.pocstack.aws.plugins.module_utils import service_scaling as ss
 
+ARGUMENT_SPEC = dict(
+    cluster=dict(type="str", required=True),
+    service=dict(type="str", required=True, aliases=["name"]),
+    min_capacity=dict(type="int"),
+    max_capacity=dict(type="int"),
+    policies=dict(
+        type="list",
+        elements="dict",
+        options=dict(
+            name=dict(type="str"),
+            metric=dict(type="str", required=True, choices=list(ss.METRICS)),
+            target=dict(type="float", required=True),
+            scale_in_cooldown=dict(type="int", default=ss.DEFAULT_COOLDOWN),
+            scale_out_cooldown=dict(type="int", default=ss.DEFAULT_COOLDOWN),
+            disable_scale_in=dict(type="bool", default=False),
+            load_balancer_arn=dict(type="str"),
+            target_group_arn=dict(type="str"),
+        ),
+    ),
+    purge_policies=dict(type="bool", default=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    tags=dict(type="dict", aliases=["resource_tags"]),
+    purge_tags=dict(type="bool", default=True),
+)
+REQUIRED_IF = [["state", "present", ["min_capacity", "max_capacity"]]]
+
 
 def no_changes():
     return {"scalable_target": "", "policies_created": [], "policies_updated": [], "policies_deleted": [],
@@ -435,34 +461,7 @@ class ScalingManager:
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
-            cluster=dict(type="str", required=True),
-            service=dict(type="str", required=True, aliases=["name"]),
-            min_capacity=dict(type="int"),
-            max_capacity=dict(type="int"),
-            policies=dict(
-                type="list",
-                elements="dict",
-                options=dict(
-                    name=dict(type="str"),
-                    metric=dict(type="str", required=True, choices=list(ss.METRICS)),
-                    target=dict(type="float", required=True),
-                    scale_in_cooldown=dict(type="int", default=ss.DEFAULT_COOLDOWN),
-                    scale_out_cooldown=dict(type="int", default=ss.DEFAULT_COOLDOWN),
-                    disable_scale_in=dict(type="bool", default=False),
-                    load_balancer_arn=dict(type="str"),
-                    target_group_arn=dict(type="str"),
-                ),
-            ),
-            purge_policies=dict(type="bool", default=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            tags=dict(type="dict", aliases=["resource_tags"]),
-            purge_tags=dict(type="bool", default=True),
-        ),
-        required_if=[["state", "present", ["min_capacity", "max_capacity"]]],
-        supports_check_mode=True,
-    )
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF, supports_check_mode=True)
     ScalingManager(module).run()
 
 

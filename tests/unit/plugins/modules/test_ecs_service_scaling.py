@@ -8,6 +8,7 @@ write" is asserted by the Stubber itself.
 import datetime
 
 import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
@@ -281,6 +282,43 @@ def test_other_aws_errors_say_what_failed(aws):
 def test_bad_input_fails_before_any_call(aws, overrides, message):
     result = run(aws, **overrides)  # nothing queued: any AWS call would fail the Stubber
     assert result["failed"] and result["msg"].startswith(message) and "error" not in result
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"min_capacity": None}, "state is present but all of the following are missing: min_capacity"),
+        ({"max_capacity": None}, "state is present but all of the following are missing: max_capacity"),
+        ({"min_capacity": "one"}, "argument 'min_capacity' is of type str and we were unable to convert to int"),
+        ({"max_capacity": 2.5}, "argument 'max_capacity' is of type float and we were unable to convert to int"),
+        ({"policies": ["cpu"]}, "dictionary requested"),
+        ({"policies": [{"metric": "disk", "target": 1}]},
+         "value of metric must be one of: cpu, memory, requests_per_target, got: disk found in policies"),
+        ({"policies": [{"metric": "CPU", "target": 1}]}, "value of metric must be one of"),
+        ({"policies": [{"metric": "requests-per-target", "target": 1}]}, "value of metric must be one of"),
+        ({"policies": [{"target": 1}]}, "missing required arguments: metric found in policies"),
+        ({"policies": [{"metric": "cpu"}]}, "missing required arguments: target found in policies"),
+        ({"policies": [{"metric": "cpu", "target": "high"}]}, "argument 'target' is of type str found in 'policies'"),
+        ({"policies": [{"metric": "cpu", "target": 50, "scale_out_cooldown": "soon"}]},
+         "argument 'scale_out_cooldown' is of type str found in 'policies'"),
+    ],
+    ids=["no-min", "no-max", "min-text", "max-fraction", "policy-not-a-dict", "metric", "metric-case", "metric-dash", "no-metric",
+         "no-target", "target-text", "cooldown-text"],
+)
+def test_the_argument_spec_refuses_wrong_types_and_missing_options(options, message):
+    # service_scaling checks ranges only: types, choices and presence are the argument spec's.
+    raw = {"cluster": "pocstack", "service": "plotly", "min_capacity": 1, "max_capacity": 4, **options}
+    raw = {k: v for k, v in raw.items() if v is not None}
+    errors = ArgumentSpecValidator(module.ARGUMENT_SPEC, required_if=module.REQUIRED_IF).validate(raw).error_messages
+    assert any(message in error for error in errors), errors
+
+
+@pytest.mark.parametrize("low, high", [("2", "3"), (2.0, 3.0)])
+def test_the_argument_spec_makes_capacities_ints(low, high):
+    raw = {"cluster": "pocstack", "service": "plotly", "min_capacity": low, "max_capacity": high}
+    validated = ArgumentSpecValidator(module.ARGUMENT_SPEC, required_if=module.REQUIRED_IF).validate(raw)
+    assert not validated.error_messages
+    assert (validated.validated_parameters["min_capacity"], validated.validated_parameters["max_capacity"]) == (2, 3)
 
 
 # -------------------------------------------------------------------- absent
