@@ -22,7 +22,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.transformation import s
 DESIRED_COUNT_TAG = "pocstack:desired-count"
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 TASK_DEFINITION = re.compile(r"^(?:arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/)?([A-Za-z0-9_-]{1,255}:\d+)$")
-CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 WEIGHT, BASE = (0, 1000), (0, 100000)
 MAX_GRACE = 2147483647
 
@@ -71,38 +70,28 @@ def task_definition_ref(value, where="task_definition"):
 
 
 def load_balancer(item, where):
-    if not isinstance(item, dict):
-        raise ServiceError(f"{where}: must be a dict with target_group_arn, container_name and container_port")
-    lb = {
-        "target_group_arn": item.get("target_group_arn", item.get("targetGroupArn")),
-        "container_name": item.get("container_name", item.get("containerName")),
-        "container_port": item.get("container_port", item.get("containerPort")),
-    }
+    """One entry of load_balancers: the argument spec made it a dict of the
+    three (AWS's key names are its aliases), the port an int."""
     for key in ("target_group_arn", "container_name"):
-        if not lb[key]:
+        if not item[key]:
             raise ServiceError(f"{where}.{key}: required")
-    try:
-        lb["container_port"] = int(lb["container_port"])
-    except (TypeError, ValueError):
-        raise ServiceError(f"{where}.container_port: {lb['container_port']!r} is not a port; allowed: 1-65535")
-    if not 1 <= lb["container_port"] <= 65535:
-        raise ServiceError(f"{where}.container_port: {lb['container_port']} is not a port; allowed: 1-65535")
-    return lb
+    if not 1 <= item["container_port"] <= 65535:
+        raise ServiceError(f"{where}.container_port: {item['container_port']} is not a port; allowed: 1-65535")
+    return {key: item[key] for key in ("target_group_arn", "container_name", "container_port")}
 
 
 def capacity_provider_strategy(items, where="capacity_provider_strategy"):
+    """The option (providers among the argument spec's choices, weight and
+    base ints) -> sorted strategy."""
     if not items:
         raise ServiceError(f"{where}: give at least one provider, or use launch_type instead")
     strategy = []
     for i, item in enumerate(items):
-        provider = item.get("capacity_provider", item.get("capacityProvider"))
-        if provider not in CAPACITY_PROVIDERS:
-            raise ServiceError(f"{where}[{i}].capacity_provider: {provider!r}; allowed: {', '.join(CAPACITY_PROVIDERS)}")
-        entry = {"capacity_provider": provider}
+        entry = {"capacity_provider": item["capacity_provider"]}
         for key, (low, high) in (("weight", WEIGHT), ("base", BASE)):
             value = item.get(key)
             value = 0 if value is None else value
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            if isinstance(value, bool) or not low <= value <= high:  # the spec lets yes/no through as an int
                 raise ServiceError(f"{where}[{i}].{key}: {value!r} is out of range; allowed: {low}-{high}")
             entry[key] = value
         strategy.append(entry)

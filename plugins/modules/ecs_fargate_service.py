@@ -288,6 +288,52 @@ from ansible_collections.pocstack.aws.plugins.module_utils import compare
 from ansible_collections.pocstack.aws.plugins.module_utils import ecs
 from ansible_collections.pocstack.aws.plugins.module_utils import ecs_services as es
 
+ARGUMENT_SPEC = dict(
+    cluster=dict(type="str", required=True),
+    name=dict(type="str", required=True, aliases=["service"]),
+    task_definition=dict(type="str"),
+    desired_count=dict(type="int"),
+    force_desired_count=dict(type="bool", default=False),
+    launch_type=dict(type="str", choices=["FARGATE"]),
+    capacity_provider_strategy=dict(
+        type="list",
+        elements="dict",
+        options=dict(
+            capacity_provider=dict(type="str", required=True, choices=["FARGATE", "FARGATE_SPOT"],
+                                   aliases=["capacityProvider"]),
+            weight=dict(type="int", default=0),
+            base=dict(type="int", default=0),
+        ),
+    ),
+    platform_version=dict(type="str"),
+    subnets=dict(type="list", elements="str"),
+    security_groups=dict(type="list", elements="str"),
+    assign_public_ip=dict(type="bool"),
+    load_balancers=dict(
+        type="list",
+        elements="dict",
+        options=dict(
+            target_group_arn=dict(type="str", required=True, aliases=["targetGroupArn"]),
+            container_name=dict(type="str", required=True, aliases=["containerName"]),
+            container_port=dict(type="int", required=True, aliases=["containerPort"]),
+        ),
+    ),
+    deployment_maximum_percent=dict(type="int"),
+    deployment_minimum_healthy_percent=dict(type="int"),
+    deployment_circuit_breaker_enable=dict(type="bool"),
+    deployment_circuit_breaker_rollback=dict(type="bool"),
+    health_check_grace_period_seconds=dict(type="int"),
+    enable_execute_command=dict(type="bool"),
+    propagate_tags=dict(type="str", choices=["SERVICE", "TASK_DEFINITION", "NONE"]),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    retry_failed_deployment=dict(type="bool", default=True),
+    wait=dict(type="bool", default=False),
+    wait_timeout=dict(type="int", default=300),
+    tags=dict(type="dict", aliases=["resource_tags"]),
+    purge_tags=dict(type="bool", default=True),
+)
+MUTUALLY_EXCLUSIVE = [["launch_type", "capacity_provider_strategy"]]
+
 # Seconds between two DescribeServices while waiting.
 POLL = 5
 
@@ -448,54 +494,7 @@ class ServiceManager:
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
-            cluster=dict(type="str", required=True),
-            name=dict(type="str", required=True, aliases=["service"]),
-            task_definition=dict(type="str"),
-            desired_count=dict(type="int"),
-            force_desired_count=dict(type="bool", default=False),
-            launch_type=dict(type="str", choices=["FARGATE"]),
-            capacity_provider_strategy=dict(
-                type="list",
-                elements="dict",
-                options=dict(
-                    capacity_provider=dict(type="str", required=True, choices=["FARGATE", "FARGATE_SPOT"],
-                                           aliases=["capacityProvider"]),
-                    weight=dict(type="int", default=0),
-                    base=dict(type="int", default=0),
-                ),
-            ),
-            platform_version=dict(type="str"),
-            subnets=dict(type="list", elements="str"),
-            security_groups=dict(type="list", elements="str"),
-            assign_public_ip=dict(type="bool"),
-            load_balancers=dict(
-                type="list",
-                elements="dict",
-                options=dict(
-                    target_group_arn=dict(type="str", required=True, aliases=["targetGroupArn"]),
-                    container_name=dict(type="str", required=True, aliases=["containerName"]),
-                    container_port=dict(type="int", required=True, aliases=["containerPort"]),
-                ),
-            ),
-            deployment_maximum_percent=dict(type="int"),
-            deployment_minimum_healthy_percent=dict(type="int"),
-            deployment_circuit_breaker_enable=dict(type="bool"),
-            deployment_circuit_breaker_rollback=dict(type="bool"),
-            health_check_grace_period_seconds=dict(type="int"),
-            enable_execute_command=dict(type="bool"),
-            propagate_tags=dict(type="str", choices=["SERVICE", "TASK_DEFINITION", "NONE"]),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            retry_failed_deployment=dict(type="bool", default=True),
-            wait=dict(type="bool", default=False),
-            wait_timeout=dict(type="int", default=300),
-            tags=dict(type="dict", aliases=["resource_tags"]),
-            purge_tags=dict(type="bool", default=True),
-        ),
-        mutually_exclusive=[["launch_type", "capacity_provider_strategy"]],
-        supports_check_mode=True,
-    )
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True)
     ServiceManager(module).run()
 
 
