@@ -558,6 +558,13 @@ def read_logs(ecs, logs, task):
     return found
 
 
+def empty_result(**values):
+    """The result before anything is read (hints come with a verdict)."""
+    return {"polls": 0, "elapsed": 0.0, "deployments": [], "deployment": {}, "circuit_breaker": {}, "stopped_tasks": [],
+            "pending_tasks": [], "target_group_arns": [], "target_health": [], "events": [], "reasons": [], "logs": [],
+            **values}
+
+
 def wait_for_rollout(ecs, elbv2, params, clock, sleep, logs=None):
     """Poll until the rollout completes, fails, or the timeout passes; then,
     unless it completed, read the watched deployment's tasks, the targets and
@@ -565,9 +572,7 @@ def wait_for_rollout(ecs, elbv2, params, clock, sleep, logs=None):
 
     Returns the result dict (see the module's RETURN), with `failed` and `msg`."""
     cluster, name, expected = params["cluster"], params["service"], params.get("task_definition")
-    result = {"cluster": cluster, "service": name, "timeout": params["timeout"], "polls": 0, "elapsed": 0.0,
-              "deployments": [], "deployment": {}, "circuit_breaker": {}, "stopped_tasks": [], "pending_tasks": [],
-              "target_group_arns": [], "target_health": [], "events": [], "reasons": [], "logs": []}
+    result = empty_result(cluster=cluster, service=name, timeout=params["timeout"])
     start = clock()
     service = None
     health = {}

@@ -25,8 +25,6 @@ from ansible_collections.pocstack.aws.plugins.module_utils.ecs_services import N
 from ansible_collections.pocstack.aws.plugins.module_utils.preflight import FARGATE_SIZES
 from ansible_collections.pocstack.aws.plugins.module_utils.preflight import allowed_memory_text
 
-NETWORK_MODES = ("awsvpc", "bridge", "host", "none")
-COMPATIBILITIES = ("EC2", "FARGATE", "EXTERNAL")
 # What DescribeTaskDefinition returns about a revision rather than its content.
 GENERATED = (
     "taskDefinitionArn", "revision", "status", "compatibilities", "requiresAttributes",
@@ -171,7 +169,7 @@ def desired_definition(params):
     """Module options -> the canonical definition, which is also what
     RegisterTaskDefinition is sent (containers in the order given)."""
     family = params["family"]
-    if not isinstance(family, str) or not NAME.match(family):
+    if not NAME.match(family):
         raise TaskDefinitionError(
             f"family: {family!r} is not allowed; use 1-255 letters, digits, '-' and '_'"
         )

@@ -241,11 +241,6 @@ def current_policy(policy):
     return canonical
 
 
-def current_policies(policies):
-    """{name: (canonical, policy ARN)} of described policies."""
-    return {p["PolicyName"]: (current_policy(p), p.get("PolicyARN", "")) for p in policies}
-
-
 def current_target(target):
     """A scalable target as DescribeScalableTargets returns it -> {min, max}; None for none."""
     if not target:

@@ -362,7 +362,8 @@ class ScalingManager:
             "resource_id": resource_id,
             "arn": (target or {}).get("ScalableTargetARN", ""),
             "target": ss.current_target(target),
-            "policies": ss.current_policies(policies),
+            "policies": {p["PolicyName"]: ss.current_policy(p) for p in policies},
+            "arns": {p["PolicyName"]: p.get("PolicyARN", "") for p in policies},
             "tags": tags,
         }
         if params["state"] == "absent":
@@ -372,8 +373,7 @@ class ScalingManager:
     def present(self, current, want_target, want_policies):
         params = self.params
         resource_id = current["resource_id"]
-        have_policies = {name: canonical for name, (canonical, _arn) in current["policies"].items()}
-        arns = {name: arn for name, (_canonical, arn) in current["policies"].items()}
+        have_policies, arns = current["policies"], dict(current["arns"])
         steps = ss.plan(want_target, current["target"], want_policies, have_policies, params["purge_policies"])
         to_set, to_unset, after_tags = compare.tag_changes(current["tags"], params["tags"], params["purge_tags"])
         after_policies = {name: c for name, c in have_policies.items() if name not in steps["delete"]}
@@ -426,8 +426,7 @@ class ScalingManager:
 
     def absent(self, current):
         resource_id = current["resource_id"]
-        have_policies = {name: canonical for name, (canonical, _arn) in current["policies"].items()}
-        arns = {name: arn for name, (_canonical, arn) in current["policies"].items()}
+        have_policies, arns = current["policies"], dict(current["arns"])
         if current["target"] is None and not have_policies:
             return self.exit("", None, {}, {}, {}, no_changes(), {"before": {}, "after": {}})
         changes = dict(
