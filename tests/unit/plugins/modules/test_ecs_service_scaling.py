@@ -372,3 +372,16 @@ def test_policies_of_another_service_in_the_answer_are_ignored(aws):
     reads(stubber, aws_target(), [aws_policy(), stranger])
     result = run(aws)
     assert result["changed"] is False and [p["name"] for p in result["policies"]] == ["plotly-cpu"]
+
+
+def test_policies_are_read_from_every_page(aws):
+    # DescribeScalingPolicies pages (NextToken); the botocore paginator reads them all.
+    _client, stubber = aws
+    stubber.add_response("describe_scalable_targets", {"ScalableTargets": [aws_target()]},
+                         {"ServiceNamespace": "ecs", "ResourceIds": [RID], "ScalableDimension": "ecs:service:DesiredCount"})
+    stubber.add_response("describe_scaling_policies", {"ScalingPolicies": [aws_policy()], "NextToken": "page-2"}, dict(IDS))
+    stubber.add_response("describe_scaling_policies", {"ScalingPolicies": [aws_policy("by-hand")]},
+                         {**IDS, "NextToken": "page-2"})
+    stubber.add_response("list_tags_for_resource", {"Tags": {}}, {"ResourceARN": TARGET_ARN})
+    result = run(aws, purge_policies=False)
+    assert result["changed"] is False and [p["name"] for p in result["policies"]] == ["by-hand", "plotly-cpu"]
