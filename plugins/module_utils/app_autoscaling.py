@@ -8,6 +8,8 @@ and passes aws_retry=True, so throttling is retried the amazon.aws way.
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 NAMESPACE = "ecs"
 DIMENSION = "ecs:service:DesiredCount"
@@ -31,16 +33,13 @@ def describe_scalable_target(client, resource_id):
 
 def describe_scaling_policies(client, resource_id):
     """Every scaling policy of the service's scalable target, all pages."""
-    policies = []
-    kwargs = _ids(resource_id)
-    while True:
-        page = client.describe_scaling_policies(aws_retry=True, **kwargs)
-        # The filter is AWS's; checking it again costs nothing and keeps the
-        # policies of another service out, whatever the endpoint does.
-        policies.extend(p for p in page["ScalingPolicies"] if p["ResourceId"] == resource_id)
-        if not page.get("NextToken"):
-            return policies
-        kwargs["NextToken"] = page["NextToken"]
+    policies = paginated_query_with_retries(
+        client, "describe_scaling_policies", AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES),
+        **_ids(resource_id)
+    )["ScalingPolicies"]
+    # The filter is AWS's; checking it again costs nothing and keeps the
+    # policies of another service out, whatever the endpoint does.
+    return [p for p in policies if p["ResourceId"] == resource_id]
 
 
 def list_tags(client, arn):

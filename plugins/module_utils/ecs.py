@@ -8,6 +8,8 @@ passes aws_retry=True, so throttling is retried the amazon.aws way. ECS tags
 are lists of {key, value} (lower case), unlike most services.
 """
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -28,14 +30,9 @@ def list_task_definitions(client, family, status):
     """ARNs of the family's revisions in `status` (ACTIVE, INACTIVE or
     DELETE_IN_PROGRESS), every page. familyPrefix is the full family name on
     AWS; revisions of other families are filtered out all the same."""
-    arns = []
-    kwargs = {"familyPrefix": family, "status": status}
-    while True:
-        page = client.list_task_definitions(aws_retry=True, **kwargs)
-        arns.extend(page.get("taskDefinitionArns", []))
-        if not page.get("nextToken"):
-            break
-        kwargs["nextToken"] = page["nextToken"]
+    arns = paginated_query_with_retries(
+        client, "list_task_definitions", AWSRetry.jittered_backoff(), familyPrefix=family, status=status
+    )["taskDefinitionArns"]
     return [arn for arn in arns if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family]
 
 
@@ -67,10 +64,11 @@ def delete_task_definitions(client, arns):
 
 
 # ------------------------------------------------------------------- services
-def describe_service(client, cluster, name):
-    """The service with its tags, or None when ECS does not know it. A
-    missing cluster raises ClusterNotFoundException."""
-    found = client.describe_services(cluster=cluster, services=[name], include=["TAGS"], aws_retry=True)
+def describe_service(client, cluster, name, tags=True):
+    """The service (with its tags unless `tags` is false), or None when ECS
+    does not know it. A missing cluster raises ClusterNotFoundException."""
+    include = {"include": ["TAGS"]} if tags else {}
+    found = client.describe_services(cluster=cluster, services=[name], aws_retry=True, **include)
     services = found.get("services") or []
     return services[0] if services else None
 

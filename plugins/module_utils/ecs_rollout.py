@@ -24,7 +24,13 @@ try:
 except ImportError:
     pass  # the module using this fails with AnsibleAWSModule's message
 
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.pocstack.aws.plugins.module_utils.ecs import describe_service as describe_ecs_service
+from ansible_collections.pocstack.aws.plugins.module_utils.ecs_services import TASK_DEFINITION
 
 # Stopped tasks read for a diagnosis: DescribeTasks shows stopped tasks for at
 # least an hour, and a crash-looping service stops many; 100 are plenty.
@@ -38,8 +44,6 @@ LOG_LINES = 15
 TIMEOUT_RANGE = (1, 86400)
 POLL_RANGE = (1, 300)
 EVENTS_RANGE = (0, 100)
-TASK_DEFINITION_ARN = re.compile(r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/[A-Za-z0-9_-]{1,255}:\d+$")
-TASK_DEFINITION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}:\d+$")
 TARGET_GROUP_ARN = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+$")
 
 
@@ -54,29 +58,24 @@ def describe_service(ecs, cluster, service):
     """The service as DescribeServices returns it. Raises ServiceNotFound when
     the cluster or the service does not exist, or the service is deleted."""
     try:
-        answer = ecs.describe_services(cluster=cluster, services=[service], aws_retry=True)
+        found = describe_ecs_service(ecs, cluster, service, tags=False)
     except is_boto3_error_code("ClusterNotFoundException"):
         raise ServiceNotFound(f"Cluster {cluster} does not exist.")
-    for found in answer.get("services", []):
-        if found.get("status") in ("INACTIVE", "DRAINING"):
-            raise ServiceNotFound(f"Service {service} in cluster {cluster} is {found['status']} (deleted or being deleted).")
-        return found
-    raise ServiceNotFound(f"Service {service} does not exist in cluster {cluster}.")
+    if found is None:
+        raise ServiceNotFound(f"Service {service} does not exist in cluster {cluster}.")
+    if found.get("status") in ("INACTIVE", "DRAINING"):
+        raise ServiceNotFound(f"Service {service} in cluster {cluster} is {found['status']} (deleted or being deleted).")
+    return found
 
 
 def list_task_arns(ecs, cluster, service, desired_status, limit=MAX_TASKS):
     """ARNs of the service's tasks with that desired status (RUNNING or STOPPED).
     ListTasks cannot combine startedBy with other filters, so the caller picks
     a deployment's tasks by their startedBy after DescribeTasks."""
-    arns = []
-    kwargs = {"cluster": cluster, "serviceName": service, "desiredStatus": desired_status}
-    while len(arns) < limit:
-        page = ecs.list_tasks(aws_retry=True, **kwargs)
-        arns.extend(page.get("taskArns", []))
-        if not page.get("nextToken"):
-            break
-        kwargs["nextToken"] = page["nextToken"]
-    return arns[:limit]
+    return paginated_query_with_retries(
+        ecs, "list_tasks", AWSRetry.jittered_backoff(), cluster=cluster, serviceName=service,
+        desiredStatus=desired_status, PaginationConfig={"MaxItems": limit},
+    ).get("taskArns", [])
 
 
 def describe_tasks(ecs, cluster, arns):
@@ -115,7 +114,7 @@ def validate(params):
         if value is None or not low <= value <= high:
             errors.append(f"{name}={value!r} is out of range; allowed: {low}-{high}")
     expected = params.get("task_definition")
-    if expected and not (TASK_DEFINITION_ARN.match(expected) or TASK_DEFINITION_NAME.match(expected)):
+    if expected and not TASK_DEFINITION.match(expected):
         errors.append(f"task_definition={expected!r} is neither a task definition ARN nor family:revision; "
                       "allowed: e.g. plotly:7 or arn:aws:ecs:us-east-1:123456789012:task-definition/plotly:7")
     for arn in params.get("target_group_arns") or []:
@@ -272,49 +271,26 @@ def _time(value):
     return value.isoformat() if hasattr(value, "isoformat") else (str(value) if value is not None else None)
 
 
+# What the result keeps of each AWS item, snake-cased (a field AWS leaves out is None).
+DEPLOYMENT_SUMMARY = ("id", "status", "taskDefinition", "desiredCount", "runningCount", "pendingCount", "failedTasks",
+                      "rolloutState", "rolloutStateReason", "createdAt", "updatedAt")
+TASK_SUMMARY = ("taskArn", "taskDefinitionArn", "startedBy", "lastStatus", "desiredStatus", "healthStatus", "stopCode",
+                "stoppedReason", "createdAt", "pullStartedAt", "pullStoppedAt", "startedAt", "stoppedAt")
+CONTAINER_SUMMARY = ("name", "image", "lastStatus", "exitCode", "reason", "healthStatus")
+
+
+def _summary(item, fields):
+    """`fields` of an AWS item, snake-cased; times (*At) as ISO 8601 text."""
+    return camel_dict_to_snake_dict({k: _time(item.get(k)) if k.endswith("At") else item.get(k) for k in fields})
+
+
 def summarise_deployment(deployment):
-    return {
-        "id": deployment.get("id"),
-        "status": deployment.get("status"),
-        "task_definition": deployment.get("taskDefinition"),
-        "desired_count": deployment.get("desiredCount"),
-        "running_count": deployment.get("runningCount"),
-        "pending_count": deployment.get("pendingCount"),
-        "failed_tasks": deployment.get("failedTasks", 0),
-        "rollout_state": deployment.get("rolloutState"),
-        "rollout_state_reason": deployment.get("rolloutStateReason"),
-        "created_at": _time(deployment.get("createdAt")),
-        "updated_at": _time(deployment.get("updatedAt")),
-    }
+    return dict(_summary(deployment, DEPLOYMENT_SUMMARY), failed_tasks=deployment.get("failedTasks", 0))
 
 
 def summarise_task(task):
-    return {
-        "task_arn": task.get("taskArn"),
-        "task_definition_arn": task.get("taskDefinitionArn"),
-        "started_by": task.get("startedBy"),
-        "last_status": task.get("lastStatus"),
-        "desired_status": task.get("desiredStatus"),
-        "health_status": task.get("healthStatus"),
-        "stop_code": task.get("stopCode"),
-        "stopped_reason": task.get("stoppedReason"),
-        "created_at": _time(task.get("createdAt")),
-        "pull_started_at": _time(task.get("pullStartedAt")),
-        "pull_stopped_at": _time(task.get("pullStoppedAt")),
-        "started_at": _time(task.get("startedAt")),
-        "stopped_at": _time(task.get("stoppedAt")),
-        "containers": [
-            {
-                "name": c.get("name"),
-                "image": c.get("image"),
-                "last_status": c.get("lastStatus"),
-                "exit_code": c.get("exitCode"),
-                "reason": c.get("reason"),
-                "health_status": c.get("healthStatus"),
-            }
-            for c in task.get("containers", [])
-        ],
-    }
+    return dict(_summary(task, TASK_SUMMARY),
+                containers=[_summary(c, CONTAINER_SUMMARY) for c in task.get("containers", [])])
 
 
 def summarise_targets(target_health):
@@ -582,6 +558,13 @@ def read_logs(ecs, logs, task):
     return found
 
 
+def empty_result(**values):
+    """The result before anything is read (hints come with a verdict)."""
+    return {"polls": 0, "elapsed": 0.0, "deployments": [], "deployment": {}, "circuit_breaker": {}, "stopped_tasks": [],
+            "pending_tasks": [], "target_group_arns": [], "target_health": [], "events": [], "reasons": [], "logs": [],
+            **values}
+
+
 def wait_for_rollout(ecs, elbv2, params, clock, sleep, logs=None):
     """Poll until the rollout completes, fails, or the timeout passes; then,
     unless it completed, read the watched deployment's tasks, the targets and
@@ -589,9 +572,7 @@ def wait_for_rollout(ecs, elbv2, params, clock, sleep, logs=None):
 
     Returns the result dict (see the module's RETURN), with `failed` and `msg`."""
     cluster, name, expected = params["cluster"], params["service"], params.get("task_definition")
-    result = {"cluster": cluster, "service": name, "timeout": params["timeout"], "polls": 0, "elapsed": 0.0,
-              "deployments": [], "deployment": {}, "circuit_breaker": {}, "stopped_tasks": [], "pending_tasks": [],
-              "target_group_arns": [], "target_health": [], "events": [], "reasons": [], "logs": []}
+    result = empty_result(cluster=cluster, service=name, timeout=params["timeout"])
     start = clock()
     service = None
     health = {}

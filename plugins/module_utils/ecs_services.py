@@ -15,10 +15,13 @@ autoscaling policy set is not undone by a re-run with the same inventory.
 
 import re
 
+from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import scrub_none_parameters
+
 DESIRED_COUNT_TAG = "pocstack:desired-count"
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 TASK_DEFINITION = re.compile(r"^(?:arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/)?([A-Za-z0-9_-]{1,255}:\d+)$")
-CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 WEIGHT, BASE = (0, 1000), (0, 100000)
 MAX_GRACE = 2147483647
 
@@ -39,6 +42,11 @@ NETWORK_FIELDS = ("subnets", "security_groups", "assign_public_ip")
 DEPLOYMENT_FIELDS = (
     "deployment_maximum_percent", "deployment_minimum_healthy_percent",
     "deployment_circuit_breaker_enable", "deployment_circuit_breaker_rollback",
+)
+# Fields sent to CreateService and UpdateService as they are, camel-cased.
+PLAIN_FIELDS = (
+    "task_definition", "platform_version", "health_check_grace_period_seconds", "enable_execute_command",
+    "propagate_tags",
 )
 # Fields that take effect only in new tasks: UpdateService also forces a new
 # deployment when one of them changes (a new task definition does that anyway).
@@ -62,38 +70,28 @@ def task_definition_ref(value, where="task_definition"):
 
 
 def load_balancer(item, where):
-    if not isinstance(item, dict):
-        raise ServiceError(f"{where}: must be a dict with target_group_arn, container_name and container_port")
-    lb = {
-        "target_group_arn": item.get("target_group_arn", item.get("targetGroupArn")),
-        "container_name": item.get("container_name", item.get("containerName")),
-        "container_port": item.get("container_port", item.get("containerPort")),
-    }
+    """One entry of load_balancers: the argument spec made it a dict of the
+    three (AWS's key names are its aliases), the port an int."""
     for key in ("target_group_arn", "container_name"):
-        if not lb[key]:
+        if not item[key]:
             raise ServiceError(f"{where}.{key}: required")
-    try:
-        lb["container_port"] = int(lb["container_port"])
-    except (TypeError, ValueError):
-        raise ServiceError(f"{where}.container_port: {lb['container_port']!r} is not a port; allowed: 1-65535")
-    if not 1 <= lb["container_port"] <= 65535:
-        raise ServiceError(f"{where}.container_port: {lb['container_port']} is not a port; allowed: 1-65535")
-    return lb
+    if not 1 <= item["container_port"] <= 65535:
+        raise ServiceError(f"{where}.container_port: {item['container_port']} is not a port; allowed: 1-65535")
+    return {key: item[key] for key in ("target_group_arn", "container_name", "container_port")}
 
 
 def capacity_provider_strategy(items, where="capacity_provider_strategy"):
+    """The option (providers among the argument spec's choices, weight and
+    base ints) -> sorted strategy."""
     if not items:
         raise ServiceError(f"{where}: give at least one provider, or use launch_type instead")
     strategy = []
     for i, item in enumerate(items):
-        provider = item.get("capacity_provider", item.get("capacityProvider"))
-        if provider not in CAPACITY_PROVIDERS:
-            raise ServiceError(f"{where}[{i}].capacity_provider: {provider!r}; allowed: {', '.join(CAPACITY_PROVIDERS)}")
-        entry = {"capacity_provider": provider}
+        entry = {"capacity_provider": item["capacity_provider"]}
         for key, (low, high) in (("weight", WEIGHT), ("base", BASE)):
             value = item.get(key)
             value = 0 if value is None else value
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            if isinstance(value, bool) or not low <= value <= high:  # the spec lets yes/no through as an int
                 raise ServiceError(f"{where}[{i}].{key}: {value!r} is out of range; allowed: {low}-{high}")
             entry[key] = value
         strategy.append(entry)
@@ -195,6 +193,8 @@ def current_service(service):
 
 
 def service_tags(service):
+    # Not boto3_tag_list_to_ansible_dict: ECS may leave out the value of a
+    # tag set with none, which that raises ValueError on.
     return {t["key"]: t.get("value", "") for t in service.get("tags") or []}
 
 
@@ -250,25 +250,15 @@ def plan_update(given, current):
 
 def update_request(after, changed):
     """Fields that differ -> UpdateService keyword arguments."""
-    request = {}
-    if "task_definition" in changed:
-        request["taskDefinition"] = after["task_definition"]
+    request = snake_dict_to_camel_dict({k: after[k] for k in PLAIN_FIELDS if k in changed})
     if set(NETWORK_FIELDS) & set(changed):
         request["networkConfiguration"] = network_configuration(after)
     if "load_balancers" in changed:
-        request["loadBalancers"] = aws_load_balancers(after["load_balancers"])
+        request["loadBalancers"] = [snake_dict_to_camel_dict(lb) for lb in after["load_balancers"]]
     if "capacity_provider_strategy" in changed:
-        request["capacityProviderStrategy"] = aws_strategy(after["capacity_provider_strategy"])
-    if "platform_version" in changed:
-        request["platformVersion"] = after["platform_version"]
+        request["capacityProviderStrategy"] = [snake_dict_to_camel_dict(s) for s in after["capacity_provider_strategy"]]
     if set(DEPLOYMENT_FIELDS) & set(changed):
         request["deploymentConfiguration"] = deployment_configuration(after)
-    if "health_check_grace_period_seconds" in changed:
-        request["healthCheckGracePeriodSeconds"] = after["health_check_grace_period_seconds"]
-    if "enable_execute_command" in changed:
-        request["enableExecuteCommand"] = after["enable_execute_command"]
-    if "propagate_tags" in changed:
-        request["propagateTags"] = after["propagate_tags"]
     if set(NEEDS_DEPLOYMENT) & set(changed):
         request["forceNewDeployment"] = True
     return request
@@ -281,26 +271,14 @@ def network_configuration(fields):
     return {"awsvpcConfiguration": conf}
 
 
-def aws_load_balancers(lbs):
-    return [{"targetGroupArn": lb["target_group_arn"], "containerName": lb["container_name"],
-             "containerPort": lb["container_port"]} for lb in lbs]
-
-
-def aws_strategy(strategy):
-    return [{"capacityProvider": s["capacity_provider"], "weight": s["weight"], "base": s["base"]} for s in strategy]
-
-
 def deployment_configuration(fields):
     """The four deployment fields -> deploymentConfiguration (unset ones left out)."""
-    conf = {}
-    if fields.get("deployment_maximum_percent") is not None:
-        conf["maximumPercent"] = fields["deployment_maximum_percent"]
-    if fields.get("deployment_minimum_healthy_percent") is not None:
-        conf["minimumHealthyPercent"] = fields["deployment_minimum_healthy_percent"]
     breaker = {k: fields.get(f"deployment_circuit_breaker_{k}") for k in ("enable", "rollback")}
-    if any(v is not None for v in breaker.values()):
-        conf["deploymentCircuitBreaker"] = {k: bool(v) for k, v in breaker.items()}
-    return conf
+    return scrub_none_parameters({
+        "maximumPercent": fields.get("deployment_maximum_percent"),
+        "minimumHealthyPercent": fields.get("deployment_minimum_healthy_percent"),
+        "deploymentCircuitBreaker": {k: bool(v) for k, v in breaker.items()} if any(v is not None for v in breaker.values()) else None,
+    })
 
 
 def create_request(cluster, name, given, desired_count, tags):
@@ -312,25 +290,21 @@ def create_request(cluster, name, given, desired_count, tags):
     request = {
         "cluster": cluster,
         "serviceName": name,
-        "taskDefinition": given["task_definition"],
         "desiredCount": desired_count,
         "networkConfiguration": network_configuration(given),
-        "platformVersion": given.get("platform_version", DEFAULTS["platform_version"]),
-        "tags": [{"key": k, "value": v} for k, v in sorted(tags.items())],
+        "platformVersion": DEFAULTS["platform_version"],
+        "tags": ansible_dict_to_boto3_tag_list(dict(sorted(tags.items())), "key", "value"),
+        **snake_dict_to_camel_dict(scrub_none_parameters({k: given.get(k) for k in PLAIN_FIELDS})),
     }
     if "capacity_provider_strategy" in given:
-        request["capacityProviderStrategy"] = aws_strategy(given["capacity_provider_strategy"])
+        request["capacityProviderStrategy"] = [snake_dict_to_camel_dict(s) for s in given["capacity_provider_strategy"]]
     else:
         request["launchType"] = given.get("launch_type", "FARGATE")
     if given.get("load_balancers"):
-        request["loadBalancers"] = aws_load_balancers(given["load_balancers"])
+        request["loadBalancers"] = [snake_dict_to_camel_dict(lb) for lb in given["load_balancers"]]
     deployment = deployment_configuration(given)
     if deployment:
         request["deploymentConfiguration"] = deployment
-    for field, key in (("health_check_grace_period_seconds", "healthCheckGracePeriodSeconds"),
-                       ("enable_execute_command", "enableExecuteCommand"), ("propagate_tags", "propagateTags")):
-        if given.get(field) is not None:
-            request[key] = given[field]
     return request
 
 

@@ -21,12 +21,10 @@ canonical form and so counts as a difference.
 import copy
 import re
 
+from ansible_collections.pocstack.aws.plugins.module_utils.ecs_services import NAME
 from ansible_collections.pocstack.aws.plugins.module_utils.preflight import FARGATE_SIZES
 from ansible_collections.pocstack.aws.plugins.module_utils.preflight import allowed_memory_text
 
-FAMILY = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-NETWORK_MODES = ("awsvpc", "bridge", "host", "none")
-COMPATIBILITIES = ("EC2", "FARGATE", "EXTERNAL")
 # What DescribeTaskDefinition returns about a revision rather than its content.
 GENERATED = (
     "taskDefinitionArn", "revision", "status", "compatibilities", "requiresAttributes",
@@ -171,7 +169,7 @@ def desired_definition(params):
     """Module options -> the canonical definition, which is also what
     RegisterTaskDefinition is sent (containers in the order given)."""
     family = params["family"]
-    if not isinstance(family, str) or not FAMILY.match(family):
+    if not NAME.match(family):
         raise TaskDefinitionError(
             f"family: {family!r} is not allowed; use 1-255 letters, digits, '-' and '_'"
         )
@@ -209,7 +207,7 @@ def desired_definition(params):
         "operatingSystemFamily": platform.get("operating_system_family"),
     }
     if params.get("ephemeral_storage_gib") is not None:
-        size = _int(params["ephemeral_storage_gib"], "ephemeral_storage_gib")
+        size = params["ephemeral_storage_gib"]  # an int: the argument spec converts it
         low, high = EPHEMERAL_GIB
         if not low <= size <= high:
             raise TaskDefinitionError(f"ephemeral_storage_gib: {size} is out of range; allowed: {low}-{high}")

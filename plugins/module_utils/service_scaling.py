@@ -11,7 +11,10 @@ float, Alarms, CreationTime) never reads as a change.
 
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
+
+from ansible_collections.pocstack.aws.plugins.module_utils.compare import sorted_data
+from ansible_collections.pocstack.aws.plugins.module_utils.ecs_services import NAME
 
 POLICY_TYPE = "TargetTrackingScaling"
 # ECS's quota of tasks per service: a larger maximum can never be reached.
@@ -36,12 +39,6 @@ PERCENT_METRICS = ("cpu", "memory")
 # How a default policy name ends, per metric: <service>-<suffix>.
 NAME_SUFFIX = {"cpu": "cpu", "memory": "memory", "requests_per_target": "requests"}
 
-_ECS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-_ECS_ARN = re.compile(r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:(cluster|service)/(.+)$")
-_ELB_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):elasticloadbalancing:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
-    r"(?P<resource>.+)$"
-)
 _LB_RESOURCE = re.compile(r"^loadbalancer/(?P<label>(?P<type>[a-z]+)/[A-Za-z0-9-]{1,32}/[0-9a-f]+)$")
 _TG_RESOURCE = re.compile(r"^(?P<label>targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+)$")
 
@@ -51,12 +48,18 @@ class ScalingError(ValueError):
 
 
 # ------------------------------------------------------------------ identity
+def _arn(text, service):
+    """amazon.aws's parse of an ARN of `service`, else None (a name, or another service's ARN)."""
+    arn = parse_aws_arn(text) if text.startswith("arn:") else None
+    return arn if arn and arn["service"] == service else None
+
+
 def cluster_name(cluster):
     """A cluster name or ARN -> its name."""
     text = str(cluster or "").strip()
-    match = _ECS_ARN.match(text)
-    if match and match.group(1) == "cluster":
-        text = match.group(2)
+    arn = _arn(text, "ecs")
+    if arn and arn["resource_type"] == "cluster":
+        text = arn["resource_id"]
     return _checked_name(text, cluster, "cluster")
 
 
@@ -64,9 +67,9 @@ def service_name(service, cluster):
     """A service name or ARN -> its name. A long-form service ARN names its
     cluster, which must be `cluster` (a name)."""
     text = str(service or "").strip()
-    match = _ECS_ARN.match(text)
-    if match and match.group(1) == "service":
-        parts = match.group(2).split("/")
+    arn = _arn(text, "ecs")
+    if arn and arn["resource_type"] == "service":
+        parts = arn["resource_id"].split("/")
         if len(parts) == 2:
             if parts[0] != cluster:
                 raise ScalingError(f"service: the ARN {service!r} belongs to cluster {parts[0]!r}, not to cluster {cluster!r}")
@@ -76,7 +79,7 @@ def service_name(service, cluster):
 
 
 def _checked_name(name, given, option):
-    if not _ECS_NAME.match(name):
+    if not NAME.match(name):
         raise ScalingError(
             f"{option}: {given!r} is not an ECS {option} name or ARN; "
             "a name has 1-255 letters, digits, hyphens and underscores"
@@ -93,8 +96,8 @@ def resource_id(cluster, service):
 def resource_label(load_balancer_arn, target_group_arn, where="policies"):
     """The ResourceLabel of ALBRequestCountPerTarget,
     app/<lb-name>/<lb-id>/targetgroup/<tg-name>/<tg-id>, from the two ARNs."""
-    lb = _ELB_ARN.match(str(load_balancer_arn or "").strip())
-    lb_resource = _LB_RESOURCE.match(lb.group("resource")) if lb else None
+    lb = _arn(str(load_balancer_arn or "").strip(), "elasticloadbalancing")
+    lb_resource = _LB_RESOURCE.match(lb["resource"]) if lb else None
     if not lb_resource:
         raise ScalingError(
             f"{where}: load_balancer_arn {load_balancer_arn!r} is not a load balancer ARN "
@@ -105,18 +108,18 @@ def resource_label(load_balancer_arn, target_group_arn, where="policies"):
             f"{where}: load_balancer_arn {load_balancer_arn!r} is not an Application Load Balancer; "
             "requests_per_target (ALBRequestCountPerTarget) needs one (loadbalancer/app/...)"
         )
-    tg = _ELB_ARN.match(str(target_group_arn or "").strip())
-    tg_resource = _TG_RESOURCE.match(tg.group("resource")) if tg else None
+    tg = _arn(str(target_group_arn or "").strip(), "elasticloadbalancing")
+    tg_resource = _TG_RESOURCE.match(tg["resource"]) if tg else None
     if not tg_resource:
         raise ScalingError(
             f"{where}: target_group_arn {target_group_arn!r} is not a target group ARN "
             "(arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID)"
         )
-    for part in ("partition", "region", "account"):
-        if lb.group(part) != tg.group(part):
+    for key, part in (("partition", "partition"), ("region", "region"), ("account_id", "account")):
+        if lb[key] != tg[key]:
             raise ScalingError(
                 f"{where}: load_balancer_arn and target_group_arn are in different {part}s "
-                f"({lb.group(part)} and {tg.group(part)}); the target group must belong to the load balancer"
+                f"({lb[key]} and {tg[key]}); the target group must belong to the load balancer"
             )
     label = f"{lb_resource.group('label')}/{tg_resource.group('label')}"
     if len(label) > MAX_RESOURCE_LABEL:  # cannot happen with valid names; AWS's own limit
@@ -125,24 +128,17 @@ def resource_label(load_balancer_arn, target_group_arn, where="policies"):
 
 
 # ------------------------------------------------------------------- desired
-def _whole(value, option):
+def _whole(value, where):
+    """An int from the argument spec, which lets YAML's yes/no through as True/False."""
     if isinstance(value, bool):
-        raise ScalingError(f"{option}: {value!r} is not a whole number")
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ScalingError(f"{option}: {value!r} is not a whole number")
-    if number != value and str(number) != str(value).strip():
-        raise ScalingError(f"{option}: {value!r} is not a whole number")
-    return number
+        raise ScalingError(f"{where}: {value!r} is not a whole number")
+    return value
 
 
 def validate_capacity(min_capacity, max_capacity):
-    """(min, max) as ints: 0 <= min <= max <= MAX_TASKS."""
-    if min_capacity is None or max_capacity is None:
-        raise ScalingError("min_capacity and max_capacity are required when state=present")
-    low = _whole(min_capacity, "min_capacity")
-    high = _whole(max_capacity, "max_capacity")
+    """(min, max): 0 <= min <= max <= MAX_TASKS. The argument spec makes them
+    ints and requires them with state=present."""
+    low, high = _whole(min_capacity, "min_capacity"), _whole(max_capacity, "max_capacity")
     if low < 0:
         raise ScalingError(f"min_capacity: {low} is below 0; allowed: 0-{MAX_TASKS}")
     if high > MAX_TASKS:
@@ -152,18 +148,7 @@ def validate_capacity(min_capacity, max_capacity):
     return low, high
 
 
-def _number(value, where):
-    if isinstance(value, bool) or value is None:
-        raise ScalingError(f"{where}: {value!r} is not a number")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ScalingError(f"{where}: {value!r} is not a number")
-
-
 def _cooldown(value, where):
-    if value is None:
-        return DEFAULT_COOLDOWN
     seconds = _whole(value, where)
     low, high = COOLDOWN_RANGE
     if not low <= seconds <= high:
@@ -172,20 +157,17 @@ def _cooldown(value, where):
 
 
 def desired_policy(policy, service, index=0):
-    """One entry of the policies option -> canonical policy."""
+    """One entry of the policies option -> canonical policy. The argument spec
+    checked the types: metric one of METRICS, target a float, cooldowns ints."""
     where = f"policies[{index}]"
-    if not isinstance(policy, dict):
-        raise ScalingError(f"{where}: each policy must be a dict with metric and target, got {policy!r}")
-    metric = str(policy.get("metric") or "").strip().lower().replace("-", "_")
-    if metric not in METRICS:
-        raise ScalingError(f"{where}.metric: {policy.get('metric')!r} is not supported; allowed: {', '.join(METRICS)}")
-    target = _number(policy.get("target"), f"{where}.target")
+    metric = policy["metric"]
+    target = float(policy["target"])
     if metric in PERCENT_METRICS:
         low, high = PERCENT_RANGE
         if not low <= target <= high:
-            raise ScalingError(f"{where}.target: {policy.get('target')!r} is out of range for {metric}; allowed: {low}-{high} (percent)")
+            raise ScalingError(f"{where}.target: {policy['target']!r} is out of range for {metric}; allowed: {low}-{high} (percent)")
     elif target <= 0:
-        raise ScalingError(f"{where}.target: {policy.get('target')!r} must be above 0 (requests per target per minute)")
+        raise ScalingError(f"{where}.target: {policy['target']!r} must be above 0 (requests per target per minute)")
     name = policy.get("name")
     if name is None or str(name).strip() == "":
         name = f"{service}-{NAME_SUFFIX[metric]}"
@@ -196,8 +178,8 @@ def desired_policy(policy, service, index=0):
         "name": name,
         "metric": metric,
         "target": target,
-        "scale_in_cooldown": _cooldown(policy.get("scale_in_cooldown"), f"{where}.scale_in_cooldown"),
-        "scale_out_cooldown": _cooldown(policy.get("scale_out_cooldown"), f"{where}.scale_out_cooldown"),
+        "scale_in_cooldown": _cooldown(policy.get("scale_in_cooldown", DEFAULT_COOLDOWN), f"{where}.scale_in_cooldown"),
+        "scale_out_cooldown": _cooldown(policy.get("scale_out_cooldown", DEFAULT_COOLDOWN), f"{where}.scale_out_cooldown"),
         "disable_scale_in": bool(policy.get("disable_scale_in")),
     }
     lb, tg = policy.get("load_balancer_arn"), policy.get("target_group_arn")
@@ -232,15 +214,6 @@ def desired_policies(policies, service):
 
 
 # ------------------------------------------------------------------- current
-def _plain(value):
-    """Described data -> plain data with sorted keys (for comparing and --diff)."""
-    if isinstance(value, dict):
-        return {key: _plain(value[key]) for key in sorted(value)}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
-
-
 def current_policy(policy):
     """A policy as DescribeScalingPolicies returns it -> canonical (never fails).
 
@@ -253,7 +226,7 @@ def current_policy(policy):
     spec = config.get("PredefinedMetricSpecification") or {}
     if kind != POLICY_TYPE or not spec or "CustomizedMetricSpecification" in config or "TargetValue" not in config:
         described = config or policy.get("StepScalingPolicyConfiguration") or policy.get("PredictiveScalingPolicyConfiguration") or {}
-        return {"name": name, "policy_type": kind, "aws": _plain(described)}
+        return {"name": name, "policy_type": kind, "aws": sorted_data(described)}
     metric_type = spec.get("PredefinedMetricType")
     canonical = {
         "name": name,
@@ -266,11 +239,6 @@ def current_policy(policy):
     if spec.get("ResourceLabel"):
         canonical["resource_label"] = spec["ResourceLabel"]
     return canonical
-
-
-def current_policies(policies):
-    """{name: (canonical, policy ARN)} of described policies."""
-    return {p["PolicyName"]: (current_policy(p), p.get("PolicyARN", "")) for p in policies}
 
 
 def current_target(target):
@@ -315,17 +283,6 @@ def plan(want_target, have_target, want_policies, have_policies, purge_policies)
     return result
 
 
-def tag_changes(current, tags, purge_tags):
-    """(tags to set, keys to remove, tags afterwards), amazon.aws semantics:
-    tags None leaves the tags alone; purge never removes aws:* keys."""
-    if tags is None:
-        return {}, [], dict(current)
-    wanted = {str(k): str(v) for k, v in tags.items()}
-    to_set, to_unset = compare_aws_tags(current, wanted, purge_tags)
-    after = {k: v for k, v in {**current, **to_set}.items() if k not in to_unset}
-    return to_set, sorted(to_unset), after
-
-
 def changed(steps, to_set, to_unset):
     return bool(steps["scalable_target"] or steps["create"] or steps["update"] or steps["delete"] or to_set or to_unset)
 
@@ -351,7 +308,7 @@ def policy_list(policies, arns=None):
     """{name: canonical} -> list sorted by name, plain, with policy_arn when known."""
     result = []
     for name in sorted(policies):
-        entry = _plain(policies[name])
+        entry = sorted_data(policies[name])
         if arns is not None:
             entry["policy_arn"] = arns.get(name, "")
         result.append(entry)
@@ -364,5 +321,5 @@ def for_diff(target, policies, tags):
         return {}
     state = {"policies": policy_list(policies or {})}
     if target is not None:
-        state["scalable_target"] = {**_plain(target), "tags": _plain(tags or {})}
-    return _plain(state)
+        state["scalable_target"] = {**sorted_data(target), "tags": sorted_data(tags or {})}
+    return sorted_data(state)

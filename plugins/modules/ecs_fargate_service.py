@@ -288,6 +288,52 @@ from ansible_collections.pocstack.aws.plugins.module_utils import compare
 from ansible_collections.pocstack.aws.plugins.module_utils import ecs
 from ansible_collections.pocstack.aws.plugins.module_utils import ecs_services as es
 
+ARGUMENT_SPEC = dict(
+    cluster=dict(type="str", required=True),
+    name=dict(type="str", required=True, aliases=["service"]),
+    task_definition=dict(type="str"),
+    desired_count=dict(type="int"),
+    force_desired_count=dict(type="bool", default=False),
+    launch_type=dict(type="str", choices=["FARGATE"]),
+    capacity_provider_strategy=dict(
+        type="list",
+        elements="dict",
+        options=dict(
+            capacity_provider=dict(type="str", required=True, choices=["FARGATE", "FARGATE_SPOT"],
+                                   aliases=["capacityProvider"]),
+            weight=dict(type="int", default=0),
+            base=dict(type="int", default=0),
+        ),
+    ),
+    platform_version=dict(type="str"),
+    subnets=dict(type="list", elements="str"),
+    security_groups=dict(type="list", elements="str"),
+    assign_public_ip=dict(type="bool"),
+    load_balancers=dict(
+        type="list",
+        elements="dict",
+        options=dict(
+            target_group_arn=dict(type="str", required=True, aliases=["targetGroupArn"]),
+            container_name=dict(type="str", required=True, aliases=["containerName"]),
+            container_port=dict(type="int", required=True, aliases=["containerPort"]),
+        ),
+    ),
+    deployment_maximum_percent=dict(type="int"),
+    deployment_minimum_healthy_percent=dict(type="int"),
+    deployment_circuit_breaker_enable=dict(type="bool"),
+    deployment_circuit_breaker_rollback=dict(type="bool"),
+    health_check_grace_period_seconds=dict(type="int"),
+    enable_execute_command=dict(type="bool"),
+    propagate_tags=dict(type="str", choices=["SERVICE", "TASK_DEFINITION", "NONE"]),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    retry_failed_deployment=dict(type="bool", default=True),
+    wait=dict(type="bool", default=False),
+    wait_timeout=dict(type="int", default=300),
+    tags=dict(type="dict", aliases=["resource_tags"]),
+    purge_tags=dict(type="bool", default=True),
+)
+MUTUALLY_EXCLUSIVE = [["launch_type", "capacity_provider_strategy"]]
+
 # Seconds between two DescribeServices while waiting.
 POLL = 5
 
@@ -299,9 +345,6 @@ class ServiceManager:
         self.params = module.params
         self.cluster = module.params["cluster"]
         self.name = module.params["name"]
-
-    def fail(self, error, msg):
-        self.module.fail_json_aws(error, msg=msg)
 
     def run(self):
         try:
@@ -326,13 +369,13 @@ class ServiceManager:
         except is_boto3_error_code("ClusterNotFoundException"):
             return None, False
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail(e, f"Could not describe the service {self.name!r} in cluster {self.cluster!r}")
+            self.module.fail_json_aws(e, msg=f"Could not describe the service {self.name!r} in cluster {self.cluster!r}")
 
     def write(self, what, fn, *args, **kwargs):
         try:
             return fn(self.client, *args, **kwargs)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail(e, f"Could not {what} the service {self.name!r} in cluster {self.cluster!r}")
+            self.module.fail_json_aws(e, msg=f"Could not {what} the service {self.name!r} in cluster {self.cluster!r}")
 
     def create(self, given):
         count = self.params["desired_count"]
@@ -434,7 +477,7 @@ class ServiceManager:
         except is_boto3_error_code("ServiceNotFoundException"):
             pass
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail(e, f"Could not delete the service {self.name!r} in cluster {self.cluster!r}")
+            self.module.fail_json_aws(e, msg=f"Could not delete the service {self.name!r} in cluster {self.cluster!r}")
         if self.params["wait"]:
             self.wait_until("was not INACTIVE yet", lambda s: not s or s.get("status") == "INACTIVE")
         return self.exit(result, None, diff)
@@ -451,54 +494,7 @@ class ServiceManager:
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
-            cluster=dict(type="str", required=True),
-            name=dict(type="str", required=True, aliases=["service"]),
-            task_definition=dict(type="str"),
-            desired_count=dict(type="int"),
-            force_desired_count=dict(type="bool", default=False),
-            launch_type=dict(type="str", choices=["FARGATE"]),
-            capacity_provider_strategy=dict(
-                type="list",
-                elements="dict",
-                options=dict(
-                    capacity_provider=dict(type="str", required=True, choices=["FARGATE", "FARGATE_SPOT"],
-                                           aliases=["capacityProvider"]),
-                    weight=dict(type="int", default=0),
-                    base=dict(type="int", default=0),
-                ),
-            ),
-            platform_version=dict(type="str"),
-            subnets=dict(type="list", elements="str"),
-            security_groups=dict(type="list", elements="str"),
-            assign_public_ip=dict(type="bool"),
-            load_balancers=dict(
-                type="list",
-                elements="dict",
-                options=dict(
-                    target_group_arn=dict(type="str", required=True, aliases=["targetGroupArn"]),
-                    container_name=dict(type="str", required=True, aliases=["containerName"]),
-                    container_port=dict(type="int", required=True, aliases=["containerPort"]),
-                ),
-            ),
-            deployment_maximum_percent=dict(type="int"),
-            deployment_minimum_healthy_percent=dict(type="int"),
-            deployment_circuit_breaker_enable=dict(type="bool"),
-            deployment_circuit_breaker_rollback=dict(type="bool"),
-            health_check_grace_period_seconds=dict(type="int"),
-            enable_execute_command=dict(type="bool"),
-            propagate_tags=dict(type="str", choices=["SERVICE", "TASK_DEFINITION", "NONE"]),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            retry_failed_deployment=dict(type="bool", default=True),
-            wait=dict(type="bool", default=False),
-            wait_timeout=dict(type="int", default=300),
-            tags=dict(type="dict", aliases=["resource_tags"]),
-            purge_tags=dict(type="bool", default=True),
-        ),
-        mutually_exclusive=[["launch_type", "capacity_provider_strategy"]],
-        supports_check_mode=True,
-    )
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True)
     ServiceManager(module).run()
 
 

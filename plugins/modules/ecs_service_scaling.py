@@ -296,7 +296,34 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.pocstack.aws.plugins.module_utils import app_autoscaling as aa
+from ansible_collections.pocstack.aws.plugins.module_utils import compare
 from ansible_collections.pocstack.aws.plugins.module_utils import service_scaling as ss
+
+ARGUMENT_SPEC = dict(
+    cluster=dict(type="str", required=True),
+    service=dict(type="str", required=True, aliases=["name"]),
+    min_capacity=dict(type="int"),
+    max_capacity=dict(type="int"),
+    policies=dict(
+        type="list",
+        elements="dict",
+        options=dict(
+            name=dict(type="str"),
+            metric=dict(type="str", required=True, choices=list(ss.METRICS)),
+            target=dict(type="float", required=True),
+            scale_in_cooldown=dict(type="int", default=ss.DEFAULT_COOLDOWN),
+            scale_out_cooldown=dict(type="int", default=ss.DEFAULT_COOLDOWN),
+            disable_scale_in=dict(type="bool", default=False),
+            load_balancer_arn=dict(type="str"),
+            target_group_arn=dict(type="str"),
+        ),
+    ),
+    purge_policies=dict(type="bool", default=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    tags=dict(type="dict", aliases=["resource_tags"]),
+    purge_tags=dict(type="bool", default=True),
+)
+REQUIRED_IF = [["state", "present", ["min_capacity", "max_capacity"]]]
 
 
 def no_changes():
@@ -312,9 +339,6 @@ class ScalingManager:
         )
         self.params = module.params
         self.resource_id = None
-
-    def fail(self, error, msg):
-        self.module.fail_json_aws(error, msg=msg)
 
     def run(self):
         params = self.params
@@ -333,12 +357,13 @@ class ScalingManager:
             policies = aa.describe_scaling_policies(self.client, resource_id)
             tags = aa.list_tags(self.client, target["ScalableTargetARN"]) if target and target.get("ScalableTargetARN") else {}
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail(e, f"Could not read the autoscaling of ECS service {resource_id}")
+            self.module.fail_json_aws(e, msg=f"Could not read the autoscaling of ECS service {resource_id}")
         current = {
             "resource_id": resource_id,
             "arn": (target or {}).get("ScalableTargetARN", ""),
             "target": ss.current_target(target),
-            "policies": ss.current_policies(policies),
+            "policies": {p["PolicyName"]: ss.current_policy(p) for p in policies},
+            "arns": {p["PolicyName"]: p.get("PolicyARN", "") for p in policies},
             "tags": tags,
         }
         if params["state"] == "absent":
@@ -348,10 +373,9 @@ class ScalingManager:
     def present(self, current, want_target, want_policies):
         params = self.params
         resource_id = current["resource_id"]
-        have_policies = {name: canonical for name, (canonical, _arn) in current["policies"].items()}
-        arns = {name: arn for name, (_canonical, arn) in current["policies"].items()}
+        have_policies, arns = current["policies"], dict(current["arns"])
         steps = ss.plan(want_target, current["target"], want_policies, have_policies, params["purge_policies"])
-        to_set, to_unset, after_tags = ss.tag_changes(current["tags"], params["tags"], params["purge_tags"])
+        to_set, to_unset, after_tags = compare.tag_changes(current["tags"], params["tags"], params["purge_tags"])
         after_policies = {name: c for name, c in have_policies.items() if name not in steps["delete"]}
         after_policies.update(want_policies or {})
         diff = {
@@ -385,7 +409,7 @@ class ScalingManager:
                 if to_unset:
                     aa.untag_resource(self.client, arn, to_unset)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail(e, f"Could not update the autoscaling of ECS service {resource_id}")
+            self.module.fail_json_aws(e, msg=f"Could not update the autoscaling of ECS service {resource_id}")
         return self.exit(arn, want_target, after_policies, arns, after_tags, changes, diff)
 
     def register(self, resource_id, want_target, tags):
@@ -398,12 +422,11 @@ class ScalingManager:
             if "exist" not in str(e):
                 raise
             _kind, cluster, service = resource_id.split("/")
-            self.fail(e, f"service: no ECS service {service!r} in cluster {cluster!r} ({resource_id}); create the service first")
+            self.module.fail_json_aws(e, msg=f"service: no ECS service {service!r} in cluster {cluster!r} ({resource_id}); create the service first")
 
     def absent(self, current):
         resource_id = current["resource_id"]
-        have_policies = {name: canonical for name, (canonical, _arn) in current["policies"].items()}
-        arns = {name: arn for name, (_canonical, arn) in current["policies"].items()}
+        have_policies, arns = current["policies"], dict(current["arns"])
         if current["target"] is None and not have_policies:
             return self.exit("", None, {}, {}, {}, no_changes(), {"before": {}, "after": {}})
         changes = dict(
@@ -422,7 +445,7 @@ class ScalingManager:
             if current["target"] is not None:
                 aa.deregister_scalable_target(self.client, resource_id)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail(e, f"Could not remove the autoscaling of ECS service {resource_id}")
+            self.module.fail_json_aws(e, msg=f"Could not remove the autoscaling of ECS service {resource_id}")
         return self.exit("", None, {}, {}, {}, changes, diff)
 
     def exit(self, arn, target, policies, arns, tags, changes, diff):
@@ -437,34 +460,7 @@ class ScalingManager:
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
-            cluster=dict(type="str", required=True),
-            service=dict(type="str", required=True, aliases=["name"]),
-            min_capacity=dict(type="int"),
-            max_capacity=dict(type="int"),
-            policies=dict(
-                type="list",
-                elements="dict",
-                options=dict(
-                    name=dict(type="str"),
-                    metric=dict(type="str", required=True, choices=list(ss.METRICS)),
-                    target=dict(type="float", required=True),
-                    scale_in_cooldown=dict(type="int", default=ss.DEFAULT_COOLDOWN),
-                    scale_out_cooldown=dict(type="int", default=ss.DEFAULT_COOLDOWN),
-                    disable_scale_in=dict(type="bool", default=False),
-                    load_balancer_arn=dict(type="str"),
-                    target_group_arn=dict(type="str"),
-                ),
-            ),
-            purge_policies=dict(type="bool", default=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            tags=dict(type="dict", aliases=["resource_tags"]),
-            purge_tags=dict(type="bool", default=True),
-        ),
-        required_if=[["state", "present", ["min_capacity", "max_capacity"]]],
-        supports_check_mode=True,
-    )
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF, supports_check_mode=True)
     ScalingManager(module).run()
 
 

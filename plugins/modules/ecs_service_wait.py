@@ -402,9 +402,8 @@ def main():
     if errors:
         module.fail_json(msg="; ".join(errors))
     if module.check_mode:
-        module.exit_json(changed=False, outcome="skipped", reasons=["check mode: the rollout was not waited for"],
-                         elapsed=0.0, polls=0, deployments=[], deployment={}, circuit_breaker={}, stopped_tasks=[],
-                         pending_tasks=[], target_group_arns=[], target_health=[], events=[], hints=[], logs=[])
+        module.exit_json(changed=False, **ecs_rollout.empty_result(
+            outcome="skipped", reasons=["check mode: the rollout was not waited for"], hints=[]))
 
     retry = AWSRetry.jittered_backoff()
     ecs = module.client("ecs", retry_decorator=retry)

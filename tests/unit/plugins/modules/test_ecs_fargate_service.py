@@ -7,6 +7,7 @@ emulator never gives.
 """
 import boto3
 import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from botocore.stub import Stubber
@@ -331,3 +332,41 @@ def test_aws_error_names_the_service(aws):
 def test_invalid_input_fails_before_any_call(aws, overrides, message):
     result = run(aws, **overrides)
     assert result["failed"] and result["msg"].startswith(message)
+
+
+def validated(**options):
+    raw = {"cluster": "pocstack", "name": "plotly", **options}
+    return ArgumentSpecValidator(module.ARGUMENT_SPEC, mutually_exclusive=module.MUTUALLY_EXCLUSIVE).validate(raw)
+
+
+def test_the_argument_spec_takes_aws_key_names_and_makes_the_port_an_int():
+    found = validated(load_balancers=[{"targetGroupArn": TG, "containerName": "plotly", "containerPort": "8050"}],
+                      capacity_provider_strategy=[{"capacityProvider": "FARGATE_SPOT", "weight": "2"}])
+    assert not found.error_messages
+    lbs = found.validated_parameters["load_balancers"]
+    assert [{k: lb[k] for k in ("target_group_arn", "container_name", "container_port")} for lb in lbs] == [
+        {"target_group_arn": TG, "container_name": "plotly", "container_port": 8050}]
+    strategy = found.validated_parameters["capacity_provider_strategy"]
+    assert [(s["capacity_provider"], s["weight"], s["base"]) for s in strategy] == [("FARGATE_SPOT", 2, 0)]
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"load_balancers": [{"target_group_arn": TG, "container_name": "plotly", "container_port": "http"}]},
+         "argument 'container_port' is of type str found in 'load_balancers'"),
+        ({"load_balancers": ["tg"]}, "dictionary requested"),
+        ({"load_balancers": [{"container_name": "plotly", "container_port": 80}]},
+         "missing required arguments: target_group_arn found in load_balancers"),
+        ({"capacity_provider_strategy": [{"capacity_provider": "SPOT"}]},
+         "value of capacity_provider must be one of: FARGATE, FARGATE_SPOT, got: SPOT found in capacity_provider_strategy"),
+        ({"capacity_provider_strategy": [{"capacity_provider": "FARGATE", "weight": "much"}]},
+         "argument 'weight' is of type str found in 'capacity_provider_strategy'"),
+        ({"launch_type": "FARGATE", "capacity_provider_strategy": [{"capacity_provider": "FARGATE"}]},
+         "parameters are mutually exclusive: launch_type|capacity_provider_strategy"),
+    ],
+    ids=["port-text", "lb-not-a-dict", "lb-no-target-group", "provider", "weight-text", "launch-type-and-strategy"],
+)
+def test_the_argument_spec_refuses_wrong_types(options, message):
+    errors = validated(**options).error_messages
+    assert any(message in error for error in errors), errors

@@ -8,6 +8,7 @@ write" is asserted by the Stubber itself.
 import datetime
 
 import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
@@ -283,6 +284,43 @@ def test_bad_input_fails_before_any_call(aws, overrides, message):
     assert result["failed"] and result["msg"].startswith(message) and "error" not in result
 
 
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"min_capacity": None}, "state is present but all of the following are missing: min_capacity"),
+        ({"max_capacity": None}, "state is present but all of the following are missing: max_capacity"),
+        ({"min_capacity": "one"}, "argument 'min_capacity' is of type str and we were unable to convert to int"),
+        ({"max_capacity": 2.5}, "argument 'max_capacity' is of type float and we were unable to convert to int"),
+        ({"policies": ["cpu"]}, "dictionary requested"),
+        ({"policies": [{"metric": "disk", "target": 1}]},
+         "value of metric must be one of: cpu, memory, requests_per_target, got: disk found in policies"),
+        ({"policies": [{"metric": "CPU", "target": 1}]}, "value of metric must be one of"),
+        ({"policies": [{"metric": "requests-per-target", "target": 1}]}, "value of metric must be one of"),
+        ({"policies": [{"target": 1}]}, "missing required arguments: metric found in policies"),
+        ({"policies": [{"metric": "cpu"}]}, "missing required arguments: target found in policies"),
+        ({"policies": [{"metric": "cpu", "target": "high"}]}, "argument 'target' is of type str found in 'policies'"),
+        ({"policies": [{"metric": "cpu", "target": 50, "scale_out_cooldown": "soon"}]},
+         "argument 'scale_out_cooldown' is of type str found in 'policies'"),
+    ],
+    ids=["no-min", "no-max", "min-text", "max-fraction", "policy-not-a-dict", "metric", "metric-case", "metric-dash", "no-metric",
+         "no-target", "target-text", "cooldown-text"],
+)
+def test_the_argument_spec_refuses_wrong_types_and_missing_options(options, message):
+    # service_scaling checks ranges only: types, choices and presence are the argument spec's.
+    raw = {"cluster": "pocstack", "service": "plotly", "min_capacity": 1, "max_capacity": 4, **options}
+    raw = {k: v for k, v in raw.items() if v is not None}
+    errors = ArgumentSpecValidator(module.ARGUMENT_SPEC, required_if=module.REQUIRED_IF).validate(raw).error_messages
+    assert any(message in error for error in errors), errors
+
+
+@pytest.mark.parametrize("low, high", [("2", "3"), (2.0, 3.0)])
+def test_the_argument_spec_makes_capacities_ints(low, high):
+    raw = {"cluster": "pocstack", "service": "plotly", "min_capacity": low, "max_capacity": high}
+    validated = ArgumentSpecValidator(module.ARGUMENT_SPEC, required_if=module.REQUIRED_IF).validate(raw)
+    assert not validated.error_messages
+    assert (validated.validated_parameters["min_capacity"], validated.validated_parameters["max_capacity"]) == (2, 3)
+
+
 # -------------------------------------------------------------------- absent
 def test_absent_deletes_every_policy_then_deregisters(aws):
     _client, stubber = aws
@@ -334,3 +372,16 @@ def test_policies_of_another_service_in_the_answer_are_ignored(aws):
     reads(stubber, aws_target(), [aws_policy(), stranger])
     result = run(aws)
     assert result["changed"] is False and [p["name"] for p in result["policies"]] == ["plotly-cpu"]
+
+
+def test_policies_are_read_from_every_page(aws):
+    # DescribeScalingPolicies pages (NextToken); the botocore paginator reads them all.
+    _client, stubber = aws
+    stubber.add_response("describe_scalable_targets", {"ScalableTargets": [aws_target()]},
+                         {"ServiceNamespace": "ecs", "ResourceIds": [RID], "ScalableDimension": "ecs:service:DesiredCount"})
+    stubber.add_response("describe_scaling_policies", {"ScalingPolicies": [aws_policy()], "NextToken": "page-2"}, dict(IDS))
+    stubber.add_response("describe_scaling_policies", {"ScalingPolicies": [aws_policy("by-hand")]},
+                         {**IDS, "NextToken": "page-2"})
+    stubber.add_response("list_tags_for_resource", {"Tags": {}}, {"ResourceARN": TARGET_ARN})
+    result = run(aws, purge_policies=False)
+    assert result["changed"] is False and [p["name"] for p in result["policies"]] == ["by-hand", "plotly-cpu"]

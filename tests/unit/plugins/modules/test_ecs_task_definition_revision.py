@@ -196,6 +196,20 @@ def test_absent_deregisters_every_active_revision(aws):
     assert result["diff"] == {"before": {"active_revisions": [arn(1), arn(2)]}, "after": {"active_revisions": []}}
 
 
+def test_revisions_are_listed_from_every_page(aws):
+    # ListTaskDefinitions pages (nextToken); the botocore paginator reads them all.
+    _client, stubber = aws
+    stubber.add_response("list_task_definitions", {"taskDefinitionArns": [arn(2)], "nextToken": "page-2"},
+                         {"familyPrefix": "plotly", "status": "ACTIVE"})
+    stubber.add_response("list_task_definitions", {"taskDefinitionArns": [arn(1)]},
+                         {"familyPrefix": "plotly", "status": "ACTIVE", "nextToken": "page-2"})
+    for revision in (1, 2):
+        stubber.add_response("deregister_task_definition", {"taskDefinition": described(status="INACTIVE")},
+                             {"taskDefinition": arn(revision)})
+    result = run(aws, state="absent", containers=None)
+    assert result["deregistered"] == [arn(1), arn(2)]
+
+
 def test_absent_with_nothing_left_is_no_change(aws):
     _client, stubber = aws
     listed(stubber, [])
