@@ -8,14 +8,15 @@ load balancers -> listeners -> rules), never naming conventions, so the audit
 works on stacks this collection did not create. Only describe/list/get calls
 that return metadata: no parameter or secret value is ever read.
 
-Clients are made with retry_decorator=AWSRetry.jittered_backoff(); the ELBv2 and
-IAM reads are amazon.aws's elb_utils and iam helpers (they raise AnsibleAWSError),
+Clients are made with retry_decorator=AWSRetry.jittered_backoff(); the ELBv2, IAM
+and EC2 reads are amazon.aws's elb_utils, iam and ec2 helpers (they raise AnsibleAWSError),
 lists come from botocore's paginators. describe_stack() returns the dict that
 audit.run_checks() takes (its layout is documented in audit.py).
 """
 
 import re
 
+from ansible_collections.amazon.aws.plugins.module_utils import ec2 as ec2_utils
 from ansible_collections.amazon.aws.plugins.module_utils import elb_utils
 from ansible_collections.amazon.aws.plugins.module_utils import iam as iam_utils
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
@@ -75,16 +76,11 @@ def managed_policy_document(iam, arn):
 
 # --------------------------------------------------------------------- EC2
 def describe_security_groups(ec2, group_ids):
-    """{id: group}; groups that do not exist are left out."""
-    try:
-        found = paginated_query_with_retries(ec2, "describe_security_groups", GroupIds=list(group_ids))["SecurityGroups"]
-    except is_boto3_error_code("InvalidGroup.NotFound"):
-        found = []
-        for group_id in group_ids:  # one by one, to tell which are missing
-            try:
-                found += ec2.describe_security_groups(GroupIds=[group_id], aws_retry=True)["SecurityGroups"]
-            except is_boto3_error_code("InvalidGroup.NotFound"):
-                pass
+    """{id: group}; groups that do not exist are left out. amazon.aws's helper
+    answers [] when one is missing: then one by one, to tell which."""
+    found = ec2_utils.describe_security_groups(ec2, GroupIds=list(group_ids))
+    if not found:
+        found = [g for group_id in group_ids for g in ec2_utils.describe_security_groups(ec2, GroupIds=[group_id])]
     return {g["GroupId"]: g for g in found}
 
 
