@@ -129,7 +129,7 @@ def describe_arn(arn):
     service = parts["service"]
     kind, rest = (parts["resource_type"], parts["resource_id"]) if parts["resource_type"] else (parts["resource"], "")
     if service == "elasticloadbalancing" and kind == "targetgroup":
-        name = rest.split("/")[0]
+        name = rest.split("/", maxsplit=1)[0]
     elif service == "elasticloadbalancing" and kind == "loadbalancer":
         name = rest.split("/")[1] if "/" in rest else rest
     elif service == "ecs":
