@@ -4,22 +4,17 @@
 resources first, then the failure, then how to finish or undo (see
 module_utils/shared_changes.py and failure_report.yml)."""
 
-import json
-
 from ansible.errors import AnsibleError
 
 from ansible_collections.pocstack.aws.plugins.module_utils import shared_changes
-
-
-def _plain(value):
-    """Plain data (ansible-core's lazy containers and tagged strings to JSON's own)."""
-    return json.loads(json.dumps(value)) if value is not None else None
+from ansible_collections.pocstack.aws.plugins.module_utils.compare import sorted_data
 
 
 def failure_report(after, before, failure, rerun, teardown, region=None, endpoint_url=None):
     if not isinstance(after, dict):
         raise AnsibleError("failure_report: the input must be the shared resources as read after the failure")
-    return shared_changes.report(_plain(before), _plain(after), failure, {"rerun": rerun, "teardown": teardown},
+    # plain data, not ansible-core's lazy containers
+    return shared_changes.report(sorted_data(before), sorted_data(after), failure, {"rerun": rerun, "teardown": teardown},
                                  region, endpoint_url or None)
 
 

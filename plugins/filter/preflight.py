@@ -20,6 +20,7 @@ from jinja2 import Undefined
 from ansible_collections.pocstack.aws.plugins.module_utils import preflight
 from ansible_collections.pocstack.aws.plugins.module_utils import preflight_network as network
 from ansible_collections.pocstack.aws.plugins.module_utils import preflight_roles
+from ansible_collections.pocstack.aws.plugins.module_utils.compare import sorted_data
 
 ROLES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "roles")
 
@@ -249,17 +250,8 @@ def preflight_listener_rules(selected, hostvars, listener):
     listener (what pocstack.aws.elb_listener_rules_info returned)."""
     services = {name: _evaluated_vars(hostvars[name], lambda key: key.startswith(("poc_", "alb_tls_")))
                 for name in selected}
-    return preflight.check_deployed_rules(services, _plain(listener or {}))
-
-
-def _plain(value):
-    """Plain dicts and lists (the module_utils copy containers by their type,
-    which ansible-core's lazy containers do not allow)."""
-    if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
+    # plain dicts and lists: the module_utils copy containers by their type, which ansible-core's lazy containers refuse
+    return preflight.check_deployed_rules(services, sorted_data(listener or {}))
 
 
 class FilterModule:

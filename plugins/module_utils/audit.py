@@ -129,7 +129,8 @@ def star_only(action):
 
 
 def arn_parts(arn):
-    """(service, region, account, resource) of an ARN, or None."""
+    """(service, region, account, resource) of an ARN, or None. Not amazon.aws's
+    parse_aws_arn: policy Resources have "*" for region or account, which it refuses."""
     parts = arn.split(":", 5) if isinstance(arn, str) else []
     if len(parts) < 6 or parts[0] != "arn":
         return None

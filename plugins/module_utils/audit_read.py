@@ -8,18 +8,24 @@ load balancers -> listeners -> rules), never naming conventions, so the audit
 works on stacks this collection did not create. Only describe/list/get calls
 that return metadata: no parameter or secret value is ever read.
 
-Each wrapper takes a client made with retry_decorator=AWSRetry.jittered_backoff()
-and passes aws_retry=True. describe_stack() returns the dict that
+Clients are made with retry_decorator=AWSRetry.jittered_backoff(); the ELBv2, IAM
+and EC2 reads are amazon.aws's elb_utils, iam and ec2 helpers (they raise AnsibleAWSError),
+lists come from botocore's paginators. describe_stack() returns the dict that
 audit.run_checks() takes (its layout is documented in audit.py).
 """
 
 import re
 
+from ansible_collections.amazon.aws.plugins.module_utils import ec2 as ec2_utils
+from ansible_collections.amazon.aws.plugins.module_utils import elb_utils
+from ansible_collections.amazon.aws.plugins.module_utils import iam as iam_utils
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 
-from ansible_collections.pocstack.aws.plugins.module_utils.audit import arn_parts
 from ansible_collections.pocstack.aws.plugins.module_utils.audit import policy_document
-from ansible_collections.pocstack.aws.plugins.module_utils.elbv2 import describe_rules
+from ansible_collections.pocstack.aws.plugins.module_utils.ecr import describe_repository
 
 _ECR_IMAGE = re.compile(
     r"^(?P<registry>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
@@ -29,17 +35,6 @@ _ECR_IMAGE = re.compile(
 
 class ServiceNotFound(Exception):
     pass
-
-
-def _pages(call, key, token_in, token_out, **kwargs):
-    items = []
-    while True:
-        page = call(aws_retry=True, **kwargs)
-        items.extend(page.get(key, []))
-        token = page.get(token_out)
-        if not token or (token_out == "Marker" and not page.get("IsTruncated", True)):
-            return items
-        kwargs[token_in] = token
 
 
 # --------------------------------------------------------------------- ECS
@@ -54,73 +49,42 @@ def describe_task_definition(ecs, arn):
 
 
 # --------------------------------------------------------------------- IAM
-def get_role(iam, name):
-    try:
-        return iam.get_role(RoleName=name, aws_retry=True)["Role"]
-    except is_boto3_error_code("NoSuchEntity"):
-        return None
-
-
 def inline_policies(iam, role_name):
-    names = _pages(iam.list_role_policies, "PolicyNames", "Marker", "Marker", RoleName=role_name)
     return [
         {"kind": "inline", "name": name, "arn": None,
          "document": policy_document(iam.get_role_policy(RoleName=role_name, PolicyName=name, aws_retry=True)["PolicyDocument"])}
-        for name in names
+        for name in iam_utils.list_iam_role_policies(iam, role_name)
     ]
 
 
 def attached_policies(iam, role_name):
-    attached = _pages(iam.list_attached_role_policies, "AttachedPolicies", "Marker", "Marker", RoleName=role_name)
     return [
         {"kind": "aws-managed" if ":iam::aws:policy/" in p["PolicyArn"] else "customer-managed",
          "name": p["PolicyName"], "arn": p["PolicyArn"], "document": managed_policy_document(iam, p["PolicyArn"])}
-        for p in attached
+        for p in iam_utils.list_iam_role_attached_policies(iam, role_name)
     ]
 
 
 def managed_policy_document(iam, arn):
     """The default version's document, or None when the policy cannot be found."""
     try:
-        version = iam.get_policy(PolicyArn=arn, aws_retry=True)["Policy"]["DefaultVersionId"]
-        return policy_document(iam.get_policy_version(PolicyArn=arn, VersionId=version, aws_retry=True)["PolicyVersion"]["Document"])
-    except is_boto3_error_code("NoSuchEntity"):
+        version = iam_utils.get_iam_managed_policy_by_arn(iam, arn)["DefaultVersionId"]
+        return policy_document(iam_utils.get_iam_managed_policy_version(iam, arn, version)["Document"])
+    except is_ansible_aws_error_code("NoSuchEntity"):
         return None
 
 
 # --------------------------------------------------------------------- EC2
 def describe_security_groups(ec2, group_ids):
-    """{id: group}; groups that do not exist are left out."""
-    try:
-        found = _pages(ec2.describe_security_groups, "SecurityGroups", "NextToken", "NextToken", GroupIds=list(group_ids))
-    except is_boto3_error_code("InvalidGroup.NotFound"):
-        found = []
-        for group_id in group_ids:  # one by one, to tell which are missing
-            try:
-                found += ec2.describe_security_groups(GroupIds=[group_id], aws_retry=True)["SecurityGroups"]
-            except is_boto3_error_code("InvalidGroup.NotFound"):
-                pass
+    """{id: group}; groups that do not exist are left out. amazon.aws's helper
+    answers [] when one is missing: then one by one, to tell which."""
+    found = ec2_utils.describe_security_groups(ec2, GroupIds=list(group_ids))
+    if not found:
+        found = [g for group_id in group_ids for g in ec2_utils.describe_security_groups(ec2, GroupIds=[group_id])]
     return {g["GroupId"]: g for g in found}
 
 
 # --------------------------------------------------------------------- ELBv2
-def describe_target_groups(elbv2, arns):
-    return elbv2.describe_target_groups(TargetGroupArns=list(arns), aws_retry=True)["TargetGroups"]
-
-
-def describe_load_balancers(elbv2, arns):
-    return elbv2.describe_load_balancers(LoadBalancerArns=list(arns), aws_retry=True)["LoadBalancers"]
-
-
-def load_balancer_attributes(elbv2, arn):
-    found = elbv2.describe_load_balancer_attributes(LoadBalancerArn=arn, aws_retry=True)["Attributes"]
-    return {a["Key"]: a.get("Value") for a in found}
-
-
-def describe_listeners(elbv2, load_balancer_arn):
-    return _pages(elbv2.describe_listeners, "Listeners", "Marker", "NextMarker", LoadBalancerArn=load_balancer_arn)
-
-
 def ssl_policy_protocols(elbv2, names):
     """{policy name: [protocols]} for the policies AWS knows; unknown ones are left out."""
     known = {}
@@ -139,23 +103,16 @@ def describe_parameters(ssm, names):
     found = {}
     for start in range(0, len(names), 50):
         filters = [{"Key": "Name", "Option": "Equals", "Values": list(names[start:start + 50])}]
-        for parameter in _pages(ssm.describe_parameters, "Parameters", "NextToken", "NextToken", ParameterFilters=filters):
+        for parameter in paginated_query_with_retries(ssm, "describe_parameters", ParameterFilters=filters)["Parameters"]:
             found[parameter["Name"]] = parameter
     return found
 
 
 def describe_log_group(logs, name):
-    for group in _pages(logs.describe_log_groups, "logGroups", "nextToken", "nextToken", logGroupNamePrefix=name):
+    for group in paginated_query_with_retries(logs, "describe_log_groups", logGroupNamePrefix=name)["logGroups"]:
         if group["logGroupName"] == name:
             return group
     return None
-
-
-def describe_repository(ecr, registry_id, name):
-    try:
-        return ecr.describe_repositories(registryId=registry_id, repositoryNames=[name], aws_retry=True)["repositories"][0]
-    except is_boto3_error_code("RepositoryNotFoundException"):
-        return None
 
 
 def registry_scanning(ecr):
@@ -167,14 +124,14 @@ def secret_reference(container, secret, partition, region, account):
     """Where one container secret comes from: {container, name, value_from, kind, arn, parameter_name, region}."""
     value_from = secret.get("valueFrom", "")
     ref = {"container": container, "name": secret.get("name"), "value_from": value_from}
-    parts = arn_parts(value_from)
-    if parts and parts[0] == "secretsmanager":
+    parts = parse_aws_arn(value_from) or {}
+    if parts.get("service") == "secretsmanager":
         # arn:...:secret:NAME-abcdef[:json-key:version-stage:version-id]
-        return {**ref, "kind": "secretsmanager", "arn": ":".join(value_from.split(":")[:7]), "region": parts[1]}
-    if parts and parts[0] == "ssm":
-        path = parts[3][len("parameter"):]  # "/a/b" for /a/b, "/name" for name
+        return {**ref, "kind": "secretsmanager", "arn": ":".join(value_from.split(":")[:7]), "region": parts["region"]}
+    if parts.get("service") == "ssm":
+        path = parts["resource"][len("parameter"):]  # "/a/b" for /a/b, "/name" for name
         name = path if "/" in path[1:] else path[1:]
-        return {**ref, "kind": "ssm", "arn": value_from, "parameter_name": name, "region": parts[1]}
+        return {**ref, "kind": "ssm", "arn": value_from, "parameter_name": name, "region": parts["region"]}
     # A bare name: a parameter of the task's own region and account.
     arn = f"arn:{partition}:ssm:{region}:{account}:parameter{'' if value_from.startswith('/') else '/'}{value_from}"
     return {**ref, "kind": "ssm", "arn": arn, "parameter_name": value_from, "region": region}
@@ -198,8 +155,8 @@ def describe_stack(client, cluster, service, warn):
     if svc is None:
         raise ServiceNotFound(f"ECS service {service!r} not found in cluster {cluster!r}")
     task_definition = describe_task_definition(ecs, svc["taskDefinition"])
-    region, account = arn_parts(task_definition["taskDefinitionArn"])[1:3]
-    partition = task_definition["taskDefinitionArn"].split(":")[1]
+    arn = parse_aws_arn(task_definition["taskDefinitionArn"])
+    partition, region, account = arn["partition"], arn["region"], arn["account_id"]
     containers = task_definition.get("containerDefinitions", [])
     awsvpc = (svc.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
     stack = {
@@ -234,7 +191,7 @@ def _read_roles(iam, task_definition, warn):
             continue
         name = arn.rsplit("/", 1)[-1]
         if arn not in cache:
-            role = get_role(iam, name)
+            role = iam_utils.get_iam_role(iam, name)
             if role is None:
                 warn(f"{kind} role {arn} not found")
             cache[arn] = (role, inline_policies(iam, name) + attached_policies(iam, name) if role else [])
@@ -247,13 +204,16 @@ def _read_roles(iam, task_definition, warn):
 def _read_load_balancers(elbv2, target_group_arns):
     if not target_group_arns:
         return [], {}
-    lb_arns = list(dict.fromkeys(a for tg in describe_target_groups(elbv2, target_group_arns) for a in tg.get("LoadBalancerArns", [])))
-    load_balancers = describe_load_balancers(elbv2, lb_arns) if lb_arns else []
+    target_groups = elb_utils.describe_target_groups(elbv2, TargetGroupArns=list(target_group_arns))
+    lb_arns = list(dict.fromkeys(a for tg in target_groups for a in tg.get("LoadBalancerArns", [])))
+    load_balancers = (elb_utils.describe_load_balancers(elbv2, load_balancer_arns=lb_arns) or []) if lb_arns else []
     for lb in load_balancers:
-        lb["attributes"] = load_balancer_attributes(elbv2, lb["LoadBalancerArn"])
-        lb["listeners"] = describe_listeners(elbv2, lb["LoadBalancerArn"])
+        attributes = elb_utils.describe_load_balancer_attributes(elbv2, lb["LoadBalancerArn"])
+        lb["attributes"] = {a["Key"]: a.get("Value") for a in attributes}
+        lb["listeners"] = elb_utils.describe_listeners(elbv2, lb["LoadBalancerArn"])
         for listener in lb["listeners"]:
-            listener["Rules"] = describe_rules(elbv2, listener["ListenerArn"])
+            # by the paginator: elb_utils.describe_rules reads only the first page
+            listener["Rules"] = paginated_query_with_retries(elbv2, "describe_rules", ListenerArn=listener["ListenerArn"])["Rules"]
     names = sorted({li["SslPolicy"] for lb in load_balancers for li in lb["listeners"] if li.get("SslPolicy")})
     return load_balancers, ssl_policy_protocols(elbv2, names)
 
@@ -292,7 +252,7 @@ def _read_repositories(client, images, warn):
         if image["repository"] in repositories:
             continue
         ecr = client("ecr", region=image["region"])
-        repositories[image["repository"]] = describe_repository(ecr, image["registry_id"], image["repository"])
+        repositories[image["repository"]] = describe_repository(ecr, image["repository"], image["registry_id"])
         if repositories[image["repository"]] is None:
             warn(f"ECR repository {image['repository']} of container {image['container']} not found")
         elif scanning is None:

@@ -1,7 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Small wrappers around the ECR calls of ecr_image_info, ecr_image_push
-and ecr_repository_tags.
+"""Small wrappers around the ECR calls of the ecr_* modules and poc_audit.
 
 Each takes a client made with retry_decorator=AWSRetry.jittered_backoff() and
 passes aws_retry=True, so throttling is retried the amazon.aws way.
@@ -13,6 +12,16 @@ import json
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+# Media types BatchGetImage may answer with: an image's own manifest is
+# re-put byte for byte, whatever kind it is, so its digest stays the same.
+# The first and the third (an image's manifest, Docker's and OCI's) have a config blob.
+MANIFEST_MEDIA_TYPES = [
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+]
 
 
 def _registry(registry_id):
@@ -39,20 +48,18 @@ def describe_image(client, repository, image_id, registry_id=None):
     return found["imageDetails"][0] if found["imageDetails"] else None
 
 
+def _images(client, repository, image_digest, registry_id, media_types):
+    """BatchGetImage of one digest: its images (with manifests) in the media types accepted."""
+    return client.batch_get_image(
+        repositoryName=repository, imageIds=[{"imageDigest": image_digest}], acceptedMediaTypes=media_types,
+        aws_retry=True, **_registry(registry_id),
+    ).get("images", [])
+
+
 def config_digest(client, repository, image_digest, registry_id=None):
     """Digest of the image's config blob (what `docker inspect` calls the image ID),
     or None for a manifest without one (an index of several platforms)."""
-    found = client.batch_get_image(
-        repositoryName=repository,
-        imageIds=[{"imageDigest": image_digest}],
-        acceptedMediaTypes=[
-            "application/vnd.docker.distribution.manifest.v2+json",
-            "application/vnd.oci.image.manifest.v1+json",
-        ],
-        aws_retry=True,
-        **_registry(registry_id),
-    )
-    for image in found.get("images", []):
+    for image in _images(client, repository, image_digest, registry_id, MANIFEST_MEDIA_TYPES[0::2]):
         try:
             return json.loads(image["imageManifest"])["config"]["digest"]
         except (KeyError, TypeError, ValueError):
@@ -82,25 +89,11 @@ def untag_resource(client, arn, keys):
     client.untag_resource(resourceArn=arn, tagKeys=list(keys), aws_retry=True)
 
 
-# Media types BatchGetImage may answer with: an image's own manifest is
-# re-put byte for byte, whatever kind it is, so its digest stays the same.
-MANIFEST_MEDIA_TYPES = [
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.oci.image.index.v1+json",
-]
-
-
 def add_image_tag(client, repository, image_digest, tag, registry_id=None):
     """Give the image `image_digest` one more tag: PutImage with its own manifest
     (as ECR's guide retags an image), which keeps its other tags. Returns the
     image's digest as PutImage reports it."""
-    found = client.batch_get_image(
-        repositoryName=repository, imageIds=[{"imageDigest": image_digest}],
-        acceptedMediaTypes=MANIFEST_MEDIA_TYPES, aws_retry=True, **_registry(registry_id),
-    )
-    [image] = found["images"]
+    [image] = _images(client, repository, image_digest, registry_id, MANIFEST_MEDIA_TYPES)
     kwargs = {"imageManifestMediaType": image["imageManifestMediaType"]} if image.get("imageManifestMediaType") else {}
     put = client.put_image(
         repositoryName=repository, imageManifest=image["imageManifest"], imageTag=tag, imageDigest=image_digest,

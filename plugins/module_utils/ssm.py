@@ -9,6 +9,7 @@ a value, and every diff shows a mask in its place.
 import hashlib
 import re
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -65,32 +66,22 @@ def read_path(client, path):
     """{name: {"value", "version", "type", "arn", "key_id", "description", "last_modified"}} of the
     parameters directly under `path` (one level)."""
     found = {}
-    kwargs = {"Path": path, "Recursive": False, "WithDecryption": True}
-    while True:
-        page = client.get_parameters_by_path(aws_retry=True, **kwargs)
-        for parameter in page.get("Parameters", []):
-            found[parameter["Name"].rsplit("/", 1)[-1]] = {
-                "value": parameter.get("Value"),
-                "version": parameter.get("Version"),
-                "type": parameter.get("Type"),
-                "arn": parameter.get("ARN"),
-            }
-        if not page.get("NextToken"):
-            break
-        kwargs["NextToken"] = page["NextToken"]
+    by_path = paginated_query_with_retries(client, "get_parameters_by_path", Path=path, Recursive=False, WithDecryption=True)
+    for parameter in by_path["Parameters"]:
+        found[parameter["Name"].rsplit("/", 1)[-1]] = {
+            "value": parameter.get("Value"),
+            "version": parameter.get("Version"),
+            "type": parameter.get("Type"),
+            "arn": parameter.get("ARN"),
+        }
     if not found:
         return found
-    kwargs = {"ParameterFilters": [{"Key": "Path", "Option": "OneLevel", "Values": [path]}]}
-    while True:
-        page = client.describe_parameters(aws_retry=True, **kwargs)
-        for meta in page.get("Parameters", []):
-            name = meta["Name"].rsplit("/", 1)[-1]
-            if name in found:
-                found[name]["key_id"] = meta.get("KeyId")
-                found[name]["description"] = meta.get("Description", "")
-        if not page.get("NextToken"):
-            break
-        kwargs["NextToken"] = page["NextToken"]
+    filters = [{"Key": "Path", "Option": "OneLevel", "Values": [path]}]
+    for meta in paginated_query_with_retries(client, "describe_parameters", ParameterFilters=filters)["Parameters"]:
+        name = meta["Name"].rsplit("/", 1)[-1]
+        if name in found:
+            found[name]["key_id"] = meta.get("KeyId")
+            found[name]["description"] = meta.get("Description", "")
     return found
 
 
@@ -146,15 +137,6 @@ def plan(current, wanted, key_id, purge):
     if purge:
         delete.extend(name for name in current if name not in wanted)
     return {"create": sorted(create), "update": sorted(update), "delete": sorted(set(delete))}
-
-
-def tag_changes(current, wanted, purge_tags):
-    """(tags to add, keys to remove) for one parameter; wanted None leaves tags alone."""
-    if wanted is None:
-        return {}, []
-    add = {k: v for k, v in wanted.items() if current.get(k) != v}
-    remove = sorted(k for k in current if purge_tags and k not in wanted and not k.startswith("aws:"))
-    return add, remove
 
 
 def describe_for_diff(parameters, tags=None, changed=()):

@@ -72,8 +72,8 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.pocstack.aws.plugins.module_utils import compare
 from ansible_collections.pocstack.aws.plugins.module_utils import ecr
 
 
@@ -86,11 +86,7 @@ def ensure_tags(client, module):
         )
     arn = repository["repositoryArn"]
     before = ecr.list_tags(client, arn)
-    if params["tags"] is None:
-        to_set, to_remove = {}, []
-    else:
-        to_set, to_remove = compare_aws_tags(before, params["tags"], purge_tags=params["purge_tags"])
-    after = {k: v for k, v in {**before, **to_set}.items() if k not in to_remove}
+    to_set, to_remove, after = compare.tag_changes(before, params["tags"], params["purge_tags"])
     changed = bool(to_set or to_remove)
     if changed and not module.check_mode:
         if to_remove:
@@ -99,7 +95,7 @@ def ensure_tags(client, module):
             ecr.tag_resource(client, arn, to_set)
     result = dict(changed=changed, repository_arn=arn, tags=after)
     if module._diff:
-        result["diff"] = {"before": {"tags": dict(sorted(before.items()))}, "after": {"tags": dict(sorted(after.items()))}}
+        result["diff"] = {"before": {"tags": dict(sorted(before.items()))}, "after": {"tags": after}}
     return result
 
 

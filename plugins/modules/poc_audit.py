@@ -253,6 +253,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
@@ -304,9 +305,12 @@ def main():
         stack = audit_read.describe_stack(client, params["cluster"], params["service"], module.warn)
     except audit_read.ServiceNotFound as e:
         module.fail_json(msg=f"{e}: check service= and cluster= (the audit starts from the ECS service)")
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Could not read the resources of ECS service {params['service']} "
-                                    f"in cluster {params['cluster']}")
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, AnsibleAWSError) as e:
+        # amazon.aws's helpers raise AnsibleAWSError, whose message names the call that failed
+        where = f"Could not read the resources of ECS service {params['service']} in cluster {params['cluster']}"
+        if isinstance(e, AnsibleAWSError):
+            module.fail_json_aws(e.exception or e, msg=f"{where}: {e.message}")
+        module.fail_json_aws(e, msg=where)
 
     findings = audit.run_checks(stack, params)
     module.exit_json(

@@ -185,9 +185,11 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_account_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.pocstack.aws.plugins.module_utils import compare
 from ansible_collections.pocstack.aws.plugins.module_utils import ssm
 
 
@@ -196,9 +198,6 @@ class SecureStrings:
         self.module = module
         self.client = client
         self.params = module.params
-
-    def fail(self, error, msg):
-        self.module.fail_json_aws(error, msg=msg)
 
     def run(self):
         params = self.params
@@ -213,7 +212,7 @@ class SecureStrings:
             read = params["tags"] is not None or params["owner_tags"] is not None
             current_tags = ssm.read_tags(self.client, path, sorted(current)) if read else None
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail(e, f"Could not read the parameters under {path}")
+            self.module.fail_json_aws(e, msg=f"Could not read the parameters under {path}")
 
         if params["state"] == "absent":
             todo = {"create": [], "update": [], "delete": sorted(current)}
@@ -224,26 +223,21 @@ class SecureStrings:
         foreign = ssm.foreign(current, current_tags, params["owner_tags"], set(wanted) | set(todo["delete"]))
         if foreign and not params["adopt"]:
             self.module.fail_json(msg=ssm.foreign_message(path, foreign, params["owner_tags"]))
-        tag_work = {}
-        if wanted_tags is not None:
-            for name in sorted(wanted):
-                if name in todo["create"]:
-                    continue
-                add, remove = ssm.tag_changes(current_tags.get(name, {}), wanted_tags, params["purge_tags"])
-                if add or remove:
-                    tag_work[name] = (add, remove)
+        tag_work, after_tags = {}, {}
+        for name in sorted(wanted) if current_tags is not None else []:
+            # a parameter (re-)created gets the tags given and no other
+            created = name in todo["create"]
+            add, remove, after_tags[name] = compare.tag_changes(
+                {} if created else current_tags.get(name, {}), wanted_tags, params["purge_tags"])
+            if (add or remove) and not created:
+                tag_work[name] = (add, remove)
         changed = bool(todo["create"] or todo["update"] or todo["delete"] or tag_work)
 
-        after = {}
-        after_tags = {}
-        for name, want in wanted.items():
-            after[name] = {"type": "SecureString", "key_id": params["key_id"], "description": want["description"]}
-            if wanted_tags is not None:
-                after_tags[name] = dict(wanted_tags) if name in todo["create"] or params["purge_tags"] else {
-                    **current_tags.get(name, {}), **wanted_tags}
+        after = {name: {"type": "SecureString", "key_id": params["key_id"], "description": want["description"]}
+                 for name, want in wanted.items()}
         diff = {
             "before": ssm.describe_for_diff(current, current_tags),
-            "after": ssm.describe_for_diff(after, after_tags if wanted_tags is not None else None,
+            "after": ssm.describe_for_diff(after, after_tags if current_tags is not None else None,
                                            changed=todo["create"] + todo["update"]),
         }
 
@@ -252,7 +246,7 @@ class SecureStrings:
             try:
                 current = ssm.read_path(self.client, path)
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                self.fail(e, f"Could not read the parameters under {path}")
+                self.module.fail_json_aws(e, msg=f"Could not read the parameters under {path}")
         # In check mode a parameter that would be written has no version yet.
         pending = set(todo["create"] + todo["update"]) if self.module.check_mode else set()
         versions = {n: (None if n in pending else current[n]["version"]) for n in wanted if n in current or n in pending}
@@ -295,20 +289,15 @@ class SecureStrings:
                     ssm.remove_tags(self.client, path, name, remove)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             # The message names parameters, never values.
-            self.fail(e, f"Could not write the parameters under {path}")
+            self.module.fail_json_aws(e, msg=f"Could not write the parameters under {path}")
 
     def arn_prefix(self, current):
         """arn:<partition>:ssm:<region>:<account>:parameter, for parameters not yet created."""
         for item in current.values():
             if item.get("arn"):
                 return item["arn"].split(":parameter/", 1)[0] + ":parameter"
-        try:
-            caller = self.module.client("sts", retry_decorator=AWSRetry.jittered_backoff()).get_caller_identity(
-                aws_retry=True)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail(e, "Could not read the account ID (sts:GetCallerIdentity)")
-        partition = caller["Arn"].split(":")[1]
-        return f"arn:{partition}:ssm:{self.module.region}:{caller['Account']}:parameter"
+        account, partition = get_aws_account_info(self.module)  # sts:GetCallerIdentity, else iam:GetUser
+        return f"arn:{partition}:ssm:{self.module.region}:{account}:parameter"
 
 
 def main():

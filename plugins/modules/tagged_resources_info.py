@@ -98,6 +98,8 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
@@ -123,12 +125,11 @@ def describe_arn(arn):
       ...:logs:...:log-group:/pocstack/plotly:*                     -> logs:log-group, /pocstack/plotly
       ...:ssm:...:parameter/pocstack/plotly/PLOTLY_PASS            -> ssm:parameter, /pocstack/plotly/PLOTLY_PASS
       ...:ecr:...:repository/pocstack/plotly                       -> ecr:repository, pocstack/plotly"""
-    parts = arn.split(":", 5)
-    service, resource = (parts[2], parts[5]) if len(parts) == 6 else ("", arn)
-    cut = min((i for i in (resource.find("/"), resource.find(":")) if i >= 0), default=len(resource))
-    kind, rest = resource[:cut], resource[cut + 1:]
+    parts = parse_aws_arn(arn) or {"service": "", "resource": arn, "resource_type": None}
+    service = parts["service"]
+    kind, rest = (parts["resource_type"], parts["resource_id"]) if parts["resource_type"] else (parts["resource"], "")
     if service == "elasticloadbalancing" and kind == "targetgroup":
-        name = rest.split("/")[0]
+        name = rest.split("/", maxsplit=1)[0]
     elif service == "elasticloadbalancing" and kind == "loadbalancer":
         name = rest.split("/")[1] if "/" in rest else rest
     elif service == "ecs":
@@ -158,19 +159,14 @@ def main():
         kwargs["ResourceTypeFilters"] = module.params["resource_types"]
     resources = []
     try:
-        while True:
-            page = client.get_resources(aws_retry=True, **kwargs)
-            for mapping in page.get("ResourceTagMappingList", []):
-                kind, name = describe_arn(mapping["ResourceARN"])
-                resources.append({
-                    "arn": mapping["ResourceARN"],
-                    "resource_type": kind,
-                    "name": name,
-                    "tags": boto3_tag_list_to_ansible_dict(mapping.get("Tags", [])),
-                })
-            if not page.get("PaginationToken"):
-                break
-            kwargs["PaginationToken"] = page["PaginationToken"]
+        for mapping in paginated_query_with_retries(client, "get_resources", **kwargs)["ResourceTagMappingList"]:
+            kind, name = describe_arn(mapping["ResourceARN"])
+            resources.append({
+                "arn": mapping["ResourceARN"],
+                "resource_type": kind,
+                "name": name,
+                "tags": boto3_tag_list_to_ansible_dict(mapping.get("Tags", [])),
+            })
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Could not list resources by tag (tag:GetResources)")
     module.exit_json(changed=False, resources=sorted(resources, key=lambda r: r["arn"]))

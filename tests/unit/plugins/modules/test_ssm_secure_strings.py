@@ -246,3 +246,24 @@ def test_own_parameters_pass(aws):
     expect_tags(stubber, {"PLOTLY_PASS": OWNER, "PLOTLY_USER": OWNER})
     result = run(aws, tags=OWNER, owner_tags=OWNER)
     assert result.get("failed") is not True and result["changed"] is False
+
+
+def test_owner_tags_without_tags_leave_the_tags_alone_in_the_diff(aws):
+    stubber = aws[1]
+    expect_read(stubber, BOTH, BOTH_META)
+    expect_tags(stubber, {"PLOTLY_PASS": OWNER, "PLOTLY_USER": {**OWNER, "team": "data"}})
+    result = run(aws, owner_tags=OWNER)
+    assert result["changed"] is False
+    assert result["diff"]["after"] == result["diff"]["before"]
+    assert result["diff"]["after"]["PLOTLY_USER"]["tags"] == {**OWNER, "team": "data"}
+
+
+def test_purged_tags_keep_the_aws_keys_in_the_diff(aws):
+    stubber = aws[1]
+    expect_read(stubber, BOTH, BOTH_META)
+    stack = {"aws:cloudformation:stack-name": "poc"}
+    expect_tags(stubber, {"PLOTLY_PASS": {**OWNER, **stack, "team": "data"}, "PLOTLY_USER": {**OWNER, **stack}})
+    result = run(aws, check_mode=True, tags=OWNER, purge_tags=True)
+    assert result["changed"] is True  # team=data would go
+    assert result["diff"]["after"]["PLOTLY_PASS"]["tags"] == dict(sorted({**OWNER, **stack}.items()))
+    assert result["diff"]["after"]["PLOTLY_USER"] == result["diff"]["before"]["PLOTLY_USER"]
