@@ -284,11 +284,6 @@ class CertificateRequest:
         described and with their tags."""
         return self.acm.get_certificates(domain_name=wanted["domain"], only_tags={cr.OWNER_TAG: wanted["name"]})
 
-    def describe(self, arn, tags):
-        error = f"Could not describe certificate {arn}"
-        certificate = self.acm.describe_certificate_with_backoff(arn, module=self.module, error=error)
-        return dict(camel_dict_to_snake_dict(certificate), tags=tags)
-
     # ------------------------------------------------------------ present
     def present(self, wanted):
         owned = self.owned(wanted)
@@ -346,7 +341,9 @@ class CertificateRequest:
                 f"validation records within {RECORDS_TIMEOUT} s ({e}); run again",
                 changed=self.changed, certificate_arn=arn,
             )
-        return self.describe(arn, tags)
+        error = f"Could not describe certificate {arn}"
+        certificate = self.acm.describe_certificate_with_backoff(arn, module=self.module, error=error)
+        return dict(camel_dict_to_snake_dict(certificate), tags=tags)
 
     def retag(self, arn, name, current):
         """Tags afterwards; AddTags/RemoveTags only for a difference (none in check mode)."""
