@@ -7,7 +7,9 @@ One playbook: a public hosted zone, then the tasks in check mode (no write,
 counted by the emulator), for real (certificate requested, validation record
 written, waited for until ISSUED: the emulator issues it only once the record
 exists), again (changed=0, no write), then state=absent twice (the records it
-returns removed with amazon.aws.route53). The final state is read back with boto3.
+returns removed with amazon.aws.route53); last, a certificate that ACM has not
+issued within wait_timeout fails the tasks with its status and records. The
+final state is read back with boto3.
 """
 import os
 import subprocess
@@ -105,6 +107,25 @@ PLAY = textwrap.dedent("""\
           pocstack.aws.acm_certificate_request:
             domain_name: %(domain)s
             state: absent
+        - name: not issued within wait_timeout
+          vars:
+            alb_tls_certificate_request: {domain_name: "slow.%(zone)s", hosted_zone: %(zone)s, wait_timeout: 1}
+          block:
+            - name: role with a wait_timeout shorter than ACM takes
+              ansible.builtin.import_role: {name: pocstack.aws.alb_tls, tasks_from: certificate_request}
+          rescue:
+            - name: why not issued
+              ansible.builtin.debug: {var: ansible_failed_result}
+        - name: slow absent
+          pocstack.aws.acm_certificate_request:
+            domain_name: slow.%(zone)s
+            state: absent
+          register: slow_absent
+        - name: slow validation records removed
+          amazon.aws.route53:
+            <<: *route53
+            state: absent
+          loop: "{{ slow_absent.validation_records }}"
     """) % {"domain": DOMAIN, "zone": ZONE}
 
 
@@ -158,6 +179,16 @@ def test_second_run_changes_nothing(played):
     assert not again["changed"]
     assert again["certificate_arn"] == results["request"]["alb_tls__certificate_requested"]["certificate_arn"]
     assert writes(results["calls after again"]) == {}
+
+
+def test_not_issued_within_wait_timeout_fails_with_the_records_to_check(played):
+    results, _ = played
+    failed = results["why not issued"]["ansible_failed_result"]
+    [record] = results["slow absent"]["validation_records"]
+    assert failed["msg"].startswith(f"certificate {results['slow absent']['deleted_certificate_arns'][0]} is "
+                                    "still PENDING_VALIDATION after wait_timeout=1 s.")
+    assert f"resolve in public DNS: {record['name']} CNAME {record['value']}" in failed["msg"]
+    assert "Check that the hosted zone is delegated (its NS records at the parent)" in failed["msg"]
 
 
 def test_absent_removes_certificate_and_record(played):
