@@ -1,12 +1,13 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Validation, identity and DNS record planning for acm_certificate_request (no AWS calls).
+"""Validation and identity for acm_certificate_request (no AWS calls).
 
 A certificate is ours when it carries the owner tag with the module's name and
 has exactly the wanted domain names (domain name + subject alternative names,
-order and case ignored) and key algorithm. ACM describes the validation CNAME
-of every domain; domains that share one (example.com and *.example.com) need
-it once.
+order and case ignored) and key algorithm. Certificates are described as
+amazon.aws ACMServiceManager returns them (snake_case, with their tags). ACM
+describes the validation CNAME of every domain; domains that share one
+(example.com and *.example.com) need it once.
 """
 
 import re
@@ -17,8 +18,6 @@ from ansible_collections.pocstack.aws.plugins.module_utils import owner_tags
 OWNER_TAG = "pocstack:certificate-name"
 # RequestCertificate accepts only these (the other ACM key types are for imports).
 KEY_ALGORITHMS = ("RSA_2048", "EC_prime256v1", "EC_secp384r1")
-# Every key type ListCertificates knows: without the filter it lists RSA only.
-ALL_KEY_TYPES = ("RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1")
 # A certificate in one of these never becomes usable; it must be replaced.
 UNUSABLE = ("FAILED", "VALIDATION_TIMED_OUT", "REVOKED", "EXPIRED", "INACTIVE")
 # ACM: the first domain name becomes the certificate's CN (at most 64 octets);
@@ -27,12 +26,8 @@ MAX_DOMAIN_NAME = 64
 MAX_NAME = 253
 MAX_NAMES = 100
 MAX_TAGS = 50
-WAIT_TIMEOUT_RANGE = (1, 7200)
-TTL_RANGE = (0, 2147483647)
 
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-_ZONE_ID = re.compile(r"^[A-Z0-9]{1,32}$")
-_ESCAPE = re.compile(r"\\(\d{3})")
 NAME_RULE = (
     "allowed: at least two dot-separated labels of 1-63 letters, digits and '-' (not first or last in a label; "
     "internationalised names in punycode, xn--...), a wildcard only as the whole first label (*.example.com)"
@@ -85,8 +80,8 @@ def desired_names(domain_name, subject_alternative_names):
 
 def names_of(certificate):
     """(domain name, sorted other names) of a described certificate."""
-    domain = certificate["DomainName"].lower().rstrip(".")
-    others = {n.lower().rstrip(".") for n in certificate.get("SubjectAlternativeNames", [])} - {domain}
+    domain = certificate["domain_name"].lower().rstrip(".")
+    others = {n.lower().rstrip(".") for n in certificate.get("subject_alternative_names", [])} - {domain}
     return domain, sorted(others)
 
 
@@ -97,7 +92,7 @@ def matches(certificate, domain, others, key_algorithm):
         return False
     if others is not None and got_others != others:
         return False
-    return key_algorithm is None or certificate.get("KeyAlgorithm") == key_algorithm
+    return key_algorithm is None or certificate.get("key_algorithm") == key_algorithm
 
 
 # ACM's tag key and value pattern, [\p{L}\p{Z}\p{N}_.:\/=+\-@]* (Python's re has
@@ -145,121 +140,40 @@ def tag_changes(current, name, tags, purge_tags):
     return owner_tags.tag_changes(current, OWNER_TAG, name, tags, purge_tags, CertificateError)
 
 
-def normalize_zone_id(value):
-    """Z123... from Z123... or /hostedzone/Z123..., or CertificateError."""
-    zone_id = str(value).strip().rsplit("/", 1)[-1]
-    if not _ZONE_ID.match(zone_id):
-        raise CertificateError(
-            f"hosted_zone_id={value!r} is not a Route 53 hosted zone ID (allowed: Z... of upper-case letters and digits, "
-            "optionally prefixed with /hostedzone/)"
-        )
-    return zone_id
-
-
-def validate_range(option, value, bounds):
-    if not bounds[0] <= value <= bounds[1]:
-        raise CertificateError(f"{option}={value} is out of range; allowed: {bounds[0]}-{bounds[1]}")
-    return value
-
-
-def in_zone(domain, zone_name):
-    """Whether the validation record of `domain` (a wildcard validates at its parent) belongs in the zone."""
-    zone = zone_name.lower().rstrip(".")
-    base = domain[2:] if domain.startswith("*.") else domain
-    return base == zone or base.endswith("." + zone)
-
-
-def check_zone(domains, zone_name):
-    outside = [d for d in domains if not in_zone(d, zone_name)]
-    if outside:
-        raise CertificateError(
-            f"hosted zone {zone_name.rstrip('.')!r} cannot hold the validation records of {', '.join(outside)}; "
-            "give the zone that contains every domain name, or leave the zone out and publish the records yourself"
-        )
-
-
-def record_name(name):
-    """A DNS name as Route 53 compares it: lower case, trailing dot, octal escapes (\\052) decoded."""
-    name = _ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), name).lower()
-    return name if name.endswith(".") else name + "."
-
-
-def records_ready(certificate, names_count):
+def records_ready(certificate):
     """Whether ACM has produced the validation record of every name yet
     (right after RequestCertificate it has not)."""
-    options = certificate.get("DomainValidationOptions") or []
-    return len(options) >= names_count and all(o.get("ResourceRecord") for o in options)
+    options = certificate.get("domain_validation_options") or []
+    names = certificate.get("subject_alternative_names") or [certificate.get("domain_name")]
+    return len(options) >= len(names) and all(o.get("resource_record") for o in options)
 
 
 def validation_records(certificate):
     """Unique validation records, sorted by name: [{name, type, value, domain_names}]."""
     records = {}
-    for option in certificate.get("DomainValidationOptions") or []:
-        record = option.get("ResourceRecord")
+    for option in certificate.get("domain_validation_options") or []:
+        record = option.get("resource_record")
         if not record:
             continue
-        key = (record_name(record["Name"]), record["Type"], record["Value"])
-        records.setdefault(key, []).append(option["DomainName"])
+        name = record["name"].lower().rstrip(".") + "."
+        records.setdefault((name, record["type"], record["value"]), []).append(option["domain_name"])
     return [
         {"name": name, "type": rtype, "value": value, "domain_names": sorted(domains)}
         for (name, rtype, value), domains in sorted(records.items())
     ]
 
 
-def record_values(record_set):
-    return sorted(r["Value"].lower().rstrip(".") for r in record_set.get("ResourceRecords", []))
-
-
-def record_matches(record_set, record):
-    """Whether an existing Route 53 record set already is the validation record (its TTL aside)."""
-    return (
-        record_set is not None
-        and record_name(record_set["Name"]) == record["name"]
-        and record_set["Type"] == record["type"]
-        and "AliasTarget" not in record_set
-        and record_values(record_set) == [record["value"].lower().rstrip(".")]
-    )
-
-
-def upserts(records, existing, ttl):
-    """Route 53 changes that make every record exist: [Change] for those missing or different.
-    `existing` maps a record name to the record set found there (or None)."""
-    changes = []
-    for record in records:
-        if record_matches(existing.get(record["name"]), record):
-            continue
-        changes.append({
-            "Action": "UPSERT",
-            "ResourceRecordSet": {
-                "Name": record["name"], "Type": record["type"], "TTL": ttl,
-                "ResourceRecords": [{"Value": record["value"]}],
-            },
-        })
-    return changes
-
-
-def deletions(records, existing):
-    """Route 53 DELETE changes for the records that exist exactly as ACM wants them
-    (a DELETE must repeat the record set as it is; one changed by hand is left alone)."""
-    changes = []
-    for record in records:
-        found = existing.get(record["name"])
-        if record_matches(found, record):
-            changes.append({"Action": "DELETE", "ResourceRecordSet": found})
-    return changes
-
-
 def failure(certificate):
     """A sentence saying why a certificate cannot be used, or None when it can (or may yet)."""
-    status = certificate.get("Status")
+    status = certificate.get("status")
     if status not in UNUSABLE:
         return None
-    reason = certificate.get("FailureReason")
+    reason = certificate.get("failure_reason")
     failed = [
-        f"{o['DomainName']}: {o.get('ValidationStatus')}" for o in certificate.get("DomainValidationOptions") or []
-        if o.get("ValidationStatus") not in (None, "SUCCESS", "PENDING_VALIDATION")
+        f"{o['domain_name']}: {o.get('validation_status')}" for o in certificate.get("domain_validation_options") or []
+        if o.get("validation_status") not in (None, "SUCCESS", "PENDING_VALIDATION")
     ]
-    text = f"certificate {certificate['CertificateArn']} is {status}"
+    text = f"certificate {certificate['certificate_arn']} is {status}"
     if reason:
         text += f" (reason: {reason})"
     if failed:
@@ -270,13 +184,13 @@ def failure(certificate):
 def choose(certificates):
     """The certificate to keep among matching ones: an ISSUED one before a pending
     one, then the oldest; None when none can still become usable."""
-    usable = [c for c in certificates if c.get("Status") not in UNUSABLE]
+    usable = [c for c in certificates if c.get("status") not in UNUSABLE]
     if not usable:
         return None
-    return sorted(usable, key=lambda c: (c.get("Status") != "ISSUED", str(c.get("CreatedAt", "")), c["CertificateArn"]))[0]
+    return sorted(usable, key=lambda c: (c.get("status") != "ISSUED", str(c.get("created_at", "")), c["certificate_arn"]))[0]
 
 
-def summary(certificate, tags):
+def summary(certificate):
     """The certificate as diff mode shows it."""
     if not certificate:
         return {}
@@ -284,29 +198,6 @@ def summary(certificate, tags):
     return {
         "domain_name": domain,
         "subject_alternative_names": others,
-        "key_algorithm": certificate.get("KeyAlgorithm"),
-        "tags": dict(sorted(tags.items())),
+        "key_algorithm": certificate.get("key_algorithm"),
+        "tags": dict(sorted(certificate.get("tags", {}).items())),
     }
-
-
-def poll_delays(first=1.0, longest=15.0):
-    """1, 2, 4, 8, 15, 15, ... seconds: quick on a fast validation, gentle on a slow one."""
-    delay = first
-    while True:
-        yield delay
-        delay = min(delay * 2, longest)
-
-
-def wait_until(read, done, timeout, clock, sleep):
-    """Call read() until done(result) is true or `timeout` seconds have passed on
-    `clock`; returns (result, True) or (last result, False)."""
-    deadline = clock() + timeout
-    delays = poll_delays()
-    while True:
-        result = read()
-        if done(result):
-            return result, True
-        remaining = deadline - clock()
-        if remaining <= 0:
-            return result, False
-        sleep(min(next(delays), remaining))
