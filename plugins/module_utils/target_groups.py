@@ -18,8 +18,8 @@ AWS keys and string values, the way DescribeTargetGroupAttributes returns them.
 
 import re
 
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 NAME_MAX = 32
 # Letters, digits and single hyphens inside; AWS answers ValidationError for
@@ -103,7 +103,8 @@ def validate_name(name):
 
 
 def validate_arn(arn):
-    if not isinstance(arn, str) or ":elasticloadbalancing:" not in arn or ":targetgroup/" not in arn:
+    parts = parse_aws_arn(arn) if isinstance(arn, str) else None
+    if not parts or parts["service"] != "elasticloadbalancing" or parts["resource_type"] != "targetgroup":
         raise TargetGroupError(
             f"target_group_arn: {arn!r} is not a target group ARN "
             "(arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID)"
@@ -284,17 +285,6 @@ def changed_fields(diffs, to_set, to_unset):
     names += [f"attributes.{k}" for k in diffs["attributes"]]
     names += [f"tags.{k}" for k in sorted(set(to_set) | set(to_unset))]
     return sorted(names)
-
-
-def tag_changes(current, tags, purge_tags):
-    """(tags to set, keys to remove, tags afterwards), amazon.aws semantics:
-    tags None leaves the tags alone; purge never removes aws:* keys."""
-    if tags is None:
-        return {}, [], dict(current)
-    want = {str(k): str(v) for k, v in tags.items()}
-    to_set, to_unset = compare_aws_tags(current, want, purge_tags=purge_tags)
-    after = {k: v for k, v in {**current, **to_set}.items() if k not in to_unset}
-    return to_set, sorted(to_unset), after
 
 
 def after(desired, current):
