@@ -16,6 +16,8 @@ import re
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
+from ansible_collections.pocstack.aws.plugins.module_utils import compare
+from ansible_collections.pocstack.aws.plugins.module_utils import owner_tags
 from ansible_collections.pocstack.aws.plugins.module_utils import rule_actions as ra
 from ansible_collections.pocstack.aws.plugins.module_utils.rule_actions import RuleError
 
@@ -23,7 +25,6 @@ OWNER_TAG = "pocstack:rule-name"
 # Where client_secret_update=on_change keeps a salted hash of the OIDC client
 # secret, because AWS never returns the secret itself.
 SECRET_TAG = "pocstack:client-secret-hash"
-MODULE_TAGS = (OWNER_TAG, SECRET_TAG)
 MAX_CONDITION_VALUES = 5
 MAX_CONDITION_VALUE_LENGTH = 128
 MAX_HEADER_NAME_LENGTH = 40
@@ -291,34 +292,25 @@ KEEP_SECRET_TAG = object()
 SECRET_TAG_SHOWN = "<salted hash of client_secret>"
 
 
-def wanted_tags(name, tags, secret_hash=None):
-    """The tags the rule must carry: the user's plus the owner tag, whose value
-    only the name option sets, and the secret hash when one is kept."""
-    tags = dict(tags or {})
-    if OWNER_TAG in tags and tags[OWNER_TAG] != name:
-        raise RuleError(f"tags: {OWNER_TAG} is set by this module from name ({name!r}); remove it from tags")
-    if SECRET_TAG in tags:
+def wanted_tags(name, tags):
+    """The user's tags plus the owner tag, whose value only the name option
+    sets; the secret hash tag is the module's own too."""
+    if SECRET_TAG in (tags or {}):
         raise RuleError(f"tags: {SECRET_TAG} is kept by this module (client_secret_update=on_change); remove it from tags")
-    tags[OWNER_TAG] = name
-    if secret_hash:
-        tags[SECRET_TAG] = secret_hash
-    return {str(k): str(v) for k, v in tags.items()}
+    return owner_tags.wanted_tags(OWNER_TAG, name, tags, RuleError)
 
 
 def tag_changes(current, name, tags, purge_tags, secret_hash=KEEP_SECRET_TAG):
-    """(tags to set, keys to remove, tags afterwards), amazon.aws semantics:
-    tags None leaves the user's tags alone; purge never removes the module's
-    own tags nor AWS-reserved aws:* keys. secret_hash: KEEP_SECRET_TAG leaves
-    the secret hash tag alone, None removes it, a value sets it."""
-    want = wanted_tags(name, tags, None if secret_hash is KEEP_SECRET_TAG else secret_hash)
-    purge = purge_tags and tags is not None
-    to_unset = sorted(
-        k for k in current
-        if (purge and k not in want and k not in MODULE_TAGS and not k.startswith("aws:"))
-        or (k == SECRET_TAG and secret_hash is None)
-    )
-    to_set = {k: v for k, v in want.items() if current.get(k) != v}
-    after = {k: v for k, v in {**current, **want}.items() if k not in to_unset}
+    """(tags to set, keys to remove, tags afterwards) by compare.tag_changes,
+    the owner tag and the secret hash tag being the module's own. secret_hash:
+    KEEP_SECRET_TAG leaves the secret hash tag alone, None removes it, a value sets it."""
+    wanted_tags(name, tags)
+    secret = current.get(SECRET_TAG) if secret_hash is KEEP_SECRET_TAG else secret_hash
+    owned = {OWNER_TAG: name, **({SECRET_TAG: secret} if secret else {})}
+    others = {k: v for k, v in current.items() if k != SECRET_TAG or secret}
+    to_set, to_unset, after = compare.tag_changes(others, tags, purge_tags, owned)
+    if SECRET_TAG in current and not secret:
+        to_unset = sorted(to_unset + [SECRET_TAG])
     return to_set, to_unset, after
 
 
@@ -652,13 +644,7 @@ def described_rule(rule, tags):
     for action in rule.get("Actions") or []:
         (action.get("AuthenticateOidcConfig") or {}).pop("ClientSecret", None)
     described = camel_dict_to_snake_dict(rule)
-    # camel_dict_to_snake_dict's ignore_list does not reach into lists, so the
-    # user's parameter names are put back by hand.
-    for action, shown in zip(rule.get("Actions") or [], described.get("actions") or []):
-        for key, snake in (("AuthenticateOidcConfig", "authenticate_oidc_config"),
-                           ("AuthenticateCognitoConfig", "authenticate_cognito_config")):
-            extra = (action.get(key) or {}).get("AuthenticationRequestExtraParams")
-            if extra is not None:
-                shown[snake]["authentication_request_extra_params"] = extra
+    if "Actions" in rule:
+        described["actions"] = ra.snake_actions(rule["Actions"])
     described["tags"] = shown_tags(tags)
     return described

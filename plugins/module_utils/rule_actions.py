@@ -21,6 +21,9 @@ import hashlib
 import hmac
 import os
 
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
+
 
 class RuleError(ValueError):
     """Input that AWS would reject, with a message naming the option."""
@@ -494,3 +497,33 @@ def for_diff(action, secret_marker=None):
         shown["client_secret"] = secret_marker
         shown = dict(sorted(shown.items()))
     return shown
+
+
+# ------------------------------------------------------ snake_case <-> the API
+# (API name, snake_case name) of the settings that hold the user's own
+# parameter names, which neither conversion may touch (camel_dict_to_snake_dict's
+# ignore_list does not reach into lists; snake_dict_to_camel_dict has none).
+AUTH_CONFIGS = (("AuthenticateOidcConfig", "authenticate_oidc_config"),
+                ("AuthenticateCognitoConfig", "authenticate_cognito_config"))
+EXTRA_PARAMS = ("AuthenticationRequestExtraParams", "authentication_request_extra_params")
+
+
+def _recased(actions, converted, source, target):
+    """`converted` (the actions recased) with each action's extra params as in
+    `actions`; source/target: 0 for the API's names, 1 for the snake_cased ones."""
+    for action, shown in zip(actions or [], converted):
+        for names in AUTH_CONFIGS:
+            extra = (action.get(names[source]) or {}).get(EXTRA_PARAMS[source])
+            if extra is not None:
+                shown[names[target]][EXTRA_PARAMS[target]] = extra
+    return converted
+
+
+def snake_actions(actions):
+    """Actions as the API has them -> snake_cased (the extra params' names kept)."""
+    return _recased(actions, [camel_dict_to_snake_dict(a) for a in actions or []], 0, 1)
+
+
+def camel_actions(actions):
+    """snake_cased actions -> as the API has them (the extra params' names kept)."""
+    return _recased(actions, [snake_dict_to_camel_dict(a, capitalize_first=True) for a in actions or []], 1, 0)

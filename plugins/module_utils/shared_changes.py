@@ -20,6 +20,8 @@ import shlex
 
 from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
 
+from ansible_collections.pocstack.aws.plugins.module_utils import rule_actions
+
 DIRECTIONS = (("ip_permissions", "ingress"), ("ip_permissions_egress", "egress"))
 SOURCES = (
     ("ip_ranges", "cidr_ip", "IpRanges", "CidrIp"),
@@ -27,8 +29,6 @@ SOURCES = (
     ("user_id_group_pairs", "group_id", "UserIdGroupPairs", "GroupId"),
     ("prefix_list_ids", "prefix_list_id", "PrefixListIds", "PrefixListId"),
 )
-EXTRA_PARAMS = (("authenticate_oidc_config", "AuthenticateOidcConfig"),
-                ("authenticate_cognito_config", "AuthenticateCognitoConfig"))
 
 
 def _json(value):
@@ -97,22 +97,11 @@ def _group_changes(before, after, connection):
 
 
 # ------------------------------------------------------------ listeners, rules
-def _camel(value):
-    """snake_cased ELBv2 shapes -> the API's (AuthenticationRequestExtraParams' own keys kept)."""
-    camel = snake_dict_to_camel_dict(value, capitalize_first=True)
-    for action, shown in zip(value if isinstance(value, list) else [], camel if isinstance(camel, list) else []):
-        for snake, key in EXTRA_PARAMS:
-            extra = (action.get(snake) or {}).get("authentication_request_extra_params")
-            if extra is not None:
-                shown[key]["AuthenticationRequestExtraParams"] = extra
-    return camel
-
-
 def _actions(actions):
     """Actions as the API takes them: a forward with ForwardConfig only (AWS
     returns both it and TargetGroupArn)."""
     found = []
-    for action in _camel([dict(a) for a in actions or []]):
+    for action in rule_actions.camel_actions(actions):
         if action.get("ForwardConfig"):
             action.pop("TargetGroupArn", None)
         found.append(action)
@@ -122,7 +111,7 @@ def _actions(actions):
 def _conditions(conditions):
     """Conditions as the API takes them: the *Config form only (AWS returns Values beside it)."""
     found = []
-    for condition in _camel([dict(c) for c in conditions or []]):
+    for condition in (snake_dict_to_camel_dict(c, capitalize_first=True) for c in conditions or []):
         if any(k.endswith("Config") for k in condition):
             condition.pop("Values", None)
         found.append(condition)
