@@ -20,6 +20,7 @@ from ansible_collections.pocstack.aws.plugins.module_utils import compare
 from ansible_collections.pocstack.aws.plugins.module_utils import owner_tags
 from ansible_collections.pocstack.aws.plugins.module_utils import rule_actions as ra
 from ansible_collections.pocstack.aws.plugins.module_utils.rule_actions import RuleError
+from ansible_collections.pocstack.aws.plugins.module_utils.target_groups import whole_number
 
 OWNER_TAG = "pocstack:rule-name"
 # Where client_secret_update=on_change keeps a salted hash of the OIDC client
@@ -198,25 +199,14 @@ def validate_conditions(conditions):
                 _check_value(value, f"{field} value", field)
 
 
-def validate_priority(priority):
-    low, high = PRIORITY_RANGE
-    try:
-        value = int(priority)
-    except (TypeError, ValueError):
-        raise RuleError(f"priority: {priority!r} is not a number; allowed: {low}-{high}")
-    if not low <= value <= high:
-        raise RuleError(f"priority: {value} is out of range; allowed: {low}-{high}")
-    return value
-
-
 def validate_range(priority_range):
-    low, high = PRIORITY_RANGE
-    try:
-        first, last = (int(v) for v in priority_range)
-    except (TypeError, ValueError):
-        raise RuleError(f"priority_range: {priority_range!r} must be two numbers [first, last] within {low}-{high}")
-    if not low <= first <= last <= high:
-        raise RuleError(f"priority_range: [{first}, {last}] must satisfy {low} <= first <= last <= {high}")
+    """(first, last) of the priority_range option: two priorities, first <= last."""
+    if not isinstance(priority_range, (list, tuple)) or len(priority_range) != 2:
+        raise RuleError(f"priority_range: {priority_range!r} must be two numbers [first, last] within "
+                        f"{PRIORITY_RANGE[0]}-{PRIORITY_RANGE[1]}")
+    first, last = (whole_number("priority_range", v, *PRIORITY_RANGE, error=RuleError) for v in priority_range)
+    if first > last:
+        raise RuleError(f"priority_range: [{first}, {last}] must satisfy first <= last")
     return first, last
 
 
@@ -246,7 +236,7 @@ def desired_rule(priority, conditions, actions):
     validate_conditions(canonical)
     secret, keep = ra.client_secret(actions)
     return {
-        "priority": None if priority is None else validate_priority(priority),
+        "priority": None if priority is None else whole_number("priority", priority, *PRIORITY_RANGE, error=RuleError),
         "conditions": canonical,
         "actions": ra.normalize_actions(actions),
         "client_secret": secret,

@@ -74,18 +74,20 @@ class TargetGroupError(ValueError):
     """Input that AWS would reject, with a message naming the option."""
 
 
-def _whole(option, value, low, high, extra=""):
-    """An integer option within [low, high], else an error naming it."""
+def whole_number(option, value, low, high, extra="", error=TargetGroupError):
+    """An integer option within [low, high], else an `error` naming it (the
+    collection's ELBv2 modules check their integer options with this)."""
+    usage = f"allowed: {low}-{high}{extra}"
     if isinstance(value, bool):
-        raise TargetGroupError(f"{option}: {value!r} is not a number; allowed: {low}-{high}{extra}")
+        raise error(f"{option}: {value!r} is not a number; {usage}")
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise TargetGroupError(f"{option}: {value!r} is not a number; allowed: {low}-{high}{extra}")
+        raise error(f"{option}: {value!r} is not a number; {usage}")
     if str(number) != str(value).strip() and number != value:
-        raise TargetGroupError(f"{option}: {value!r} is not a whole number; allowed: {low}-{high}{extra}")
+        raise error(f"{option}: {value!r} is not a whole number; {usage}")
     if not low <= number <= high:
-        raise TargetGroupError(f"{option}: {number} is out of range; allowed: {low}-{high}{extra}")
+        raise error(f"{option}: {number} is out of range; {usage}")
     return number
 
 
@@ -141,7 +143,7 @@ def _health_check(hc):
     if "port" in hc:
         port = str(hc["port"]).strip()
         if port != "traffic-port":
-            port = str(_whole("health_check.port", port, 1, 65535, " or traffic-port"))
+            port = str(whole_number("health_check.port", port, 1, 65535, " or traffic-port"))
         result["port"] = port
     if "path" in hc:
         path = str(hc["path"])
@@ -149,12 +151,12 @@ def _health_check(hc):
             raise TargetGroupError(f"health_check.path: {path!r} must start with '/' and have at most 1024 characters")
         result["path"] = path
     if "interval" in hc:
-        result["interval"] = _whole("health_check.interval", hc["interval"], 5, 300, " seconds")
+        result["interval"] = whole_number("health_check.interval", hc["interval"], 5, 300, " seconds")
     if "timeout" in hc:
-        result["timeout"] = _whole("health_check.timeout", hc["timeout"], 2, 120, " seconds")
+        result["timeout"] = whole_number("health_check.timeout", hc["timeout"], 2, 120, " seconds")
     for key in ("healthy_threshold", "unhealthy_threshold"):
         if key in hc:
-            result[key] = _whole(f"health_check.{key}", hc[key], 2, 10)
+            result[key] = whole_number(f"health_check.{key}", hc[key], 2, 10)
     if "matcher" in hc:
         # Syntax only here; the range (HTTP or gRPC codes) once the protocol version is known.
         result["matcher"] = str(hc["matcher"]).replace(" ", "")
@@ -173,7 +175,7 @@ def _stickiness(stickiness):
         raise TargetGroupError(f"stickiness.type: {kind!r} is not supported; allowed: app_cookie, lb_cookie")
     attributes = {"stickiness.enabled": "true" if enabled else "false", "stickiness.type": kind}
     if stickiness.get("duration") is not None:
-        duration = _whole("stickiness.duration", stickiness["duration"], 1, 604800, " seconds (1 week)")
+        duration = whole_number("stickiness.duration", stickiness["duration"], 1, 604800, " seconds (1 week)")
         attributes[f"stickiness.{kind}.duration_seconds"] = str(duration)
     cookie = stickiness.get("cookie_name")
     if kind == "lb_cookie" and cookie:
@@ -198,10 +200,10 @@ def _attributes(params):
     attributes = {}
     if params.get("deregistration_delay") is not None:
         attributes["deregistration_delay.timeout_seconds"] = str(
-            _whole("deregistration_delay", params["deregistration_delay"], 0, 3600, " seconds")
+            whole_number("deregistration_delay", params["deregistration_delay"], 0, 3600, " seconds")
         )
     if params.get("slow_start") is not None:
-        seconds = _whole("slow_start", params["slow_start"], 0, 900, " seconds (0 turns it off, else 30-900)")
+        seconds = whole_number("slow_start", params["slow_start"], 0, 900, " seconds (0 turns it off, else 30-900)")
         if 0 < seconds < 30:
             raise TargetGroupError(f"slow_start: {seconds} is out of range; allowed: 0 (off) or 30-900 seconds")
         attributes["slow_start.duration_seconds"] = str(seconds)
@@ -215,7 +217,7 @@ def desired_group(params):
     """The canonical group the module's options ask for (only what is given)."""
     fixed = {key: params.get(key) for key in FIXED_FIELDS if params.get(key) is not None}
     if "port" in fixed:
-        fixed["port"] = _whole("port", fixed["port"], 1, 65535)
+        fixed["port"] = whole_number("port", fixed["port"], 1, 65535)
     hc = _health_check(params.get("health_check"))
     if hc.get("enabled") is False and fixed.get("target_type", "ip") in ("ip", "instance"):
         raise TargetGroupError(

@@ -380,8 +380,7 @@ class TargetGroupManager:
                 tgs.validate_name(params["name"])
             else:
                 tgs.validate_arn(params["target_group_arn"])
-            if not 1 <= params["wait_timeout"] <= 3600:
-                raise tgs.TargetGroupError(f"wait_timeout: {params['wait_timeout']} is out of range; allowed: 1-3600 seconds")
+            tgs.whole_number("wait_timeout", params["wait_timeout"], 1, 3600, " seconds")
             desired = tgs.desired_group(params) if params["state"] == "present" else None
         except tgs.TargetGroupError as e:
             self.module.fail_json(msg=str(e))
