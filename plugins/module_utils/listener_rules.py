@@ -124,14 +124,19 @@ def normalize_condition(condition):
     return (field, qualifier, tuple(sorted(set(values))))
 
 
-def normalize_conditions(conditions):
-    """A rule's conditions -> sorted list of (field, qualifier, values); one
-    entry per field (and header name)."""
+def _merged(conditions, read):
+    """Conditions, each read by `read` -> sorted list of (field, qualifier,
+    values); one entry per field (and header name)."""
     merged = {}
     for condition in conditions or []:
-        field, qualifier, values = normalize_condition(condition)
+        field, qualifier, values = read(condition)
         merged[(field, qualifier)] = tuple(sorted(set(merged.get((field, qualifier), ()) + values)))
-    result = sorted((field, qualifier, values) for (field, qualifier), values in merged.items())
+    return sorted((field, qualifier, values) for (field, qualifier), values in merged.items())
+
+
+def normalize_conditions(conditions):
+    """A rule's conditions -> sorted list of (field, qualifier, values)."""
+    result = _merged(conditions, normalize_condition)
     total = sum(len(values) for _field, _qualifier, values in result)
     if total > MAX_CONDITION_VALUES:
         raise RuleError(
@@ -265,13 +270,9 @@ def current_rule(rule):
     """The canonical form of a rule as DescribeRules returns it. Never fails:
     whatever is on the rule is compared, not validated."""
     priority = rule.get("Priority")
-    merged = {}
-    for condition in rule.get("Conditions") or []:
-        field, qualifier, values = current_condition(condition)
-        merged[(field, qualifier)] = tuple(sorted(set(merged.get((field, qualifier), ()) + values)))
     return {
         "priority": int(priority) if str(priority).isdigit() else None,
-        "conditions": sorted((f, q, v) for (f, q), v in merged.items()),
+        "conditions": _merged(rule.get("Conditions"), current_condition),
         "actions": ra.current_actions(rule.get("Actions")),
     }
 

@@ -20,6 +20,7 @@ import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import scrub_none_parameters
 
 NAME_MAX = 32
 # Letters, digits and single hyphens inside; AWS answers ValidationError for
@@ -134,7 +135,7 @@ def normalize_matcher(matcher, grpc=False):
 
 def _health_check(hc):
     """The health_check option -> canonical, only the sub-options given."""
-    hc = {k: v for k, v in (hc or {}).items() if v is not None}
+    hc = scrub_none_parameters(hc or {})
     result = {}
     if "enabled" in hc:
         result["enabled"] = bool(hc["enabled"])
@@ -215,7 +216,7 @@ def _attributes(params):
 
 def desired_group(params):
     """The canonical group the module's options ask for (only what is given)."""
-    fixed = {key: params.get(key) for key in FIXED_FIELDS if params.get(key) is not None}
+    fixed = scrub_none_parameters({key: params.get(key) for key in FIXED_FIELDS})
     if "port" in fixed:
         fixed["port"] = whole_number("port", fixed["port"], 1, 65535)
     hc = _health_check(params.get("health_check"))
@@ -248,22 +249,13 @@ def check_against(desired, current):
 
 def current_group(group, attributes):
     """A group as DescribeTargetGroups returns it, with its attributes -> canonical."""
-    matcher = group.get("Matcher") or {}
-    hc = {
-        "enabled": group.get("HealthCheckEnabled"),
-        "healthy_threshold": group.get("HealthyThresholdCount"),
-        "interval": group.get("HealthCheckIntervalSeconds"),
-        "matcher": matcher.get("GrpcCode", matcher.get("HttpCode")),
-        "path": group.get("HealthCheckPath"),
-        "port": group.get("HealthCheckPort"),
-        "protocol": group.get("HealthCheckProtocol"),
-        "timeout": group.get("HealthCheckTimeoutSeconds"),
-        "unhealthy_threshold": group.get("UnhealthyThresholdCount"),
-    }
+    hc = {key: group.get(field) for key, field in HEALTH_CHECK_FIELDS.items()}
+    matcher = hc["matcher"] or {}
+    hc["matcher"] = matcher.get("GrpcCode", matcher.get("HttpCode"))
     values = {item["Key"]: str(item.get("Value", "")) for item in attributes or []}
     return {
         **{key: group.get(field) for key, field in FIXED_FIELDS.items()},
-        "health_check": {k: v for k, v in hc.items() if v is not None},
+        "health_check": scrub_none_parameters(hc),
         "attributes": {k: values[k] for k in MANAGED_ATTRIBUTES if k in values},
     }
 
@@ -325,10 +317,7 @@ def modify_kwargs(hc_changes, protocol_version):
 
 def create_kwargs(name, desired, tags):
     """Desired group -> CreateTargetGroup keyword arguments (attributes need a second call)."""
-    kwargs = {"Name": name}
-    for key, field in FIXED_FIELDS.items():
-        if desired.get(key) is not None:
-            kwargs[field] = desired[key]
+    kwargs = scrub_none_parameters({"Name": name, **{field: desired.get(key) for key, field in FIXED_FIELDS.items()}})
     kwargs.update(modify_kwargs(desired["health_check"], desired.get("protocol_version")))
     if tags:
         kwargs["Tags"] = ansible_dict_to_boto3_tag_list({str(k): str(v) for k, v in sorted(tags.items())})
