@@ -524,7 +524,7 @@ def test_snake_and_camel_actions_keep_the_extra_params_names(config):
     api = [{"Type": "authenticate", "Order": 1, config: {"SessionTimeout": 60, "AuthenticationRequestExtraParams": {
         "display_name": "x", "PromptMode": "login"}}}, {"Type": "forward", "Order": 2, "TargetGroupArn": "arn:tg"}]
     snake = ra.snake_actions(api)
-    assert snake[0][dict(ra.AUTH_CONFIGS)[config]] == {
+    assert snake[0][dict(ra.CONFIG_NAMES.values())[config]] == {
         "session_timeout": 60, "authentication_request_extra_params": {"display_name": "x", "PromptMode": "login"}}
     assert snake[1] == {"type": "forward", "order": 2, "target_group_arn": "arn:tg"}
     assert ra.camel_actions(snake) == api
