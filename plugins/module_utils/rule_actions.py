@@ -100,7 +100,6 @@ FORWARD_AWS_KEYS = ("ForwardConfig", "TargetGroupArn")
 COMMON_KEYS = ("type", "Type", "order", "Order")
 # Keys of the OIDC secret; never part of the canonical form.
 SECRET_KEYS = ("client_secret",)
-SECRET_AWS_KEYS = ("ClientSecret", "UseExistingClientSecret")
 
 
 def _fail(message):
