@@ -319,8 +319,8 @@ def create_kwargs(name, desired, tags):
     """Desired group -> CreateTargetGroup keyword arguments (attributes need a second call)."""
     kwargs = scrub_none_parameters({"Name": name, **{field: desired.get(key) for key, field in FIXED_FIELDS.items()}})
     kwargs.update(modify_kwargs(desired["health_check"], desired.get("protocol_version")))
-    if tags:
-        kwargs["Tags"] = ansible_dict_to_boto3_tag_list({str(k): str(v) for k, v in sorted(tags.items())})
+    if tags:  # as compare.tag_changes gives them: strings, sorted
+        kwargs["Tags"] = ansible_dict_to_boto3_tag_list(tags)
     return kwargs
 
 

@@ -394,8 +394,7 @@ class TargetGroupManager:
         if params["state"] == "absent":
             return self.absent(group)
         if group is None:
-            tags = {str(k): str(v) for k, v in (params["tags"] or {}).items()}
-            return self.create(desired, tags, "created", {}, [])
+            return self.create(desired, compare.tag_changes({}, params["tags"], False)[2], "created", {}, [])
         return self.present(group, desired)
 
     # ------------------------------------------------------------------ reads
