@@ -16,14 +16,16 @@ import re
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
+from ansible_collections.pocstack.aws.plugins.module_utils import compare
+from ansible_collections.pocstack.aws.plugins.module_utils import owner_tags
 from ansible_collections.pocstack.aws.plugins.module_utils import rule_actions as ra
 from ansible_collections.pocstack.aws.plugins.module_utils.rule_actions import RuleError
+from ansible_collections.pocstack.aws.plugins.module_utils.target_groups import whole_number
 
 OWNER_TAG = "pocstack:rule-name"
 # Where client_secret_update=on_change keeps a salted hash of the OIDC client
 # secret, because AWS never returns the secret itself.
 SECRET_TAG = "pocstack:client-secret-hash"
-MODULE_TAGS = (OWNER_TAG, SECRET_TAG)
 MAX_CONDITION_VALUES = 5
 MAX_CONDITION_VALUE_LENGTH = 128
 MAX_HEADER_NAME_LENGTH = 40
@@ -122,14 +124,19 @@ def normalize_condition(condition):
     return (field, qualifier, tuple(sorted(set(values))))
 
 
-def normalize_conditions(conditions):
-    """A rule's conditions -> sorted list of (field, qualifier, values); one
-    entry per field (and header name)."""
+def _merged(conditions, read):
+    """Conditions, each read by `read` -> sorted list of (field, qualifier,
+    values); one entry per field (and header name)."""
     merged = {}
     for condition in conditions or []:
-        field, qualifier, values = normalize_condition(condition)
+        field, qualifier, values = read(condition)
         merged[(field, qualifier)] = tuple(sorted(set(merged.get((field, qualifier), ()) + values)))
-    result = sorted((field, qualifier, values) for (field, qualifier), values in merged.items())
+    return sorted((field, qualifier, values) for (field, qualifier), values in merged.items())
+
+
+def normalize_conditions(conditions):
+    """A rule's conditions -> sorted list of (field, qualifier, values)."""
+    result = _merged(conditions, normalize_condition)
     total = sum(len(values) for _field, _qualifier, values in result)
     if total > MAX_CONDITION_VALUES:
         raise RuleError(
@@ -197,25 +204,14 @@ def validate_conditions(conditions):
                 _check_value(value, f"{field} value", field)
 
 
-def validate_priority(priority):
-    low, high = PRIORITY_RANGE
-    try:
-        value = int(priority)
-    except (TypeError, ValueError):
-        raise RuleError(f"priority: {priority!r} is not a number; allowed: {low}-{high}")
-    if not low <= value <= high:
-        raise RuleError(f"priority: {value} is out of range; allowed: {low}-{high}")
-    return value
-
-
 def validate_range(priority_range):
-    low, high = PRIORITY_RANGE
-    try:
-        first, last = (int(v) for v in priority_range)
-    except (TypeError, ValueError):
-        raise RuleError(f"priority_range: {priority_range!r} must be two numbers [first, last] within {low}-{high}")
-    if not low <= first <= last <= high:
-        raise RuleError(f"priority_range: [{first}, {last}] must satisfy {low} <= first <= last <= {high}")
+    """(first, last) of the priority_range option: two priorities, first <= last."""
+    if not isinstance(priority_range, (list, tuple)) or len(priority_range) != 2:
+        raise RuleError(f"priority_range: {priority_range!r} must be two numbers [first, last] within "
+                        f"{PRIORITY_RANGE[0]}-{PRIORITY_RANGE[1]}")
+    first, last = (whole_number("priority_range", v, *PRIORITY_RANGE, error=RuleError) for v in priority_range)
+    if first > last:
+        raise RuleError(f"priority_range: [{first}, {last}] must satisfy first <= last")
     return first, last
 
 
@@ -245,7 +241,7 @@ def desired_rule(priority, conditions, actions):
     validate_conditions(canonical)
     secret, keep = ra.client_secret(actions)
     return {
-        "priority": None if priority is None else validate_priority(priority),
+        "priority": None if priority is None else whole_number("priority", priority, *PRIORITY_RANGE, error=RuleError),
         "conditions": canonical,
         "actions": ra.normalize_actions(actions),
         "client_secret": secret,
@@ -274,13 +270,9 @@ def current_rule(rule):
     """The canonical form of a rule as DescribeRules returns it. Never fails:
     whatever is on the rule is compared, not validated."""
     priority = rule.get("Priority")
-    merged = {}
-    for condition in rule.get("Conditions") or []:
-        field, qualifier, values = current_condition(condition)
-        merged[(field, qualifier)] = tuple(sorted(set(merged.get((field, qualifier), ()) + values)))
     return {
         "priority": int(priority) if str(priority).isdigit() else None,
-        "conditions": sorted((f, q, v) for (f, q), v in merged.items()),
+        "conditions": _merged(rule.get("Conditions"), current_condition),
         "actions": ra.current_actions(rule.get("Actions")),
     }
 
@@ -291,34 +283,25 @@ KEEP_SECRET_TAG = object()
 SECRET_TAG_SHOWN = "<salted hash of client_secret>"
 
 
-def wanted_tags(name, tags, secret_hash=None):
-    """The tags the rule must carry: the user's plus the owner tag, whose value
-    only the name option sets, and the secret hash when one is kept."""
-    tags = dict(tags or {})
-    if OWNER_TAG in tags and tags[OWNER_TAG] != name:
-        raise RuleError(f"tags: {OWNER_TAG} is set by this module from name ({name!r}); remove it from tags")
-    if SECRET_TAG in tags:
+def wanted_tags(name, tags):
+    """The user's tags plus the owner tag, whose value only the name option
+    sets; the secret hash tag is the module's own too."""
+    if SECRET_TAG in (tags or {}):
         raise RuleError(f"tags: {SECRET_TAG} is kept by this module (client_secret_update=on_change); remove it from tags")
-    tags[OWNER_TAG] = name
-    if secret_hash:
-        tags[SECRET_TAG] = secret_hash
-    return {str(k): str(v) for k, v in tags.items()}
+    return owner_tags.wanted_tags(OWNER_TAG, name, tags, RuleError)
 
 
 def tag_changes(current, name, tags, purge_tags, secret_hash=KEEP_SECRET_TAG):
-    """(tags to set, keys to remove, tags afterwards), amazon.aws semantics:
-    tags None leaves the user's tags alone; purge never removes the module's
-    own tags nor AWS-reserved aws:* keys. secret_hash: KEEP_SECRET_TAG leaves
-    the secret hash tag alone, None removes it, a value sets it."""
-    want = wanted_tags(name, tags, None if secret_hash is KEEP_SECRET_TAG else secret_hash)
-    purge = purge_tags and tags is not None
-    to_unset = sorted(
-        k for k in current
-        if (purge and k not in want and k not in MODULE_TAGS and not k.startswith("aws:"))
-        or (k == SECRET_TAG and secret_hash is None)
-    )
-    to_set = {k: v for k, v in want.items() if current.get(k) != v}
-    after = {k: v for k, v in {**current, **want}.items() if k not in to_unset}
+    """(tags to set, keys to remove, tags afterwards) by compare.tag_changes,
+    the owner tag and the secret hash tag being the module's own. secret_hash:
+    KEEP_SECRET_TAG leaves the secret hash tag alone, None removes it, a value sets it."""
+    wanted_tags(name, tags)
+    secret = current.get(SECRET_TAG) if secret_hash is KEEP_SECRET_TAG else secret_hash
+    owned = {OWNER_TAG: name, **({SECRET_TAG: secret} if secret else {})}
+    others = {k: v for k, v in current.items() if k != SECRET_TAG or secret}
+    to_set, to_unset, after = compare.tag_changes(others, tags, purge_tags, owned)
+    if SECRET_TAG in current and not secret:
+        to_unset = sorted(to_unset + [SECRET_TAG])
     return to_set, to_unset, after
 
 
@@ -652,13 +635,7 @@ def described_rule(rule, tags):
     for action in rule.get("Actions") or []:
         (action.get("AuthenticateOidcConfig") or {}).pop("ClientSecret", None)
     described = camel_dict_to_snake_dict(rule)
-    # camel_dict_to_snake_dict's ignore_list does not reach into lists, so the
-    # user's parameter names are put back by hand.
-    for action, shown in zip(rule.get("Actions") or [], described.get("actions") or []):
-        for key, snake in (("AuthenticateOidcConfig", "authenticate_oidc_config"),
-                           ("AuthenticateCognitoConfig", "authenticate_cognito_config")):
-            extra = (action.get(key) or {}).get("AuthenticationRequestExtraParams")
-            if extra is not None:
-                shown[snake]["authentication_request_extra_params"] = extra
+    if "Actions" in rule:
+        described["actions"] = ra.snake_actions(rule["Actions"])
     described["tags"] = shown_tags(tags)
     return described

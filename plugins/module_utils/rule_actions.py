@@ -21,6 +21,9 @@ import hashlib
 import hmac
 import os
 
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
+
 
 class RuleError(ValueError):
     """Input that AWS would reject, with a message naming the option."""
@@ -97,7 +100,6 @@ FORWARD_AWS_KEYS = ("ForwardConfig", "TargetGroupArn")
 COMMON_KEYS = ("type", "Type", "order", "Order")
 # Keys of the OIDC secret; never part of the canonical form.
 SECRET_KEYS = ("client_secret",)
-SECRET_AWS_KEYS = ("ClientSecret", "UseExistingClientSecret")
 
 
 def _fail(message):
@@ -432,44 +434,23 @@ def secret_matches(secret, stored):
 
 
 # ------------------------------------------------------------------ AWS form
-def _aws_config(kind, action):
-    _config_key, fields = CONFIGS[kind]
-    config = {}
-    for friendly, aws, _default in fields:
-        value = action[friendly]
-        if friendly == "message_body" and value == "":
-            continue  # no body
-        if friendly == "authentication_request_extra_params" and not value:
-            continue
-        config[aws] = value
-    return config
+# Settings AWS takes as "none" when left out, not when sent empty.
+LEFT_OUT_WHEN_EMPTY = ("message_body", "authentication_request_extra_params")
 
 
 def to_aws_action(action, order, secret=None):
     """Canonical action -> CreateRule/ModifyRule form. An OIDC action sends
     `secret` when given, else asks AWS to keep the one it has."""
     kind = action["type"]
-    result = {"Type": kind, "Order": order}
-    if kind == FORWARD and "target_group_arn" in action:
-        result["TargetGroupArn"] = action["target_group_arn"]
-    elif kind == FORWARD:
-        stickiness = {"Enabled": action["stickiness"]["enabled"]}
-        if stickiness["Enabled"]:
-            stickiness["DurationSeconds"] = action["stickiness"]["duration_seconds"]
-        result["ForwardConfig"] = {
-            "TargetGroups": [{"TargetGroupArn": g["target_group_arn"], "Weight": g["weight"]}
-                             for g in action["target_groups"]],
-            "TargetGroupStickinessConfig": stickiness,
-        }
-    else:
-        config = _aws_config(kind, action)
-        if kind == OIDC:
-            if secret is None:
-                config["UseExistingClientSecret"] = True
-            else:
-                config["ClientSecret"] = secret
-        result[CONFIGS[kind][0]] = config
-    return result
+    settings = {k: v for k, v in action.items() if k != "type" and (v or k not in LEFT_OUT_WHEN_EMPTY)}
+    if kind == OIDC:
+        settings.update({"use_existing_client_secret": True} if secret is None else {"client_secret": secret})
+    if kind == FORWARD and "target_groups" in action:
+        settings = {"forward_config": {"target_groups": action["target_groups"],
+                                       "target_group_stickiness_config": action["stickiness"]}}
+    elif kind != FORWARD:
+        settings = {CONFIG_NAMES[kind][1]: settings}
+    return camel_actions([{"type": kind, "order": order, **settings}])[0]
 
 
 def to_aws_actions(actions, secret=None):
@@ -494,3 +475,33 @@ def for_diff(action, secret_marker=None):
         shown["client_secret"] = secret_marker
         shown = dict(sorted(shown.items()))
     return shown
+
+
+# ------------------------------------------------------ snake_case <-> the API
+# type -> (API name, snake_case name) of its settings. Those of the
+# authenticate-* types hold the user's own parameter names, which neither
+# conversion may touch (camel_dict_to_snake_dict's ignore_list does not reach
+# into lists; snake_dict_to_camel_dict has none).
+CONFIG_NAMES = {kind: (key, next(iter(camel_dict_to_snake_dict({key: None})))) for kind, (key, _f) in CONFIGS.items()}
+EXTRA_PARAMS = ("AuthenticationRequestExtraParams", "authentication_request_extra_params")
+
+
+def _recased(actions, converted, source, target):
+    """`converted` (the actions recased) with each action's extra params as in
+    `actions`; source/target: 0 for the API's names, 1 for the snake_cased ones."""
+    for action, shown in zip(actions or [], converted):
+        for names in CONFIG_NAMES.values():
+            extra = (action.get(names[source]) or {}).get(EXTRA_PARAMS[source])
+            if extra is not None:
+                shown[names[target]][EXTRA_PARAMS[target]] = extra
+    return converted
+
+
+def snake_actions(actions):
+    """Actions as the API has them -> snake_cased (the extra params' names kept)."""
+    return _recased(actions, [camel_dict_to_snake_dict(a) for a in actions or []], 0, 1)
+
+
+def camel_actions(actions):
+    """snake_cased actions -> as the API has them (the extra params' names kept)."""
+    return _recased(actions, [snake_dict_to_camel_dict(a, capitalize_first=True) for a in actions or []], 1, 0)

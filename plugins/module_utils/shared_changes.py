@@ -19,16 +19,14 @@ import json
 import shlex
 
 from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+
+from ansible_collections.pocstack.aws.plugins.module_utils import rule_actions
 
 DIRECTIONS = (("ip_permissions", "ingress"), ("ip_permissions_egress", "egress"))
-SOURCES = (
-    ("ip_ranges", "cidr_ip", "IpRanges", "CidrIp"),
-    ("ipv6_ranges", "cidr_ipv6", "Ipv6Ranges", "CidrIpv6"),
-    ("user_id_group_pairs", "group_id", "UserIdGroupPairs", "GroupId"),
-    ("prefix_list_ids", "prefix_list_id", "PrefixListIds", "PrefixListId"),
-)
-EXTRA_PARAMS = (("authenticate_oidc_config", "AuthenticateOidcConfig"),
-                ("authenticate_cognito_config", "AuthenticateCognitoConfig"))
+# (list, its source's key) in a permission, snake_cased as the info modules return them
+SOURCES = (("ip_ranges", "cidr_ip"), ("ipv6_ranges", "cidr_ipv6"), ("user_id_group_pairs", "group_id"),
+           ("prefix_list_ids", "prefix_list_id"))
 
 
 def _json(value):
@@ -46,7 +44,7 @@ def _permission_atoms(permissions):
     for perm in permissions or []:
         protocol = str(perm.get("ip_protocol"))
         ports = (None, None) if protocol == "-1" else (perm.get("from_port"), perm.get("to_port"))
-        for key, field, _camel, _field in SOURCES:
+        for key, field in SOURCES:
             for source in perm.get(key) or []:
                 atoms[(protocol, *ports, key, source.get(field))] = source.get("description")
     return atoms
@@ -60,14 +58,11 @@ def _atom_text(atom, word):
 
 def _atom_permission(atom, description):
     protocol, first, last, key, source = atom
-    camel = next((camel, field) for k, _f, camel, field in SOURCES if k == key)
-    entry = {camel[1]: source}
-    if description:
-        entry["Description"] = description
-    permission = {"IpProtocol": protocol, camel[0]: [entry]}
+    entry = {dict(SOURCES)[key]: source, **({"description": description} if description else {})}
+    permission = {"ip_protocol": protocol, key: [entry]}
     if protocol != "-1":
-        permission.update(FromPort=first, ToPort=last)
-    return permission
+        permission.update(from_port=first, to_port=last)
+    return snake_dict_to_camel_dict(permission, capitalize_first=True)
 
 
 def _group_changes(before, after, connection):
@@ -97,22 +92,11 @@ def _group_changes(before, after, connection):
 
 
 # ------------------------------------------------------------ listeners, rules
-def _camel(value):
-    """snake_cased ELBv2 shapes -> the API's (AuthenticationRequestExtraParams' own keys kept)."""
-    camel = snake_dict_to_camel_dict(value, capitalize_first=True)
-    for action, shown in zip(value if isinstance(value, list) else [], camel if isinstance(camel, list) else []):
-        for snake, key in EXTRA_PARAMS:
-            extra = (action.get(snake) or {}).get("authentication_request_extra_params")
-            if extra is not None:
-                shown[key]["AuthenticationRequestExtraParams"] = extra
-    return camel
-
-
 def _actions(actions):
     """Actions as the API takes them: a forward with ForwardConfig only (AWS
     returns both it and TargetGroupArn)."""
     found = []
-    for action in _camel([dict(a) for a in actions or []]):
+    for action in rule_actions.camel_actions(actions):
         if action.get("ForwardConfig"):
             action.pop("TargetGroupArn", None)
         found.append(action)
@@ -122,7 +106,7 @@ def _actions(actions):
 def _conditions(conditions):
     """Conditions as the API takes them: the *Config form only (AWS returns Values beside it)."""
     found = []
-    for condition in _camel([dict(c) for c in conditions or []]):
+    for condition in (snake_dict_to_camel_dict(c, capitalize_first=True) for c in conditions or []):
         if any(k.endswith("Config") for k in condition):
             condition.pop("Values", None)
         found.append(condition)
@@ -206,7 +190,7 @@ def _rule_changes(before, after, connection):
             words = ["elbv2", "create-rule", "--listener-arn", listener_arn, "--priority", was["priority"],
                      "--conditions", _json(was["conditions"]), "--actions", _json(was["actions"])]
             if was["tags"]:
-                words += ["--tags", _json([{"Key": k, "Value": v} for k, v in sorted(was["tags"].items())])]
+                words += ["--tags", _json(ansible_dict_to_boto3_tag_list(dict(sorted(was["tags"].items()))))]
             commands.append(_cli(words, connection))
             continue
         now = _rule_view(new[arn])

@@ -18,8 +18,9 @@ AWS keys and string values, the way DescribeTargetGroupAttributes returns them.
 
 import re
 
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import scrub_none_parameters
 
 NAME_MAX = 32
 # Letters, digits and single hyphens inside; AWS answers ValidationError for
@@ -74,18 +75,20 @@ class TargetGroupError(ValueError):
     """Input that AWS would reject, with a message naming the option."""
 
 
-def _whole(option, value, low, high, extra=""):
-    """An integer option within [low, high], else an error naming it."""
+def whole_number(option, value, low, high, extra="", error=TargetGroupError):
+    """An integer option within [low, high], else an `error` naming it (the
+    collection's ELBv2 modules check their integer options with this)."""
+    usage = f"allowed: {low}-{high}{extra}"
     if isinstance(value, bool):
-        raise TargetGroupError(f"{option}: {value!r} is not a number; allowed: {low}-{high}{extra}")
+        raise error(f"{option}: {value!r} is not a number; {usage}")
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise TargetGroupError(f"{option}: {value!r} is not a number; allowed: {low}-{high}{extra}")
+        raise error(f"{option}: {value!r} is not a number; {usage}")
     if str(number) != str(value).strip() and number != value:
-        raise TargetGroupError(f"{option}: {value!r} is not a whole number; allowed: {low}-{high}{extra}")
+        raise error(f"{option}: {value!r} is not a whole number; {usage}")
     if not low <= number <= high:
-        raise TargetGroupError(f"{option}: {number} is out of range; allowed: {low}-{high}{extra}")
+        raise error(f"{option}: {number} is out of range; {usage}")
     return number
 
 
@@ -103,7 +106,8 @@ def validate_name(name):
 
 
 def validate_arn(arn):
-    if not isinstance(arn, str) or ":elasticloadbalancing:" not in arn or ":targetgroup/" not in arn:
+    parts = parse_aws_arn(arn) if isinstance(arn, str) else None
+    if not parts or parts["service"] != "elasticloadbalancing" or parts["resource_type"] != "targetgroup":
         raise TargetGroupError(
             f"target_group_arn: {arn!r} is not a target group ARN "
             "(arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID)"
@@ -131,7 +135,7 @@ def normalize_matcher(matcher, grpc=False):
 
 def _health_check(hc):
     """The health_check option -> canonical, only the sub-options given."""
-    hc = {k: v for k, v in (hc or {}).items() if v is not None}
+    hc = scrub_none_parameters(hc or {})
     result = {}
     if "enabled" in hc:
         result["enabled"] = bool(hc["enabled"])
@@ -140,7 +144,7 @@ def _health_check(hc):
     if "port" in hc:
         port = str(hc["port"]).strip()
         if port != "traffic-port":
-            port = str(_whole("health_check.port", port, 1, 65535, " or traffic-port"))
+            port = str(whole_number("health_check.port", port, 1, 65535, " or traffic-port"))
         result["port"] = port
     if "path" in hc:
         path = str(hc["path"])
@@ -148,12 +152,12 @@ def _health_check(hc):
             raise TargetGroupError(f"health_check.path: {path!r} must start with '/' and have at most 1024 characters")
         result["path"] = path
     if "interval" in hc:
-        result["interval"] = _whole("health_check.interval", hc["interval"], 5, 300, " seconds")
+        result["interval"] = whole_number("health_check.interval", hc["interval"], 5, 300, " seconds")
     if "timeout" in hc:
-        result["timeout"] = _whole("health_check.timeout", hc["timeout"], 2, 120, " seconds")
+        result["timeout"] = whole_number("health_check.timeout", hc["timeout"], 2, 120, " seconds")
     for key in ("healthy_threshold", "unhealthy_threshold"):
         if key in hc:
-            result[key] = _whole(f"health_check.{key}", hc[key], 2, 10)
+            result[key] = whole_number(f"health_check.{key}", hc[key], 2, 10)
     if "matcher" in hc:
         # Syntax only here; the range (HTTP or gRPC codes) once the protocol version is known.
         result["matcher"] = str(hc["matcher"]).replace(" ", "")
@@ -172,7 +176,7 @@ def _stickiness(stickiness):
         raise TargetGroupError(f"stickiness.type: {kind!r} is not supported; allowed: app_cookie, lb_cookie")
     attributes = {"stickiness.enabled": "true" if enabled else "false", "stickiness.type": kind}
     if stickiness.get("duration") is not None:
-        duration = _whole("stickiness.duration", stickiness["duration"], 1, 604800, " seconds (1 week)")
+        duration = whole_number("stickiness.duration", stickiness["duration"], 1, 604800, " seconds (1 week)")
         attributes[f"stickiness.{kind}.duration_seconds"] = str(duration)
     cookie = stickiness.get("cookie_name")
     if kind == "lb_cookie" and cookie:
@@ -197,10 +201,10 @@ def _attributes(params):
     attributes = {}
     if params.get("deregistration_delay") is not None:
         attributes["deregistration_delay.timeout_seconds"] = str(
-            _whole("deregistration_delay", params["deregistration_delay"], 0, 3600, " seconds")
+            whole_number("deregistration_delay", params["deregistration_delay"], 0, 3600, " seconds")
         )
     if params.get("slow_start") is not None:
-        seconds = _whole("slow_start", params["slow_start"], 0, 900, " seconds (0 turns it off, else 30-900)")
+        seconds = whole_number("slow_start", params["slow_start"], 0, 900, " seconds (0 turns it off, else 30-900)")
         if 0 < seconds < 30:
             raise TargetGroupError(f"slow_start: {seconds} is out of range; allowed: 0 (off) or 30-900 seconds")
         attributes["slow_start.duration_seconds"] = str(seconds)
@@ -212,9 +216,9 @@ def _attributes(params):
 
 def desired_group(params):
     """The canonical group the module's options ask for (only what is given)."""
-    fixed = {key: params.get(key) for key in FIXED_FIELDS if params.get(key) is not None}
+    fixed = scrub_none_parameters({key: params.get(key) for key in FIXED_FIELDS})
     if "port" in fixed:
-        fixed["port"] = _whole("port", fixed["port"], 1, 65535)
+        fixed["port"] = whole_number("port", fixed["port"], 1, 65535)
     hc = _health_check(params.get("health_check"))
     if hc.get("enabled") is False and fixed.get("target_type", "ip") in ("ip", "instance"):
         raise TargetGroupError(
@@ -245,22 +249,13 @@ def check_against(desired, current):
 
 def current_group(group, attributes):
     """A group as DescribeTargetGroups returns it, with its attributes -> canonical."""
-    matcher = group.get("Matcher") or {}
-    hc = {
-        "enabled": group.get("HealthCheckEnabled"),
-        "healthy_threshold": group.get("HealthyThresholdCount"),
-        "interval": group.get("HealthCheckIntervalSeconds"),
-        "matcher": matcher.get("GrpcCode", matcher.get("HttpCode")),
-        "path": group.get("HealthCheckPath"),
-        "port": group.get("HealthCheckPort"),
-        "protocol": group.get("HealthCheckProtocol"),
-        "timeout": group.get("HealthCheckTimeoutSeconds"),
-        "unhealthy_threshold": group.get("UnhealthyThresholdCount"),
-    }
+    hc = {key: group.get(field) for key, field in HEALTH_CHECK_FIELDS.items()}
+    matcher = hc["matcher"] or {}
+    hc["matcher"] = matcher.get("GrpcCode", matcher.get("HttpCode"))
     values = {item["Key"]: str(item.get("Value", "")) for item in attributes or []}
     return {
         **{key: group.get(field) for key, field in FIXED_FIELDS.items()},
-        "health_check": {k: v for k, v in hc.items() if v is not None},
+        "health_check": scrub_none_parameters(hc),
         "attributes": {k: values[k] for k in MANAGED_ATTRIBUTES if k in values},
     }
 
@@ -284,17 +279,6 @@ def changed_fields(diffs, to_set, to_unset):
     names += [f"attributes.{k}" for k in diffs["attributes"]]
     names += [f"tags.{k}" for k in sorted(set(to_set) | set(to_unset))]
     return sorted(names)
-
-
-def tag_changes(current, tags, purge_tags):
-    """(tags to set, keys to remove, tags afterwards), amazon.aws semantics:
-    tags None leaves the tags alone; purge never removes aws:* keys."""
-    if tags is None:
-        return {}, [], dict(current)
-    want = {str(k): str(v) for k, v in tags.items()}
-    to_set, to_unset = compare_aws_tags(current, want, purge_tags=purge_tags)
-    after = {k: v for k, v in {**current, **to_set}.items() if k not in to_unset}
-    return to_set, sorted(to_unset), after
 
 
 def after(desired, current):
@@ -333,13 +317,10 @@ def modify_kwargs(hc_changes, protocol_version):
 
 def create_kwargs(name, desired, tags):
     """Desired group -> CreateTargetGroup keyword arguments (attributes need a second call)."""
-    kwargs = {"Name": name}
-    for key, field in FIXED_FIELDS.items():
-        if desired.get(key) is not None:
-            kwargs[field] = desired[key]
+    kwargs = scrub_none_parameters({"Name": name, **{field: desired.get(key) for key, field in FIXED_FIELDS.items()}})
     kwargs.update(modify_kwargs(desired["health_check"], desired.get("protocol_version")))
-    if tags:
-        kwargs["Tags"] = ansible_dict_to_boto3_tag_list({str(k): str(v) for k, v in sorted(tags.items())})
+    if tags:  # as compare.tag_changes gives them: strings, sorted
+        kwargs["Tags"] = ansible_dict_to_boto3_tag_list(tags)
     return kwargs
 
 

@@ -348,17 +348,15 @@ target_group:
 
 import time
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils import elb_utils
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
+from ansible_collections.pocstack.aws.plugins.module_utils import compare
 from ansible_collections.pocstack.aws.plugins.module_utils import elbv2
 from ansible_collections.pocstack.aws.plugins.module_utils import target_groups as tgs
 
@@ -375,9 +373,6 @@ class TargetGroupManager:
         self.changed = False
         self.group_name = module.params["name"]
 
-    def fail(self, error, msg):
-        self.module.fail_json_aws(error, msg=msg)
-
     def run(self):
         params = self.params
         try:
@@ -385,21 +380,21 @@ class TargetGroupManager:
                 tgs.validate_name(params["name"])
             else:
                 tgs.validate_arn(params["target_group_arn"])
-            if not 1 <= params["wait_timeout"] <= 3600:
-                raise tgs.TargetGroupError(f"wait_timeout: {params['wait_timeout']} is out of range; allowed: 1-3600 seconds")
+            tgs.whole_number("wait_timeout", params["wait_timeout"], 1, 3600, " seconds")
             desired = tgs.desired_group(params) if params["state"] == "present" else None
         except tgs.TargetGroupError as e:
             self.module.fail_json(msg=str(e))
         try:
-            group = elbv2.describe_target_group(self.client, name=params["name"], arn=params["target_group_arn"])
-        except (ClientError, BotoCoreError) as e:
-            self.fail(e, f"Could not read the target group {params['name'] or params['target_group_arn']}")
+            group = elbv2.describe_target_group(self.client, **(
+                {"Names": [params["name"]]} if params["name"] else {"TargetGroupArns": [params["target_group_arn"]]}))
+        except AnsibleAWSError as e:
+            self.module.fail_json_aws(
+                e.exception, msg=f"Could not read the target group {params['name'] or params['target_group_arn']}")
         self.group_name = params["name"] or (group or {}).get("TargetGroupName")
         if params["state"] == "absent":
             return self.absent(group)
         if group is None:
-            tags = {str(k): str(v) for k, v in (params["tags"] or {}).items()}
-            return self.create(desired, tags, "created", {}, [])
+            return self.create(desired, compare.tag_changes({}, params["tags"], False)[2], "created", {}, [])
         return self.present(group, desired)
 
     # ------------------------------------------------------------------ reads
@@ -408,9 +403,9 @@ class TargetGroupManager:
         arn = group["TargetGroupArn"]
         try:
             attributes = elbv2.describe_target_group_attributes(self.client, arn)
-            tags = elbv2.describe_tags(self.client, [arn]).get(arn, {})
-        except (ClientError, BotoCoreError) as e:
-            self.fail(e, f"Could not read the attributes and tags of target group {arn}")
+            tags = elbv2.tags_by_arn(self.client, [arn]).get(arn, {})
+        except AnsibleAWSError as e:
+            self.module.fail_json_aws(e.exception, msg=f"Could not read the attributes and tags of target group {arn}")
         return tgs.current_group(group, attributes), tags
 
     def users(self, group):
@@ -419,13 +414,13 @@ class TargetGroupManager:
         listeners, rules = [], {}
         try:
             for lb_arn in sorted(set(group.get("LoadBalancerArns") or [])):
-                for listener in elbv2.describe_listeners(self.client, lb_arn):
+                for listener in elb_utils.describe_listeners(self.client, lb_arn):
                     listeners.append(listener)
-                    rules[listener["ListenerArn"]] = elbv2.describe_rules(self.client, listener["ListenerArn"])
+                    rules[listener["ListenerArn"]] = elbv2.get_listener_rules(self.client, listener["ListenerArn"])
             using = [r["RuleArn"] for found in rules.values() for r in found
                      if not r.get("IsDefault") and tgs.forwards_to(r.get("Actions"), arn)]
-            tags = elbv2.describe_tags(self.client, using) if using else {}
-        except (ClientError, BotoCoreError):
+            tags = elbv2.tags_by_arn(self.client, using)
+        except AnsibleAWSError:
             return []  # the in-use message without names is still right
         return tgs.describe_users(listeners, rules, tags, arn)
 
@@ -450,7 +445,7 @@ class TargetGroupManager:
         except tgs.TargetGroupError as e:
             self.module.fail_json(msg=str(e))
         diffs = tgs.differences(desired, current)
-        to_set, to_unset, after_tags = tgs.tag_changes(tags, params["tags"], params["purge_tags"])
+        to_set, to_unset, after_tags = compare.tag_changes(tags, params["tags"], params["purge_tags"])
         changes = tgs.changed_fields(diffs, to_set, to_unset)
         before = tgs.for_diff(current, tags)
         if diffs["fixed"]:
@@ -466,15 +461,15 @@ class TargetGroupManager:
         try:
             if diffs["health_check"]:
                 kwargs = tgs.modify_kwargs(diffs["health_check"], current.get("protocol_version"))
-                elbv2.modify_target_group(self.client, arn, kwargs)
+                elbv2.modify_target_group(self.client, arn, **kwargs)
             if diffs["attributes"]:
                 elbv2.modify_target_group_attributes(self.client, arn, diffs["attributes"])
             if to_set:
-                elbv2.add_tags(self.client, arn, to_set)
+                elb_utils.add_tags(self.client, [arn], ansible_dict_to_boto3_tag_list(to_set))
             if to_unset:
-                elbv2.remove_tags(self.client, arn, to_unset)
-        except (ClientError, BotoCoreError) as e:
-            self.fail(e, f"Could not update the target group {arn}")
+                elb_utils.remove_tags(self.client, [arn], to_unset)
+        except AnsibleAWSError as e:
+            self.module.fail_json_aws(e.exception, msg=f"Could not update the target group {arn}")
         return self.exit(arn, "updated", changes, diff)
 
     @staticmethod
@@ -507,17 +502,17 @@ class TargetGroupManager:
         if self.module.check_mode:
             return self.exit(None, action, changes, diff)
         try:
-            group = elbv2.create_target_group(self.client, tgs.create_kwargs(params["name"], desired, tags))
-        except (ClientError, BotoCoreError) as e:
-            self.fail(e, f"Could not create the target group {params['name']!r}")
+            group = elbv2.create_target_group(self.client, **tgs.create_kwargs(params["name"], desired, tags))
+        except AnsibleAWSError as e:
+            self.module.fail_json_aws(e.exception, msg=f"Could not create the target group {params['name']!r}")
         arn = group["TargetGroupArn"]
         try:
             current = tgs.current_group(group, elbv2.describe_target_group_attributes(self.client, arn))
             attributes = tgs.differences(desired, current)["attributes"]
             if attributes:
                 elbv2.modify_target_group_attributes(self.client, arn, attributes)
-        except (ClientError, BotoCoreError) as e:
-            self.fail(e, f"Created the target group {arn}, but could not set its attributes; run again")
+        except AnsibleAWSError as e:
+            self.module.fail_json_aws(e.exception, msg=f"Created the target group {arn}, but could not set its attributes; run again")
         return self.exit(arn, action, changes, diff)
 
     def replace(self, group, wanted, tags, before, changes):
@@ -551,23 +546,22 @@ class TargetGroupManager:
         pause, growth, longest = UNUSED_POLL
         while True:
             try:
-                elbv2.delete_target_group(self.client, arn)
+                elbv2.delete_target_group(self.client, arn)  # or gone meanwhile
                 return
-            except is_boto3_error_code("TargetGroupNotFound"):
-                return  # gone meanwhile
-            except is_boto3_error_code("ResourceInUse") as e:  # pylint: disable=duplicate-except
+            except is_ansible_aws_error_code("ResourceInUse") as e:
                 left = deadline - time.monotonic()
                 if not wait or left <= 0:
-                    self.fail(e, self.in_use_failure(group, self.params["wait_timeout"] if wait else None))
+                    self.module.fail_json_aws(
+                        e.exception, msg=self.in_use_failure(group, self.params["wait_timeout"] if wait else None))
                 time.sleep(min(pause, left))
                 pause = min(pause * growth, longest)
-            except (ClientError, BotoCoreError) as e:  # pylint: disable=duplicate-except
-                self.fail(e, f"Could not delete the target group {arn}")
+            except AnsibleAWSError as e:  # pylint: disable=duplicate-except
+                self.module.fail_json_aws(e.exception, msg=f"Could not delete the target group {arn}")
 
     def in_use_failure(self, group, waited):
         try:
-            group = elbv2.describe_target_group(self.client, arn=group["TargetGroupArn"]) or group
-        except (ClientError, BotoCoreError):
+            group = elbv2.describe_target_group(self.client, TargetGroupArns=[group["TargetGroupArn"]]) or group
+        except AnsibleAWSError:
             pass  # name the users the first read found
         return (
             f"{self.in_use(group, self.users(group), waited)}. Remove those rules or switch them to another "
@@ -580,14 +574,14 @@ class TargetGroupManager:
         described = {}
         if arn:
             try:
-                group = elbv2.describe_target_group(self.client, arn=arn)
+                group = elbv2.describe_target_group(self.client, TargetGroupArns=[arn])
                 if group:
                     described = camel_dict_to_snake_dict(group)
                     attributes = elbv2.describe_target_group_attributes(self.client, arn)
                     described["attributes"] = {a["Key"]: str(a.get("Value", "")) for a in attributes}
-                    described["tags"] = elbv2.describe_tags(self.client, [arn]).get(arn, {})
-            except (ClientError, BotoCoreError) as e:
-                self.fail(e, f"Could not describe the target group {arn}")
+                    described["tags"] = elbv2.tags_by_arn(self.client, [arn]).get(arn, {})
+            except AnsibleAWSError as e:
+                self.module.fail_json_aws(e.exception, msg=f"Could not describe the target group {arn}")
         result = dict(changed=self.changed, target_group_arn=arn or "", operation=action, changes=changes,
                       target_group=described)
         if self.module._diff:

@@ -634,16 +634,12 @@ rule:
 import random
 import time
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-    AWS_ERRORS = (ClientError, BotoCoreError)
-except ImportError:
-    AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils import elb_utils
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.pocstack.aws.plugins.module_utils import elbv2
 from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules as lr
@@ -661,9 +657,6 @@ class RuleManager:
         self.changed = False
         self.moved = False
 
-    def fail(self, error, msg):
-        self.module.fail_json_aws(error, msg=msg)
-
     # ------------------------------------------------------------- reading
     def listener(self, details):
         """(listener ARN, listener, load balancer); the last two only when
@@ -673,24 +666,27 @@ class RuleManager:
             return arn, None, None
         name, port = self.params["load_balancer_name"], self.params["listener_port"]
         try:
-            if arn:
-                listener, lb = elbv2.describe_listener(self.client, arn)
-            else:
-                listener, lb = elbv2.listener_for(self.client, name, port)
-        except is_boto3_error_code("ListenerNotFound") as e:
-            self.fail(e, f"listener_arn: no listener {arn}; create it first or fix the ARN")
-        except is_boto3_error_code("LoadBalancerNotFound") as e:  # pylint: disable=duplicate-except
-            self.fail(e, f"load_balancer_name: no load balancer named {name!r}; create it first or fix the name")
-        except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.fail(e, f"Could not read listener {arn}" if arn else f"Could not read the listeners of load balancer {name!r}")
+            listener = elb_utils.describe_listeners(self.client, listener_arns=[arn])[0] if arn else None
+            by = {"load_balancer_arns": [listener["LoadBalancerArn"]]} if arn else {"names": [name]}
+            lb = (elb_utils.describe_load_balancers(self.client, **by) or [None])[0]  # None when it does not exist
+            if lb is None:
+                self.module.fail_json(msg=f"load_balancer_name: no load balancer named {name!r}; create it first or fix the name")
+            if not arn:
+                listeners = elb_utils.describe_listeners(self.client, lb["LoadBalancerArn"])
+                listener = next((li for li in listeners if li["Port"] == port), None)
+        except is_ansible_aws_error_code("ListenerNotFound") as e:
+            self.module.fail_json_aws(e.exception, msg=f"listener_arn: no listener {arn}; create it first or fix the ARN")
+        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
+            self.module.fail_json_aws(e.exception, msg=f"Could not read listener {arn}" if arn
+                                      else f"Could not read the listeners of load balancer {name!r}")
         if listener is None:
             self.module.fail_json(msg=f"listener_port: load balancer {name!r} has no listener on port {port}")
         return listener["ListenerArn"], listener, lb
 
     def read_listener(self, listener_arn):
         """The listener's rules and {rule ARN: tags} of its non-default rules."""
-        rules = elbv2.describe_rules(self.client, listener_arn)
-        return rules, elbv2.describe_tags(self.client, [r["RuleArn"] for r in rules if not r.get("IsDefault")])
+        rules = elbv2.get_listener_rules(self.client, listener_arn)
+        return rules, elbv2.tags_by_arn(self.client, [r["RuleArn"] for r in rules if not r.get("IsDefault")])
 
     # ---------------------------------------------------------- validation
     def check_against_listener(self, listener, lb, desired):
@@ -701,9 +697,9 @@ class RuleManager:
             self.module.fail_json(msg="; ".join(errors))
         arns = sorted(set(ra.target_group_arns(desired["actions"])))
         try:
-            groups = elbv2.describe_target_groups(self.client, arns) if arns else {}
-        except AWS_ERRORS as e:
-            self.fail(e, f"Could not read the target groups {', '.join(arns)}")
+            groups = elbv2.target_groups_by_arn(self.client, arns) if arns else {}
+        except AnsibleAWSError as e:
+            self.module.fail_json_aws(e.exception, msg=f"Could not read the target groups {', '.join(arns)}")
         errors, missing = lr.target_group_problems(lb, desired["actions"], groups)
         if self.module.check_mode:
             # An earlier task of this same check-mode run may create them.
@@ -721,16 +717,16 @@ class RuleManager:
         holder = None
         try:
             holder = lr.holder(*self.read_listener(listener_arn), priority)
-        except AWS_ERRORS:
+        except AnsibleAWSError:
             pass  # the message without the holder is still right
-        self.fail(error, lr.priority_used(priority, holder or "another rule", listener_arn))
+        self.module.fail_json_aws(error.exception, msg=lr.priority_used(priority, holder or "another rule", listener_arn))
 
     def create(self, listener_arn, priority, desired, tags, secret):
         """CreateRule for the desired conditions and actions, with `tags`."""
-        return elbv2.create_rule(
-            self.client, listener_arn, priority, lr.to_aws_conditions(desired["conditions"]),
-            ra.to_aws_actions(desired["actions"], secret), tags,
-        )
+        return elb_utils.create_rule(
+            self.client, listener_arn, lr.to_aws_conditions(desired["conditions"]), priority,
+            ra.to_aws_actions(desired["actions"], secret), ansible_dict_to_boto3_tag_list(tags),
+        )[0]
 
     def run(self):
         params = self.params
@@ -750,10 +746,10 @@ class RuleManager:
             self.check_against_listener(listener, lb, desired)
         try:
             rules, tags = self.read_listener(listener_arn)
-        except is_boto3_error_code("ListenerNotFound") as e:
-            self.fail(e, f"listener_arn: no listener {listener_arn}; create it first or fix the ARN")
-        except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.fail(e, f"Could not read the rules of listener {listener_arn}")
+        except is_ansible_aws_error_code("ListenerNotFound") as e:
+            self.module.fail_json_aws(e.exception, msg=f"listener_arn: no listener {listener_arn}; create it first or fix the ARN")
+        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
+            self.module.fail_json_aws(e.exception, msg=f"Could not read the rules of listener {listener_arn}")
         rule, adopt = lr.find_owned(rules, tags, params["name"], desired["conditions"])
         if not present:
             return self.absent(rule if not adopt else None, tags)
@@ -790,10 +786,10 @@ class RuleManager:
                 return self.exit(None, desired["priority"], diff)
             try:
                 rule = self.create(listener_arn, desired["priority"], desired, after_tags, plan.send)
-            except is_boto3_error_code("PriorityInUse") as e:
+            except is_ansible_aws_error_code("PriorityInUse") as e:
                 self.priority_taken(e, listener_arn, desired["priority"])
-            except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-                self.fail(e, f"Could not create the rule {name!r} on listener {listener_arn}")
+            except AnsibleAWSError as e:  # pylint: disable=duplicate-except
+                self.module.fail_json_aws(e.exception, msg=f"Could not create the rule {name!r} on listener {listener_arn}")
             return self.exit(rule["RuleArn"], desired["priority"], diff)
 
         arn = rule["RuleArn"]
@@ -807,21 +803,19 @@ class RuleManager:
             return self.exit(arn, desired["priority"], diff)
         try:
             if {"conditions", "actions", "client_secret"} & set(changes):
-                elbv2.modify_rule(
-                    self.client, arn, lr.to_aws_conditions(desired["conditions"]),
-                    ra.to_aws_actions(desired["actions"], plan.send),
-                )
+                elb_utils.modify_rule(self.client, arn, Conditions=lr.to_aws_conditions(desired["conditions"]),
+                                      Actions=ra.to_aws_actions(desired["actions"], plan.send))
             if "priority" in changes:
-                elbv2.set_priority(self.client, arn, desired["priority"])
+                elb_utils.set_rule_priorities(self.client, [{"RuleArn": arn, "Priority": desired["priority"]}])
                 self.moved = True
             if to_set:
-                elbv2.add_tags(self.client, arn, to_set)
+                elb_utils.add_tags(self.client, [arn], ansible_dict_to_boto3_tag_list(to_set))
             if to_unset:
-                elbv2.remove_tags(self.client, arn, to_unset)
-        except is_boto3_error_code("PriorityInUse") as e:
+                elb_utils.remove_tags(self.client, [arn], to_unset)
+        except is_ansible_aws_error_code("PriorityInUse") as e:
             self.priority_taken(e, listener_arn, desired["priority"])
-        except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-            self.fail(e, f"Could not update the rule {name!r} ({arn})")
+        except AnsibleAWSError as e:  # pylint: disable=duplicate-except
+            self.module.fail_json_aws(e.exception, msg=f"Could not update the rule {name!r} ({arn})")
         return self.exit(arn, desired["priority"], diff)
 
     SHADOWING_HINT = ("; give the rule another priority or narrower conditions, or set allow_shadowing=true "
@@ -850,15 +844,16 @@ class RuleManager:
             try:
                 rule = self.create(listener_arn, priority, desired, tags, plan.send)
                 return self.exit(rule["RuleArn"], priority, diff)
-            except is_boto3_error_code("PriorityInUse"):
+            except is_ansible_aws_error_code("PriorityInUse"):
                 lost.add(priority)
-            except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-                self.fail(e, f"Could not create the rule {self.params['name']!r} on listener {listener_arn}")
+            except AnsibleAWSError as e:  # pylint: disable=duplicate-except
+                self.module.fail_json_aws(
+                    e.exception, msg=f"Could not create the rule {self.params['name']!r} on listener {listener_arn}")
             time.sleep(random.uniform(0.05, 0.3))
             try:
                 rules, rule_tags = self.read_listener(listener_arn)
-            except AWS_ERRORS as e:
-                self.fail(e, f"Could not read the rules of listener {listener_arn}")
+            except AnsibleAWSError as e:
+                self.module.fail_json_aws(e.exception, msg=f"Could not read the rules of listener {listener_arn}")
         self.module.fail_json(
             msg=f"priority: lost the race for a free priority {MAX_PRIORITY_ATTEMPTS} times on listener {listener_arn}; "
             "run again, or give an explicit priority"
@@ -872,11 +867,9 @@ class RuleManager:
         self.changed = True
         if not self.module.check_mode:
             try:
-                elbv2.delete_rule(self.client, rule["RuleArn"])
-            except is_boto3_error_code("RuleNotFound"):
-                pass
-            except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-                self.fail(e, f"Could not delete the rule {rule['RuleArn']}")
+                elb_utils.delete_rule(self.client, rule["RuleArn"])  # gone meanwhile is fine
+            except AnsibleAWSError as e:
+                self.module.fail_json_aws(e.exception, msg=f"Could not delete the rule {rule['RuleArn']}")
         shown = ra.SECRET_HIDDEN if lr.has_oidc(before["actions"]) else None
         return self.exit(None, None, {"before": lr.for_diff(before, shown), "after": {}})
 
@@ -885,11 +878,12 @@ class RuleManager:
         described = {}
         if arn:
             try:
-                found = elbv2.describe_rule(self.client, arn)
-                if found:
-                    described = lr.described_rule(found, elbv2.describe_tags(self.client, [arn]).get(arn, {}))
-            except AWS_ERRORS as e:
-                self.fail(e, f"Could not describe the rule {arn}")
+                found = elb_utils.describe_rules(self.client, RuleArns=[arn])[0]
+                described = lr.described_rule(found, elbv2.tags_by_arn(self.client, [arn]).get(arn, {}))
+            except is_ansible_aws_error_code("RuleNotFound"):
+                pass
+            except AnsibleAWSError as e:  # pylint: disable=duplicate-except
+                self.module.fail_json_aws(e.exception, msg=f"Could not describe the rule {arn}")
         result = dict(changed=self.changed, rule_arn=arn or "", priority=priority, moved=self.moved, rule=described)
         if self.module._diff:
             result["diff"] = diff

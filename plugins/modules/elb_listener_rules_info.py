@@ -104,15 +104,10 @@ rules:
       tags: {"pocstack:rule-name": "plotly", "pocstack:service": "plotly"}
 """
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-    AWS_ERRORS = (ClientError, BotoCoreError)
-except ImportError:
-    AWS_ERRORS = ()  # AnsibleAWSModule reports the missing botocore
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils import elb_utils
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
@@ -138,21 +133,20 @@ def main():
     )
     client = module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
     name, arn = module.params["load_balancer_name"], module.params["listener_arn"]
-    lb, listeners = {}, []
+    lb, listeners, rules, tags = {}, [], [], {}
     try:
-        if arn:
-            lb = elbv2.describe_listener(client, arn)[1]
-        else:
-            lb = client.describe_load_balancers(Names=[name], aws_retry=True)["LoadBalancers"][0]
-        listeners = elbv2.describe_listeners(client, lb["LoadBalancerArn"])
+        by = {"load_balancer_arns": [elb_utils.describe_listeners(client, listener_arns=[arn])[0]["LoadBalancerArn"]]} \
+            if arn else {"names": [name]}
+        lb = (elb_utils.describe_load_balancers(client, **by) or [{}])[0]  # None when it does not exist
+        listeners = elb_utils.describe_listeners(client, lb["LoadBalancerArn"]) if lb else []
         if not arn:
             arn = next((li["ListenerArn"] for li in listeners if li["Port"] == module.params["listener_port"]), None)
-        rules = elbv2.describe_rules(client, arn) if arn else []
-        tags = elbv2.describe_tags(client, [r["RuleArn"] for r in rules if not r.get("IsDefault")])
-    except is_boto3_error_code(("LoadBalancerNotFound", "ListenerNotFound")):
+        rules = elbv2.get_listener_rules(client, arn) if arn else []
+        tags = elbv2.tags_by_arn(client, [r["RuleArn"] for r in rules if not r.get("IsDefault")])
+    except is_ansible_aws_error_code("ListenerNotFound"):
         arn, rules, tags = None, [], {}
-    except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg=f"Could not read the rules of listener {arn or name!r}")
+    except AnsibleAWSError as e:  # pylint: disable=duplicate-except
+        module.fail_json_aws(e.exception, msg=f"Could not read the rules of listener {arn or name!r}")
     for listener in listeners:
         for action in listener.get("DefaultActions") or []:
             (action.get("AuthenticateOidcConfig") or {}).pop("ClientSecret", None)

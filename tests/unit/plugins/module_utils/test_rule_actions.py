@@ -517,3 +517,14 @@ def test_diff_of_other_actions_has_no_secret_key():
 def test_target_group_arns_of_every_forward():
     actions = ra.normalize_actions([OIDC_FRIENDLY, SHAPES["weighted"][0]])
     assert sorted(ra.target_group_arns(actions)) == sorted([TG, TG2])
+
+
+@pytest.mark.parametrize("config", ["AuthenticateOidcConfig", "AuthenticateCognitoConfig"])
+def test_snake_and_camel_actions_keep_the_extra_params_names(config):
+    api = [{"Type": "authenticate", "Order": 1, config: {"SessionTimeout": 60, "AuthenticationRequestExtraParams": {
+        "display_name": "x", "PromptMode": "login"}}}, {"Type": "forward", "Order": 2, "TargetGroupArn": "arn:tg"}]
+    snake = ra.snake_actions(api)
+    assert snake[0][dict(ra.CONFIG_NAMES.values())[config]] == {
+        "session_timeout": 60, "authentication_request_extra_params": {"display_name": "x", "PromptMode": "login"}}
+    assert snake[1] == {"type": "forward", "order": 2, "target_group_arn": "arn:tg"}
+    assert ra.camel_actions(snake) == api

@@ -1,4 +1,6 @@
 """Automatic priorities: the choice, and the retry when another writer wins."""
+from types import SimpleNamespace
+
 import botocore.exceptions
 import pytest
 
@@ -59,6 +61,11 @@ class FakeClient:
         if "RuleArns" in kwargs:
             return {"Rules": [r for r in self.rules if r["RuleArn"] in kwargs["RuleArns"]]}
         return {"Rules": list(self.rules)}
+
+    def get_paginator(self, operation):
+        """One page: what botocore's paginator builds from a reply without NextMarker."""
+        call = getattr(self, operation)
+        return SimpleNamespace(paginate=lambda **kwargs: SimpleNamespace(build_full_result=lambda: call(**kwargs)))
 
     def describe_tags(self, ResourceArns, **_):
         return {"TagDescriptions": [{"ResourceArn": a, "Tags": []} for a in ResourceArns]}

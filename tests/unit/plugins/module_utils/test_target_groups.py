@@ -3,6 +3,7 @@ import copy
 
 import pytest
 
+from ansible_collections.pocstack.aws.plugins.module_utils import compare as tags_compare
 from ansible_collections.pocstack.aws.plugins.module_utils import target_groups as tgs
 from aws_target_groups import ARN
 from aws_target_groups import aws_attributes
@@ -297,7 +298,8 @@ def test_changed_fields_names_everything_dotted_and_sorted():
     ],
 )
 def test_tag_changes_follow_amazon_aws(current, tags, purge, to_set, to_unset, after):
-    assert tgs.tag_changes(current, tags, purge) == (to_set, to_unset, after)
+    # elb_target_group diffs its tags with compare.tag_changes (amazon.aws compare_aws_tags)
+    assert tags_compare.tag_changes(current, tags, purge) == (to_set, to_unset, after)
 
 
 # ----------------------------------------------------------------- diff shape

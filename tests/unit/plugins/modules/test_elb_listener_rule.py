@@ -114,7 +114,8 @@ def test_create_sends_priority_conditions_actions_and_tags(aws):
         "ListenerArn": LISTENER, "Priority": 10,
         "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}],
         "Actions": [{"Type": "forward", "TargetGroupArn": TG, "Order": 1}],
-        "Tags": [{"Key": "pocstack:service", "Value": "plotly"}, {"Key": lr.OWNER_TAG, "Value": "plotly"}],
+        # sorted by key, as compare.tag_changes returns them
+        "Tags": [{"Key": lr.OWNER_TAG, "Value": "plotly"}, {"Key": "pocstack:service", "Value": "plotly"}],
     })
     described_at_exit(stubber, aws_rule(), {**OWNED, "pocstack:service": "plotly"})
     result = run(aws, tags={"pocstack:service": "plotly"})
@@ -576,7 +577,7 @@ def test_create_with_oidc_sends_the_secret_and_keeps_its_hash(aws, priority, cho
     listener_has(stubber, [default_rule()], {})
     stubber.add_response("create_rule", {"Rules": [oidc_rule()]}, {
         "ListenerArn": LISTENER, "Priority": chosen, "Conditions": ANY, "Actions": sent_oidc(SECRET),
-        "Tags": [{"Key": lr.OWNER_TAG, "Value": "plotly"}, {"Key": lr.SECRET_TAG, "Value": HashOf(SECRET)}]})
+        "Tags": [{"Key": lr.SECRET_TAG, "Value": HashOf(SECRET)}, {"Key": lr.OWNER_TAG, "Value": "plotly"}]})
     described_at_exit(stubber, oidc_rule(), hashed())
     result = run(aws, priority=priority, actions=[OIDC, FORWARD])
     assert result["changed"] and result["priority"] == chosen
