@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Small wrappers around the ECS calls ecs_task_definition and
+"""Small wrappers around the ECS calls ecs_task_definition_revision and
 ecs_fargate_service make.
 
 Each takes a client made with retry_decorator=AWSRetry.jittered_backoff() and

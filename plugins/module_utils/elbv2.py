@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ELBv2 calls elb_listener_rule, elb_listener_rules_info and
-elb_target_group need that amazon.aws elb_utils lacks, in its style: retried
+alb_target_group need that amazon.aws elb_utils lacks, in its style: retried
 with AWSRetry.jittered_backoff, errors raised as AnsibleELBv2Error. The
 modules call elb_utils directly for everything else.
 """

@@ -167,10 +167,10 @@ notes:
 seealso:
   - module: community.aws.ecs_service
   - module: community.aws.ecs_service_info
-  - module: pocstack.aws.ecs_task_definition
+  - module: pocstack.aws.ecs_task_definition_revision
   - module: pocstack.aws.ecs_service_scaling
   - module: pocstack.aws.ecs_service_wait
-  - module: pocstack.aws.elb_target_group
+  - module: pocstack.aws.alb_target_group
 attributes:
   check_mode:
     support: full

@@ -74,7 +74,7 @@ seealso:
   - module: community.aws.ecs_service
   - module: community.aws.ecs_service_info
   - module: pocstack.aws.ecs_fargate_service
-  - module: pocstack.aws.ecs_task_definition
+  - module: pocstack.aws.ecs_task_definition_revision
 attributes:
   check_mode:
     support: partial

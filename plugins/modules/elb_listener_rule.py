@@ -389,7 +389,7 @@ seealso:
   - module: amazon.aws.elb_application_lb
   - module: amazon.aws.elb_application_lb_info
   - module: pocstack.aws.elb_listener_rules_info
-  - module: pocstack.aws.elb_target_group
+  - module: pocstack.aws.alb_target_group
   - module: pocstack.aws.acm_certificate_request
 attributes:
   check_mode:

@@ -115,7 +115,7 @@ seealso:
   - module: amazon.aws.ec2_security_group_info
   - module: amazon.aws.elb_application_lb_info
   - module: pocstack.aws.ecs_fargate_service
-  - module: pocstack.aws.ecs_task_definition
+  - module: pocstack.aws.ecs_task_definition_revision
 attributes:
   check_mode:
     support: full

@@ -87,7 +87,7 @@ seealso:
   - plugin: amazon.aws.ssm_parameter
     plugin_type: lookup
     description: Reads a parameter's value into a play; this module never returns one.
-  - module: pocstack.aws.ecs_task_definition
+  - module: pocstack.aws.ecs_task_definition_revision
     description: Takes RV(container_secrets) as a container's C(secrets).
 attributes:
   check_mode:

@@ -39,7 +39,7 @@ seealso:
     link: https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html
     description: The call this module makes.
   - module: pocstack.aws.ecr_repository_tags
-  - module: pocstack.aws.elb_target_group
+  - module: pocstack.aws.alb_target_group
 attributes:
   check_mode:
     support: full

@@ -298,7 +298,7 @@ def test_changed_fields_names_everything_dotted_and_sorted():
     ],
 )
 def test_tag_changes_follow_amazon_aws(current, tags, purge, to_set, to_unset, after):
-    # elb_target_group diffs its tags with compare.tag_changes (amazon.aws compare_aws_tags)
+    # alb_target_group diffs its tags with compare.tag_changes (amazon.aws compare_aws_tags)
     assert tags_compare.tag_changes(current, tags, purge) == (to_set, to_unset, after)
 
 
