@@ -17,10 +17,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 DELETE_BATCH = 10
 
 
-def tag_dict(tags):
-    return boto3_tag_list_to_ansible_dict(tags or [], "key", "value")
-
-
 def tag_list(tags):
     return ansible_dict_to_boto3_tag_list(tags or {}, "key", "value")
 
@@ -39,7 +35,7 @@ def list_task_definitions(client, family, status):
 def describe_task_definition(client, task_definition):
     """(definition, tags) of one revision (ARN or family:revision)."""
     found = client.describe_task_definition(taskDefinition=task_definition, include=["TAGS"], aws_retry=True)
-    return found["taskDefinition"], tag_dict(found.get("tags"))
+    return found["taskDefinition"], boto3_tag_list_to_ansible_dict(found.get("tags") or [], "key", "value")
 
 
 def register_task_definition(client, definition, tags):

@@ -91,10 +91,7 @@ def _port_mapping(mapping, network_mode, where):
         raise TaskDefinitionError(f"{where}: each port mapping must be a dict, got {mapping!r}")
     mapping = dict(mapping)
     _ints(mapping, ("containerPort", "hostPort"), where)
-    if "protocol" in mapping:
-        mapping["protocol"] = str(mapping["protocol"]).lower()
-    else:
-        mapping["protocol"] = "tcp"
+    mapping["protocol"] = str(mapping.get("protocol", "tcp")).lower()
     if "containerPort" in mapping:
         if network_mode in ("awsvpc", "host"):
             if mapping.setdefault("hostPort", mapping["containerPort"]) != mapping["containerPort"]:
@@ -229,34 +226,29 @@ def check_fargate_size(cpu, memory):
         )
 
 
+def _or_as_is(normalize, value, *args):
+    try:
+        return normalize(value, *args)
+    except TaskDefinitionError:
+        return value
+
+
 def current_definition(described):
     """A revision as DescribeTaskDefinition returns it -> canonical. Never
     fails: what cannot be normalised is compared as it is."""
     definition = {k: v for k, v in described.items() if k not in GENERATED}
     definition = prune(copy.deepcopy(definition))
     network_mode = definition.get("networkMode")
-    containers = []
-    for i, c in enumerate(definition.get("containerDefinitions", [])):
-        try:
-            containers.append(normalize_container(c, network_mode, f"containerDefinitions[{i}]"))
-        except TaskDefinitionError:
-            containers.append(c)
-    definition["containerDefinitions"] = containers
+    definition["containerDefinitions"] = [
+        _or_as_is(normalize_container, c, network_mode, f"containerDefinitions[{i}]")
+        for i, c in enumerate(definition.get("containerDefinitions", []))
+    ]
     for key, normalize in (("cpu", task_cpu), ("memory", task_memory)):
         if key in definition:
-            try:
-                definition[key] = normalize(definition[key])
-            except TaskDefinitionError:
-                pass
+            definition[key] = _or_as_is(normalize, definition[key])
     if "requiresCompatibilities" in definition:
         definition["requiresCompatibilities"] = sorted(set(definition["requiresCompatibilities"]))
-    volumes = []
-    for i, v in enumerate(definition.get("volumes", [])):
-        try:
-            volumes.append(_volume(v, f"volumes[{i}]"))
-        except TaskDefinitionError:
-            volumes.append(v)
-    definition["volumes"] = volumes
+    definition["volumes"] = [_or_as_is(_volume, v, f"volumes[{i}]") for i, v in enumerate(definition.get("volumes", []))]
     return prune(definition)
 
 
@@ -277,15 +269,11 @@ def for_diff(definition):
     value); environment values are plain configuration and shown."""
     result = comparable(definition)
     if "containerDefinitions" in result:
-        containers = []
-        for container in result["containerDefinitions"]:
-            container = dict(container)
-            if "secrets" in container:
-                container["secrets"] = [
-                    {"name": s.get("name"), "valueFrom": s.get("valueFrom")} for s in container["secrets"]
-                ]
-            containers.append(container)
-        result["containerDefinitions"] = containers
+        result["containerDefinitions"] = [
+            dict(c, secrets=[{"name": s.get("name"), "valueFrom": s.get("valueFrom")} for s in c["secrets"]])
+            if "secrets" in c else c
+            for c in result["containerDefinitions"]
+        ]
     return result
 
 

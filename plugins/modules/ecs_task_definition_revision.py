@@ -324,17 +324,13 @@ class TaskDefinitionManager:
 
     def absent(self):
         active = sorted(self.active(), key=td.revision_of)
-        inactive = []
+        before, after, to_delete = {"active_revisions": active}, {"active_revisions": []}, []
         if self.params["delete_inactive"]:
             inactive = self.call("list the INACTIVE revisions", ecs.list_task_definitions, self.family, "INACTIVE")
-        to_delete = sorted(set(inactive) | set(active), key=td.revision_of) if self.params["delete_inactive"] else []
+            before["inactive_revisions"], after["inactive_revisions"] = sorted(inactive, key=td.revision_of), []
+            to_delete = sorted(set(inactive) | set(active), key=td.revision_of)
         result = dict(changed=bool(active or to_delete), registered=False, changes=[], deregistered=active,
                       deleted=to_delete)
-        diff = {
-            "before": {"active_revisions": active, **({"inactive_revisions": sorted(inactive, key=td.revision_of)}
-                                                      if self.params["delete_inactive"] else {})},
-            "after": {"active_revisions": [], **({"inactive_revisions": []} if self.params["delete_inactive"] else {})},
-        }
         if result["changed"] and not self.module.check_mode:
             for arn in active:
                 self.call(f"deregister {arn}", ecs.deregister_task_definition, arn)
@@ -344,7 +340,7 @@ class TaskDefinitionManager:
                 if failures:
                     reasons = "; ".join(f"{f.get('arn')}: {f.get('reason')}" for f in failures)
                     self.module.fail_json(msg=f"Could not delete every revision of {self.family!r}: {reasons}", **result)
-        return self.exit(result, None, {}, diff)
+        return self.exit(result, None, {}, {"before": before, "after": after})
 
     def exit(self, result, described, tags, diff, arn=None, revision=None):
         if arn is None:
