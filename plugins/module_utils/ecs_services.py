@@ -43,10 +43,11 @@ DEPLOYMENT_FIELDS = (
     "deployment_maximum_percent", "deployment_minimum_healthy_percent",
     "deployment_circuit_breaker_enable", "deployment_circuit_breaker_rollback",
 )
-# Fields sent to CreateService and UpdateService as they are, camel-cased.
+# Fields sent to CreateService and UpdateService as they are, camel-cased
+# (lists of dicts too: snake_dict_to_camel_dict recurses into them).
 PLAIN_FIELDS = (
     "task_definition", "platform_version", "health_check_grace_period_seconds", "enable_execute_command",
-    "propagate_tags",
+    "propagate_tags", "load_balancers", "capacity_provider_strategy",
 )
 # Fields that take effect only in new tasks: UpdateService also forces a new
 # deployment when one of them changes (a new task definition does that anyway).
@@ -89,8 +90,7 @@ def capacity_provider_strategy(items, where="capacity_provider_strategy"):
     for i, item in enumerate(items):
         entry = {"capacity_provider": item["capacity_provider"]}
         for key, (low, high) in (("weight", WEIGHT), ("base", BASE)):
-            value = item.get(key)
-            value = 0 if value is None else value
+            value = 0 if item.get(key) is None else item[key]
             if isinstance(value, bool) or not low <= value <= high:  # the spec lets yes/no through as an int
                 raise ServiceError(f"{where}[{i}].{key}: {value!r} is out of range; allowed: {low}-{high}")
             entry[key] = value
@@ -118,14 +118,11 @@ def validate(params):
         given["capacity_provider_strategy"] = capacity_provider_strategy(params["capacity_provider_strategy"])
     elif params.get("launch_type") is not None:
         given["launch_type"] = params["launch_type"]
-    if params.get("subnets") is not None:
-        if not params["subnets"]:
-            raise ServiceError("subnets: give at least one subnet (Fargate tasks run in awsvpc mode)")
-        given["subnets"] = sorted(set(params["subnets"]))
-    if params.get("security_groups") is not None:
-        given["security_groups"] = sorted(set(params["security_groups"]))
-    if params.get("assign_public_ip") is not None:
-        given["assign_public_ip"] = bool(params["assign_public_ip"])
+    if params.get("subnets") == []:
+        raise ServiceError("subnets: give at least one subnet (Fargate tasks run in awsvpc mode)")
+    for key in ("subnets", "security_groups"):
+        if params.get(key) is not None:
+            given[key] = sorted(set(params[key]))
     if params.get("load_balancers") is not None:
         given["load_balancers"] = sorted(
             (load_balancer(lb, f"load_balancers[{i}]") for i, lb in enumerate(params["load_balancers"])),
@@ -145,7 +142,7 @@ def validate(params):
     grace = params.get("health_check_grace_period_seconds")
     if grace is not None and not 0 <= grace <= MAX_GRACE:
         raise ServiceError(f"health_check_grace_period_seconds: {grace} is out of range; allowed: 0-{MAX_GRACE}")
-    for key in ("platform_version", "enable_execute_command", "propagate_tags", *DEPLOYMENT_FIELDS,
+    for key in ("platform_version", "assign_public_ip", "enable_execute_command", "propagate_tags", *DEPLOYMENT_FIELDS,
                 "health_check_grace_period_seconds"):
         if params.get(key) is not None:
             given[key] = params[key]
@@ -186,10 +183,7 @@ def current_service(service):
         "enable_execute_command": service.get("enableExecuteCommand"),
         "propagate_tags": service.get("propagateTags"),
     }
-    for key, default in DEFAULTS.items():
-        if fields[key] is None:
-            fields[key] = default
-    return fields
+    return {key: DEFAULTS.get(key) if value is None else value for key, value in fields.items()}
 
 
 def service_tags(service):
@@ -253,10 +247,6 @@ def update_request(after, changed):
     request = snake_dict_to_camel_dict({k: after[k] for k in PLAIN_FIELDS if k in changed})
     if set(NETWORK_FIELDS) & set(changed):
         request["networkConfiguration"] = network_configuration(after)
-    if "load_balancers" in changed:
-        request["loadBalancers"] = [snake_dict_to_camel_dict(lb) for lb in after["load_balancers"]]
-    if "capacity_provider_strategy" in changed:
-        request["capacityProviderStrategy"] = [snake_dict_to_camel_dict(s) for s in after["capacity_provider_strategy"]]
     if set(DEPLOYMENT_FIELDS) & set(changed):
         request["deploymentConfiguration"] = deployment_configuration(after)
     if set(NEEDS_DEPLOYMENT) & set(changed):
@@ -296,12 +286,8 @@ def create_request(cluster, name, given, desired_count, tags):
         "tags": ansible_dict_to_boto3_tag_list(dict(sorted(tags.items())), "key", "value"),
         **snake_dict_to_camel_dict(scrub_none_parameters({k: given.get(k) for k in PLAIN_FIELDS})),
     }
-    if "capacity_provider_strategy" in given:
-        request["capacityProviderStrategy"] = [snake_dict_to_camel_dict(s) for s in given["capacity_provider_strategy"]]
-    else:
+    if "capacity_provider_strategy" not in given:
         request["launchType"] = given.get("launch_type", "FARGATE")
-    if given.get("load_balancers"):
-        request["loadBalancers"] = [snake_dict_to_camel_dict(lb) for lb in given["load_balancers"]]
     deployment = deployment_configuration(given)
     if deployment:
         request["deploymentConfiguration"] = deployment
@@ -310,13 +296,7 @@ def create_request(cluster, name, given, desired_count, tags):
 
 def created_fields(given, desired_count):
     """What a service created from `given` will report, for --diff."""
-    fields = dict(DEFAULTS)
-    fields.update(given)
-    fields.setdefault("security_groups", [])
-    fields["desired_count"] = desired_count
-    if "capacity_provider_strategy" not in fields:
-        fields["launch_type"] = given.get("launch_type", "FARGATE")
-        fields["capacity_provider_strategy"] = None
-    else:
+    fields = {**DEFAULTS, "security_groups": [], "launch_type": "FARGATE", "capacity_provider_strategy": None, **given}
+    if "capacity_provider_strategy" in given:
         fields["launch_type"] = None
-    return fields
+    return dict(fields, desired_count=desired_count)

@@ -338,6 +338,10 @@ MUTUALLY_EXCLUSIVE = [["launch_type", "capacity_provider_strategy"]]
 POLL = 5
 
 
+def inactive(service):
+    return not service or service.get("status") == "INACTIVE"
+
+
 class ServiceManager:
     def __init__(self, module):
         self.module = module
@@ -357,7 +361,7 @@ class ServiceManager:
         if not cluster_found and not self.module.check_mode:
             self.module.fail_json(msg=f"cluster: no ECS cluster {self.cluster!r}; create it first or fix the name")
         if service and service.get("status") == "DRAINING" and not self.module.check_mode:
-            service = self.wait_until("was still DRAINING", lambda s: not s or s.get("status") == "INACTIVE")[0]
+            service = self.wait_until("was still DRAINING", inactive)
         if not service or service.get("status") in ("INACTIVE", "DRAINING"):
             return self.create(given)
         return self.update(given, service)
@@ -437,35 +441,37 @@ class ServiceManager:
 
     def wait_until(self, late, done):
         """Describe until done(service) (the service may be None), at most
-        wait_timeout seconds, else warn that it `late`; returns (service,
-        whether done)."""
+        wait_timeout seconds, else warn that it `late`; returns the service."""
         deadline = time.monotonic() + self.params["wait_timeout"]
         while True:
             service = self.describe()[0]
             if done(service):
-                return service, True
+                return service
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.module.warn(
                     f"The service {self.name!r} in cluster {self.cluster!r} {late} "
                     f"after {self.params['wait_timeout']} s (wait_timeout)"
                 )
-                return service, False
+                return service
             time.sleep(min(POLL, remaining))
 
     def absent(self, service):
+        result = dict(changed=False, created=False, deleted=False, changes=[])
         if not service or service.get("status") == "INACTIVE":
-            return self.exit(dict(changed=False, created=False, deleted=False, changes=[]), None,
-                             {"before": {}, "after": {}})
+            return self.exit(result, None, {"before": {}, "after": {}})
         before = compare.sorted_data(dict(es.current_service(service), tags=es.service_tags(service)))
         diff = {"before": before, "after": {}}
-        if service.get("status") == "DRAINING":  # deleted already, by someone else
-            if self.params["wait"]:
-                self.wait_until("was not INACTIVE yet", lambda s: not s or s.get("status") == "INACTIVE")
-            return self.exit(dict(changed=False, created=False, deleted=False, changes=[]), None, diff)
-        result = dict(changed=True, created=False, deleted=True, changes=[])
-        if self.module.check_mode:
-            return self.exit(result, service, diff)
+        if service.get("status") != "DRAINING":  # else deleted already, by someone else
+            result.update(changed=True, deleted=True)
+            if self.module.check_mode:
+                return self.exit(result, service, diff)
+            self.delete(service)
+        if self.params["wait"]:
+            self.wait_until("was not INACTIVE yet", inactive)
+        return self.exit(result, None, diff)
+
+    def delete(self, service):
         if service.get("desiredCount", 0) > 0:
             self.write("scale to 0", ecs.update_service, self.cluster, self.name, desiredCount=0)
         self.wait_until("still had running tasks (deleted all the same)", lambda s: not s or not (s.get("runningCount") or s.get("pendingCount")))
@@ -478,9 +484,6 @@ class ServiceManager:
             pass
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
             self.module.fail_json_aws(e, msg=f"Could not delete the service {self.name!r} in cluster {self.cluster!r}")
-        if self.params["wait"]:
-            self.wait_until("was not INACTIVE yet", lambda s: not s or s.get("status") == "INACTIVE")
-        return self.exit(result, None, diff)
 
     def exit(self, result, service, diff):
         described = {}
