@@ -155,10 +155,7 @@ def task_definition_matches(arn, expected):
 
 def primary_deployment(service):
     deployments = service.get("deployments") or []
-    for deployment in deployments:
-        if deployment.get("status") == "PRIMARY":
-            return deployment
-    return deployments[0] if deployments else None
+    return next((d for d in deployments if d.get("status") == "PRIMARY"), deployments[0] if deployments else None)
 
 
 def watched_deployment(service, expected):
@@ -294,18 +291,17 @@ def summarise_task(task):
 
 
 def summarise_targets(target_health):
-    rows = []
-    for arn in sorted(target_health):
-        for d in target_health[arn]:
-            rows.append({
-                "target_group_arn": arn,
-                "target_id": d["Target"]["Id"],
-                "port": d["Target"].get("Port"),
-                "state": d["TargetHealth"]["State"],
-                "reason": d["TargetHealth"].get("Reason"),
-                "description": d["TargetHealth"].get("Description"),
-            })
-    return rows
+    return [
+        {
+            "target_group_arn": arn,
+            "target_id": d["Target"]["Id"],
+            "port": d["Target"].get("Port"),
+            "state": d["TargetHealth"]["State"],
+            "reason": d["TargetHealth"].get("Reason"),
+            "description": d["TargetHealth"].get("Description"),
+        }
+        for arn in sorted(target_health) for d in target_health[arn]
+    ]
 
 
 def summarise_events(service, count):
