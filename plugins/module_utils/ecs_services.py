@@ -198,9 +198,7 @@ def desired_count_plan(requested, current_count, recorded, force=False):
     The count is applied when it differs from the value recorded on the
     previous run (or none was recorded, or `force`); an equal request leaves
     whatever count the service has now, e.g. from autoscaling, alone."""
-    if requested is None:
-        return None, None
-    if not force and recorded == str(requested):
+    if requested is None or (not force and recorded == str(requested)):
         return None, None
     return (requested if requested != current_count else None), str(requested)
 

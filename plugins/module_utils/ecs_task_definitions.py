@@ -124,14 +124,11 @@ def normalize_container(container, network_mode, where):
             (_port_mapping(m, network_mode, f"{where}.portMappings[{i}]") for i, m in enumerate(c["portMappings"])),
             key=_by("containerPort", "hostPort", "protocol", "name"),
         )
-    for key in ("environment", "secrets"):
+    for key, value_key in (("environment", "value"), ("secrets", "valueFrom")):
         for i, item in enumerate(c.get(key, [])):
-            value_key = "value" if key == "environment" else "valueFrom"
             if not isinstance(item, dict) or not item.get("name") or value_key not in item:
                 raise TaskDefinitionError(f"{where}.{key}[{i}]: needs name and {value_key}, got {item!r}")
             item[value_key] = str(item[value_key])
-        if key in c:
-            c[key] = sorted(c[key], key=_by("name"))
     if "healthCheck" in c:
         c["healthCheck"] = {**HEALTH_CHECK_DEFAULTS, **c["healthCheck"]}
         _ints(c["healthCheck"], ("interval", "timeout", "retries", "startPeriod"), f"{where}.healthCheck")
@@ -145,7 +142,8 @@ def normalize_container(container, network_mode, where):
             log["secretOptions"] = sorted(log["secretOptions"], key=_by("name"))
     if "dockerLabels" in c:
         c["dockerLabels"] = {str(k): str(v) for k, v in c["dockerLabels"].items()}
-    for key, order in (("ulimits", ("name",)), ("mountPoints", ("sourceVolume", "containerPath")),
+    for key, order in (("environment", ("name",)), ("secrets", ("name",)),
+                       ("ulimits", ("name",)), ("mountPoints", ("sourceVolume", "containerPath")),
                        ("volumesFrom", ("sourceContainer",)), ("dependsOn", ("containerName",)),
                        ("systemControls", ("namespace",)), ("environmentFiles", ("value",))):
         if key in c:

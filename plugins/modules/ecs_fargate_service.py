@@ -352,9 +352,11 @@ class ServiceManager:
 
     def run(self):
         try:
-            given = es.validate(self.params)
-        except es.ServiceError as e:
+            self.apply(es.validate(self.params))
+        except es.ServiceError as e:  # raised before any change
             self.module.fail_json(msg=str(e))
+
+    def apply(self, given):
         service, cluster_found = self.describe()
         if self.params["state"] == "absent":
             return self.absent(service)
@@ -386,10 +388,7 @@ class ServiceManager:
         tags = dict(self.params["tags"] or {})
         if count is not None:
             tags[es.DESIRED_COUNT_TAG] = str(count)
-        try:
-            request = es.create_request(self.cluster, self.name, given, count, tags)
-        except es.ServiceError as e:
-            self.module.fail_json(msg=str(e))
+        request = es.create_request(self.cluster, self.name, given, count, tags)
         after = dict(es.created_fields(given, count), tags=dict(sorted(tags.items())))
         result = dict(changed=True, created=True, deleted=False, changes=[])
         diff = {"before": {}, "after": compare.sorted_data(after)}
@@ -401,10 +400,7 @@ class ServiceManager:
     def update(self, given, service):
         current = es.current_service(service)
         tags = es.service_tags(service)
-        try:
-            after, changes = es.plan_update(given, current)
-        except es.ServiceError as e:
-            self.module.fail_json(msg=str(e))
+        after, changes = es.plan_update(given, current)
         count, record = es.desired_count_plan(
             self.params["desired_count"], current["desired_count"], tags.get(es.DESIRED_COUNT_TAG),
             self.params["force_desired_count"],
@@ -417,9 +413,8 @@ class ServiceManager:
         if count is not None:
             request["desiredCount"] = after["desired_count"] = count
             changes = sorted(changes + ["desired_count"])
-        owned = {es.DESIRED_COUNT_TAG: record} if record is not None else {}
-        if es.DESIRED_COUNT_TAG in tags and not owned:
-            owned = {es.DESIRED_COUNT_TAG: tags[es.DESIRED_COUNT_TAG]}  # never purged
+        recorded = tags.get(es.DESIRED_COUNT_TAG) if record is None else record  # never purged
+        owned = {es.DESIRED_COUNT_TAG: recorded} if recorded is not None else {}
         to_set, to_unset, after_tags = compare.tag_changes(tags, self.params["tags"], self.params["purge_tags"], owned)
         if to_set or to_unset:
             changes = sorted(changes + ["tags"])
@@ -486,11 +481,10 @@ class ServiceManager:
             self.module.fail_json_aws(e, msg=f"Could not delete the service {self.name!r} in cluster {self.cluster!r}")
 
     def exit(self, result, service, diff):
-        described = {}
+        result["service"] = {}
         if service:
             described = camel_dict_to_snake_dict({k: v for k, v in service.items() if k not in ("events", "tags")})
-            described["tags"] = es.service_tags(service)
-        result["service"] = described
+            result["service"] = dict(described, tags=es.service_tags(service))
         if self.module._diff:
             result["diff"] = diff
         self.module.exit_json(**result)
