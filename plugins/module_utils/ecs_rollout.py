@@ -189,7 +189,7 @@ def assess(service, expected=None):
     if primary is None:
         return "waiting", ["ECS to start a deployment"]
     failed = [d for d in deployments if d.get("rolloutState") == "FAILED"]
-    if expected and not task_definition_matches(primary.get("taskDefinition"), expected):
+    if not task_definition_matches(primary.get("taskDefinition"), expected):
         ours = [d for d in failed if task_definition_matches(d.get("taskDefinition"), expected)]
         if ours:
             return "rolled_back", [_failure(ours[0], primary)]
@@ -605,10 +605,8 @@ def wait_for_rollout(ecs, elbv2, params, clock, sleep, logs=None):
     result["circuit_breaker"] = circuit_breaker(service, watched)
     result["events"] = summarise_events(service, params["last_events"])
     if outcome != "completed":
-        stopped_arns = list_task_arns(ecs, cluster, name, "STOPPED")
-        live_arns = list_task_arns(ecs, cluster, name, "RUNNING")
-        tasks = describe_tasks(ecs, cluster, stopped_arns + live_arns) if stopped_arns or live_arns else []
-        ours = deployment_tasks(tasks, watched)
+        arns = list_task_arns(ecs, cluster, name, "STOPPED") + list_task_arns(ecs, cluster, name, "RUNNING")
+        ours = deployment_tasks(describe_tasks(ecs, cluster, arns), watched)  # no call for no ARNs
         result["stopped_tasks"] = [summarise_task(t) for t in ours if t.get("lastStatus") == "STOPPED"
                                    or t.get("desiredStatus") == "STOPPED"]
         result["pending_tasks"] = [summarise_task(t) for t in ours if t.get("desiredStatus") == "RUNNING"
