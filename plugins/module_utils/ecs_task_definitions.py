@@ -165,9 +165,7 @@ def desired_definition(params):
     RegisterTaskDefinition is sent (containers in the order given)."""
     family = params["family"]
     if not NAME.match(family):
-        raise TaskDefinitionError(
-            f"family: {family!r} is not allowed; use 1-255 letters, digits, '-' and '_'"
-        )
+        raise TaskDefinitionError(f"family: {family!r} is not allowed; use 1-255 letters, digits, '-' and '_'")
     compat = params.get("requires_compatibilities")
     if compat is None:
         compat = [params.get("launch_type") or "FARGATE"]
@@ -190,10 +188,9 @@ def desired_definition(params):
         "executionRoleArn": params.get("execution_role_arn"),
         "taskRoleArn": params.get("task_role_arn"),
     }
-    if params.get("cpu") is not None:
-        definition["cpu"] = task_cpu(params["cpu"])
-    if params.get("memory") is not None:
-        definition["memory"] = task_memory(params["memory"])
+    for key, normalize in (("cpu", task_cpu), ("memory", task_memory)):
+        if params.get(key) is not None:
+            definition[key] = normalize(params[key])
     if "FARGATE" in compat:
         check_fargate_size(definition.get("cpu"), definition.get("memory"))
     platform = params.get("runtime_platform") or {}
