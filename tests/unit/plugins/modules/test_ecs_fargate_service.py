@@ -5,19 +5,16 @@ queued fails the test, so "no write" is asserted by the Stubber itself. Waits
 use recorded DescribeServices answers (tasks still running, DRAINING) that the
 emulator never gives.
 """
-import boto3
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from botocore.stub import Stubber
 
 from ansible_collections.pocstack.aws.plugins.module_utils import ecs_services as es
 from ansible_collections.pocstack.aws.plugins.modules import ecs_fargate_service as module
 from ecs_fixtures import TG
 from ecs_fixtures import service_params as params
 from fake_module import Exited
-from fake_module import FakeModule
+from fake_module import manager
+from fake_module import stubbed_client
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/plotly:3"
 ARN = "arn:aws:ecs:us-east-1:123456789012:service/pocstack/plotly"
@@ -46,19 +43,13 @@ def service(tags=None, **overrides):
 def aws(monkeypatch):
     slept = []
     monkeypatch.setattr(module.time, "sleep", slept.append)
-    client = boto3.client("ecs", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-    with Stubber(client) as stubber:
+    with stubbed_client("ecs") as (client, stubber):
         yield client, stubber, slept
-        stubber.assert_no_pending_responses()
 
 
 def run(aws, check_mode=False, diff=True, **overrides):
-    client = aws[0]
-    mgr = module.ServiceManager.__new__(module.ServiceManager)
-    mgr.module = FakeModule(params(**overrides), check_mode=check_mode, diff=diff)
-    mgr.client = RetryingBotoClientWrapper(client, AWSRetry.jittered_backoff())
-    mgr.params = mgr.module.params
-    mgr.cluster, mgr.name = mgr.params["cluster"], mgr.params["name"]
+    wanted = params(**overrides)
+    mgr = manager(module.ServiceManager, aws[0], wanted, check_mode, diff, cluster=wanted["cluster"], name=wanted["name"])
     with pytest.raises(Exited):
         mgr.run()
     mgr.module.result["warnings"] = mgr.module.warnings

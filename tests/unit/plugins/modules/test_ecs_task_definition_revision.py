@@ -3,17 +3,14 @@
 Each test queues exactly the calls AWS should see; a mutating call that is not
 queued fails the test, so "no write" is asserted by the Stubber itself.
 """
-import boto3
 import pytest
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from botocore.stub import Stubber
 
 from ansible_collections.pocstack.aws.plugins.modules import ecs_task_definition_revision as module
 from ecs_fixtures import container
 from ecs_fixtures import described
 from fake_module import Exited
-from fake_module import FakeModule
+from fake_module import manager
+from fake_module import stubbed_client
 
 PREFIX = "arn:aws:ecs:us-east-1:123456789012:task-definition/plotly:"
 
@@ -41,19 +38,13 @@ TAGS = [{"key": "pocstack:service", "value": "plotly"}]
 
 @pytest.fixture
 def aws():
-    client = boto3.client("ecs", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("ecs") as client_and_stubber:
+        yield client_and_stubber
 
 
 def run(aws, check_mode=False, diff=True, **overrides):
-    client, _stubber = aws
-    mgr = module.TaskDefinitionManager.__new__(module.TaskDefinitionManager)
-    mgr.module = FakeModule(params(**overrides), check_mode=check_mode, diff=diff)
-    mgr.client = RetryingBotoClientWrapper(client, AWSRetry.jittered_backoff())
-    mgr.params = mgr.module.params
-    mgr.family = mgr.params["family"]
+    wanted = params(**overrides)
+    mgr = manager(module.TaskDefinitionManager, aws[0], wanted, check_mode, diff, family=wanted["family"])
     with pytest.raises(Exited):
         mgr.run()
     return mgr.module.result
