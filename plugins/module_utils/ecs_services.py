@@ -15,6 +15,7 @@ autoscaling policy set is not undone by a re-run with the same inventory.
 
 import re
 
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import scrub_none_parameters
@@ -162,9 +163,8 @@ def current_service(service):
         "desired_count": service.get("desiredCount", 0),
         "launch_type": None if strategy else service.get("launchType"),
         "capacity_provider_strategy": sorted(
-            ({"capacity_provider": s.get("capacityProvider"), "weight": s.get("weight", 0), "base": s.get("base", 0)}
-             for s in strategy),
-            key=lambda s: s["capacity_provider"] or "",
+            ({"weight": 0, "base": 0, **camel_dict_to_snake_dict(s)} for s in strategy),
+            key=lambda s: s.get("capacity_provider") or "",
         ) or None,
         "platform_version": service.get("platformVersion"),
         "subnets": sorted(network.get("subnets") or []),
