@@ -282,7 +282,8 @@ def create_request(cluster, name, given, desired_count, tags):
         "networkConfiguration": network_configuration(given),
         "platformVersion": DEFAULTS["platform_version"],
         "tags": ansible_dict_to_boto3_tag_list(dict(sorted(tags.items())), "key", "value"),
-        **snake_dict_to_camel_dict(scrub_none_parameters({k: given.get(k) for k in PLAIN_FIELDS})),
+        # no load balancers ([]) is AWS's default: left out, as an unset option
+        **snake_dict_to_camel_dict(scrub_none_parameters({k: given.get(k) for k in PLAIN_FIELDS if given.get(k) != []})),
     }
     if "capacity_provider_strategy" not in given:
         request["launchType"] = given.get("launch_type", "FARGATE")

@@ -201,6 +201,11 @@ def test_create_request_minimal_uses_aws_defaults():
     assert fields["deployment_maximum_percent"] == 200 and fields["launch_type"] == "FARGATE"
 
 
+def test_create_with_no_load_balancer_sends_none():
+    request = es.create_request("c", "s", es.validate(params(load_balancers=[])), 1, {})
+    assert "loadBalancers" not in request
+
+
 def test_create_with_capacity_providers_sends_no_launch_type():
     given = es.validate(params(launch_type=None, capacity_provider_strategy=[{"capacity_provider": "FARGATE_SPOT", "weight": 1}]))
     request = es.create_request("c", "s", given, 1, {})
