@@ -498,10 +498,7 @@ def render(result):
     targets = result.get("target_health", [])
     for arn in result.get("target_group_arns", []):
         rows = [t for t in targets if t["target_group_arn"] == arn]
-        if not rows:
-            lines.append(f"Target health ({target_group_name(arn)}): no registered targets.")
-            continue
-        lines.append(f"Target health ({target_group_name(arn)}):")
+        lines.append(f"Target health ({target_group_name(arn)}):" + ("" if rows else " no registered targets."))
         for t in rows[:SHOWN_TARGETS]:
             lines.append(f"  - {t['target_id']}:{t['port']} {t['state']}"
                          + (f" {t['reason']}" if t.get("reason") else "")
