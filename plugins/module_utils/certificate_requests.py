@@ -88,11 +88,8 @@ def names_of(certificate):
 def matches(certificate, domain, others, key_algorithm):
     """Whether a described certificate has these names (None: any) and key algorithm (None: any)."""
     got_domain, got_others = names_of(certificate)
-    if got_domain != domain:
-        return False
-    if others is not None and got_others != others:
-        return False
-    return key_algorithm is None or certificate.get("key_algorithm") == key_algorithm
+    same_names = got_domain == domain and others in (None, got_others)
+    return same_names and key_algorithm in (None, certificate.get("key_algorithm"))
 
 
 # ACM's tag key and value pattern, [\p{L}\p{Z}\p{N}_.:\/=+\-@]* (Python's re has

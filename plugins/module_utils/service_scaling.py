@@ -99,7 +99,9 @@ def _elb_resource(arn, pattern, option, kind, form, where):
     parsed = _arn(str(arn or "").strip(), "elasticloadbalancing")
     match = pattern.match(parsed["resource"]) if parsed else None
     if not match:
-        raise ScalingError(f"{where}: {option} {arn!r} is not a {kind} ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:{form})")
+        raise ScalingError(
+            f"{where}: {option} {arn!r} is not a {kind} ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:{form})"
+        )
     return parsed, match
 
 
