@@ -362,7 +362,6 @@ from ansible_collections.pocstack.aws.plugins.module_utils import target_groups 
 
 # Pause between delete attempts while waiting for a group to be unused: first, growth, longest.
 UNUSED_POLL = (2.0, 1.5, 10.0)
-NO_GROUP = {"health_check": {}, "attributes": {}}
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
@@ -474,7 +473,7 @@ class TargetGroupManager:
 
     def warn_if_used(self, group, consequence):
         """Check mode: name who still forwards to a group a real run would delete."""
-        users = self.users(group) if group.get("LoadBalancerArns") else []
+        users = self.users(group)  # no reads for a group no load balancer uses
         if users:
             self.module.warn(f"{self.in_use(group, users)}; {consequence}")
 
@@ -539,7 +538,7 @@ class TargetGroupManager:
         if missing:
             self.module.fail_json(msg=f"{', '.join(missing)}: required to create the target group {params['name']!r}")
         tgs.check_against(desired, None)
-        diff = {"before": before, "after": tgs.for_diff(tgs.after(desired, NO_GROUP), tags)}
+        diff = {"before": before, "after": tgs.for_diff(desired, tags)}
         self.changed = True
         if self.module.check_mode:
             return self.exit(None, action, changes, diff)
