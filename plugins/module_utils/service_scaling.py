@@ -168,10 +168,9 @@ def desired_policy(policy, service, index=0):
             raise ScalingError(f"{where}.target: {policy['target']!r} is out of range for {metric}; allowed: {low}-{high} (percent)")
     elif target <= 0:
         raise ScalingError(f"{where}.target: {policy['target']!r} must be above 0 (requests per target per minute)")
-    name = policy.get("name")
-    if name is None or str(name).strip() == "":
+    name = str(policy.get("name") or "")
+    if not name.strip():
         name = f"{service}-{NAME_SUFFIX[metric]}"
-    name = str(name)
     if len(name) > MAX_POLICY_NAME or not name.isprintable():
         raise ScalingError(f"{where}.name: {name!r} must be 1-{MAX_POLICY_NAME} printable characters")
     canonical = {
