@@ -88,11 +88,8 @@ def names_of(certificate):
 def matches(certificate, domain, others, key_algorithm):
     """Whether a described certificate has these names (None: any) and key algorithm (None: any)."""
     got_domain, got_others = names_of(certificate)
-    if got_domain != domain:
-        return False
-    if others is not None and got_others != others:
-        return False
-    return key_algorithm is None or certificate.get("key_algorithm") == key_algorithm
+    same_names = got_domain == domain and others in (None, got_others)
+    return same_names and key_algorithm in (None, certificate.get("key_algorithm"))
 
 
 # ACM's tag key and value pattern, [\p{L}\p{Z}\p{N}_.:\/=+\-@]* (Python's re has
@@ -169,25 +166,21 @@ def failure(certificate):
     if status not in UNUSABLE:
         return None
     reason = certificate.get("failure_reason")
+    text = f"certificate {certificate['certificate_arn']} is {status}" + (f" (reason: {reason})" if reason else "")
     failed = [
         f"{o['domain_name']}: {o.get('validation_status')}" for o in certificate.get("domain_validation_options") or []
         if o.get("validation_status") not in (None, "SUCCESS", "PENDING_VALIDATION")
     ]
-    text = f"certificate {certificate['certificate_arn']} is {status}"
-    if reason:
-        text += f" (reason: {reason})"
-    if failed:
-        text += f"; domains: {', '.join(failed)}"
-    return text
+    return text + (f"; domains: {', '.join(failed)}" if failed else "")
 
 
 def choose(certificates):
     """The certificate to keep among matching ones: an ISSUED one before a pending
     one, then the oldest; None when none can still become usable."""
     usable = [c for c in certificates if c.get("status") not in UNUSABLE]
-    if not usable:
-        return None
-    return sorted(usable, key=lambda c: (c.get("status") != "ISSUED", str(c.get("created_at", "")), c["certificate_arn"]))[0]
+    return min(
+        usable, key=lambda c: (c.get("status") != "ISSUED", str(c.get("created_at", "")), c["certificate_arn"]), default=None
+    )
 
 
 def summary(certificate):

@@ -71,11 +71,6 @@ class Engine:
         except (ValueError, AttributeError):
             return body.decode(errors="replace")
 
-    def ping(self):
-        status, body = self._call("GET", "/_ping")
-        if status != 200:
-            raise EngineError(f"the Docker engine at {self.host} answered {status}: {self._message(body)}")
-
     def image(self, name):
         """`docker image inspect` of a local image, or None when there is none of that name."""
         status, body = self._call("GET", f"/images/{quote(name, safe='/:@')}/json")

@@ -15,6 +15,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_ar
 
 from ansible_collections.pocstack.aws.plugins.module_utils.compare import sorted_data
 from ansible_collections.pocstack.aws.plugins.module_utils.ecs_services import NAME
+from ansible_collections.pocstack.aws.plugins.module_utils.target_groups import whole_number
 
 POLICY_TYPE = "TargetTrackingScaling"
 # ECS's quota of tasks per service: a larger maximum can never be reached.
@@ -93,28 +94,31 @@ def resource_id(cluster, service):
     return f"service/{name}/{service_name(service, name)}"
 
 
+def _elb_resource(arn, pattern, option, kind, form, where):
+    """(amazon.aws's parse of an ELB ARN, the match of its resource), else ScalingError."""
+    parsed = _arn(str(arn or "").strip(), "elasticloadbalancing")
+    match = pattern.match(parsed["resource"]) if parsed else None
+    if not match:
+        raise ScalingError(
+            f"{where}: {option} {arn!r} is not a {kind} ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:{form})"
+        )
+    return parsed, match
+
+
 def resource_label(load_balancer_arn, target_group_arn, where="policies"):
     """The ResourceLabel of ALBRequestCountPerTarget,
     app/<lb-name>/<lb-id>/targetgroup/<tg-name>/<tg-id>, from the two ARNs."""
-    lb = _arn(str(load_balancer_arn or "").strip(), "elasticloadbalancing")
-    lb_resource = _LB_RESOURCE.match(lb["resource"]) if lb else None
-    if not lb_resource:
-        raise ScalingError(
-            f"{where}: load_balancer_arn {load_balancer_arn!r} is not a load balancer ARN "
-            "(arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/app/NAME/ID)"
-        )
+    lb, lb_resource = _elb_resource(
+        load_balancer_arn, _LB_RESOURCE, "load_balancer_arn", "load balancer", "loadbalancer/app/NAME/ID", where
+    )
     if lb_resource.group("type") != "app":
         raise ScalingError(
             f"{where}: load_balancer_arn {load_balancer_arn!r} is not an Application Load Balancer; "
             "requests_per_target (ALBRequestCountPerTarget) needs one (loadbalancer/app/...)"
         )
-    tg = _arn(str(target_group_arn or "").strip(), "elasticloadbalancing")
-    tg_resource = _TG_RESOURCE.match(tg["resource"]) if tg else None
-    if not tg_resource:
-        raise ScalingError(
-            f"{where}: target_group_arn {target_group_arn!r} is not a target group ARN "
-            "(arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID)"
-        )
+    tg, tg_resource = _elb_resource(
+        target_group_arn, _TG_RESOURCE, "target_group_arn", "target group", "targetgroup/NAME/ID", where
+    )
     for key, part in (("partition", "partition"), ("region", "region"), ("account_id", "account")):
         if lb[key] != tg[key]:
             raise ScalingError(
@@ -149,11 +153,7 @@ def validate_capacity(min_capacity, max_capacity):
 
 
 def _cooldown(value, where):
-    seconds = _whole(value, where)
-    low, high = COOLDOWN_RANGE
-    if not low <= seconds <= high:
-        raise ScalingError(f"{where}: {seconds} is out of range; allowed: {low}-{high} seconds")
-    return seconds
+    return whole_number(where, _whole(value, where), *COOLDOWN_RANGE, " seconds", ScalingError)
 
 
 def desired_policy(policy, service, index=0):
@@ -168,10 +168,9 @@ def desired_policy(policy, service, index=0):
             raise ScalingError(f"{where}.target: {policy['target']!r} is out of range for {metric}; allowed: {low}-{high} (percent)")
     elif target <= 0:
         raise ScalingError(f"{where}.target: {policy['target']!r} must be above 0 (requests per target per minute)")
-    name = policy.get("name")
-    if name is None or str(name).strip() == "":
+    name = str(policy.get("name") or "")
+    if not name.strip():
         name = f"{service}-{NAME_SUFFIX[metric]}"
-    name = str(name)
     if len(name) > MAX_POLICY_NAME or not name.isprintable():
         raise ScalingError(f"{where}.name: {name!r} must be 1-{MAX_POLICY_NAME} printable characters")
     canonical = {
@@ -249,11 +248,6 @@ def current_target(target):
 
 
 # ------------------------------------------------------------------- compare
-def needs_replacing(current):
-    """A policy of another type under the wanted name: deleted, then put."""
-    return "policy_type" in current and current["policy_type"] != POLICY_TYPE
-
-
 def plan(want_target, have_target, want_policies, have_policies, purge_policies):
     """What must change.
 
@@ -275,16 +269,12 @@ def plan(want_target, have_target, want_policies, have_policies, purge_policies)
             result["create"].append(name)
         elif have_policies[name] != want_policies[name]:
             result["update"].append(name)
-            if needs_replacing(have_policies[name]):
-                result["delete"].append(name)
+            if have_policies[name].get("policy_type", POLICY_TYPE) != POLICY_TYPE:
+                result["delete"].append(name)  # another type under the wanted name: deleted, then put
     if purge_policies:
         result["delete"].extend(name for name in have_policies if name not in want_policies)
     result["delete"] = sorted(result["delete"])
     return result
-
-
-def changed(steps, to_set, to_unset):
-    return bool(steps["scalable_target"] or steps["create"] or steps["update"] or steps["delete"] or to_set or to_unset)
 
 
 # -------------------------------------------------------------------- to AWS

@@ -18,24 +18,22 @@ AWS keys and string values, the way DescribeTargetGroupAttributes returns them.
 
 import re
 
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import scrub_none_parameters
+
+from ansible_collections.pocstack.aws.plugins.module_utils.compare import sorted_data
 
 NAME_MAX = 32
 # Letters, digits and single hyphens inside; AWS answers ValidationError for
 # "a--b" too (its own pattern: (?!.*--)(?!^-)(?!.*-$)^[A-Za-z0-9-]+$).
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
 
-# The options AWS cannot change on an existing group -> the field DescribeTargetGroups reports.
-FIXED_FIELDS = {
-    "ip_address_type": "IpAddressType",
-    "port": "Port",
-    "protocol": "Protocol",
-    "protocol_version": "ProtocolVersion",
-    "target_type": "TargetType",
-    "vpc_id": "VpcId",
-}
+# The options AWS cannot change on an existing group; DescribeTargetGroups and
+# CreateTargetGroup name them in CamelCase (VpcId).
+FIXED_FIELDS = ("ip_address_type", "port", "protocol", "protocol_version", "target_type", "vpc_id")
 # health_check sub-options -> the field of DescribeTargetGroups / CreateTargetGroup / ModifyTargetGroup.
 HEALTH_CHECK_FIELDS = {
     "enabled": "HealthCheckEnabled",
@@ -52,6 +50,13 @@ HEALTH_CHECK_FIELDS = {
 # for health check settings not given (used to validate timeout < interval
 # before creating).
 CREATE_DEFAULTS = {"interval": 30, "timeout": 5}
+# health_check sub-options that are whole numbers -> (lowest, highest, unit).
+HEALTH_CHECK_RANGES = {
+    "interval": (5, 300, " seconds"),
+    "timeout": (2, 120, " seconds"),
+    "healthy_threshold": (2, 10, ""),
+    "unhealthy_threshold": (2, 10, ""),
+}
 
 # The attributes this module manages (and shows in --diff).
 MANAGED_ATTRIBUTES = (
@@ -134,13 +139,10 @@ def normalize_matcher(matcher, grpc=False):
 
 
 def _health_check(hc):
-    """The health_check option -> canonical, only the sub-options given."""
+    """The health_check option -> canonical, only the sub-options given
+    (enabled a bool and protocol HTTP or HTTPS by the argument spec)."""
     hc = scrub_none_parameters(hc or {})
-    result = {}
-    if "enabled" in hc:
-        result["enabled"] = bool(hc["enabled"])
-    if "protocol" in hc:
-        result["protocol"] = str(hc["protocol"]).upper()
+    result = {key: hc[key] for key in ("enabled", "protocol") if key in hc}
     if "port" in hc:
         port = str(hc["port"]).strip()
         if port != "traffic-port":
@@ -151,13 +153,9 @@ def _health_check(hc):
         if not path.startswith("/") or len(path) > 1024:
             raise TargetGroupError(f"health_check.path: {path!r} must start with '/' and have at most 1024 characters")
         result["path"] = path
-    if "interval" in hc:
-        result["interval"] = whole_number("health_check.interval", hc["interval"], 5, 300, " seconds")
-    if "timeout" in hc:
-        result["timeout"] = whole_number("health_check.timeout", hc["timeout"], 2, 120, " seconds")
-    for key in ("healthy_threshold", "unhealthy_threshold"):
+    for key, (low, high, unit) in HEALTH_CHECK_RANGES.items():
         if key in hc:
-            result[key] = whole_number(f"health_check.{key}", hc[key], 2, 10)
+            result[key] = whole_number(f"health_check.{key}", hc[key], low, high, unit)
     if "matcher" in hc:
         # Syntax only here; the range (HTTP or gRPC codes) once the protocol version is known.
         result["matcher"] = str(hc["matcher"]).replace(" ", "")
@@ -165,16 +163,12 @@ def _health_check(hc):
 
 
 def _stickiness(stickiness):
-    """The stickiness option -> its attributes."""
+    """The stickiness option -> its attributes (the argument spec requires
+    enabled and gives type, lb_cookie or app_cookie)."""
     if stickiness is None:
         return {}
-    enabled = stickiness.get("enabled")
-    if enabled is None:
-        raise TargetGroupError("stickiness.enabled: required when stickiness is given (true or false)")
-    kind = stickiness.get("type") or "lb_cookie"
-    if kind not in ("lb_cookie", "app_cookie"):
-        raise TargetGroupError(f"stickiness.type: {kind!r} is not supported; allowed: app_cookie, lb_cookie")
-    attributes = {"stickiness.enabled": "true" if enabled else "false", "stickiness.type": kind}
+    kind = stickiness["type"]
+    attributes = {"stickiness.enabled": "true" if stickiness["enabled"] else "false", "stickiness.type": kind}
     if stickiness.get("duration") is not None:
         duration = whole_number("stickiness.duration", stickiness["duration"], 1, 604800, " seconds (1 week)")
         attributes[f"stickiness.{kind}.duration_seconds"] = str(duration)
@@ -253,8 +247,9 @@ def current_group(group, attributes):
     matcher = hc["matcher"] or {}
     hc["matcher"] = matcher.get("GrpcCode", matcher.get("HttpCode"))
     values = {item["Key"]: str(item.get("Value", "")) for item in attributes or []}
+    described = camel_dict_to_snake_dict(group)
     return {
-        **{key: group.get(field) for key, field in FIXED_FIELDS.items()},
+        **{key: described.get(key) for key in FIXED_FIELDS},
         "health_check": scrub_none_parameters(hc),
         "attributes": {k: values[k] for k in MANAGED_ATTRIBUTES if k in values},
     }
@@ -263,22 +258,18 @@ def current_group(group, attributes):
 def differences(desired, current):
     """{"fixed": [options AWS cannot change that differ], "health_check": {sub-option: new value},
     "attributes": {key: new value}} for what differs."""
-    return {
-        "fixed": sorted(key for key in FIXED_FIELDS if key in desired and desired[key] != current.get(key)),
-        "health_check": {
-            k: v for k, v in sorted(desired["health_check"].items()) if current["health_check"].get(k) != v
-        },
-        "attributes": {k: v for k, v in sorted(desired["attributes"].items()) if current["attributes"].get(k) != v},
+    diffs = {
+        section: {k: v for k, v in sorted(desired[section].items()) if current[section].get(k) != v}
+        for section in ("health_check", "attributes")
     }
+    diffs["fixed"] = sorted(key for key in FIXED_FIELDS if key in desired and desired[key] != current.get(key))
+    return diffs
 
 
 def changed_fields(diffs, to_set, to_unset):
     """Dotted names of everything that differs, for the `changes` result."""
-    names = list(diffs["fixed"])
-    names += [f"health_check.{k}" for k in diffs["health_check"]]
-    names += [f"attributes.{k}" for k in diffs["attributes"]]
-    names += [f"tags.{k}" for k in sorted(set(to_set) | set(to_unset))]
-    return sorted(names)
+    names = [f"{section}.{k}" for section in ("health_check", "attributes") for k in diffs[section]]
+    return sorted(names + diffs["fixed"] + [f"tags.{k}" for k in {*to_set, *to_unset}])
 
 
 def after(desired, current):
@@ -295,29 +286,22 @@ def for_diff(group, tags=None):
     """Canonical group (+ tags) -> plain data with sorted keys for --diff; {} for no group."""
     if not group:
         return {}
-    result = {k: group[k] for k in sorted(group) if k not in ("health_check", "attributes") and group[k] is not None}
-    result["health_check"] = dict(sorted(group["health_check"].items()))
-    result["attributes"] = dict(sorted(group["attributes"].items()))
-    if tags is not None:
-        result["tags"] = dict(sorted(tags.items()))
-    return dict(sorted(result.items()))
-
-
-def matcher_kwargs(matcher, protocol_version):
-    return {"GrpcCode": matcher} if protocol_version == "GRPC" else {"HttpCode": matcher}
+    shown = {k: v for k, v in group.items() if v is not None}
+    return sorted_data(shown if tags is None else {**shown, "tags": tags})
 
 
 def modify_kwargs(hc_changes, protocol_version):
     """Changed health check settings -> ModifyTargetGroup keyword arguments."""
-    kwargs = {}
-    for key, value in hc_changes.items():
-        kwargs[HEALTH_CHECK_FIELDS[key]] = matcher_kwargs(value, protocol_version) if key == "matcher" else value
+    kwargs = {HEALTH_CHECK_FIELDS[key]: value for key, value in hc_changes.items()}
+    if "matcher" in hc_changes:
+        kwargs["Matcher"] = {"GrpcCode" if protocol_version == "GRPC" else "HttpCode": hc_changes["matcher"]}
     return kwargs
 
 
 def create_kwargs(name, desired, tags):
     """Desired group -> CreateTargetGroup keyword arguments (attributes need a second call)."""
-    kwargs = scrub_none_parameters({"Name": name, **{field: desired.get(key) for key, field in FIXED_FIELDS.items()}})
+    fixed = snake_dict_to_camel_dict({key: desired.get(key) for key in FIXED_FIELDS}, capitalize_first=True)
+    kwargs = scrub_none_parameters({"Name": name, **fixed})
     kwargs.update(modify_kwargs(desired["health_check"], desired.get("protocol_version")))
     if tags:  # as compare.tag_changes gives them: strings, sorted
         kwargs["Tags"] = ansible_dict_to_boto3_tag_list(tags)
@@ -331,13 +315,11 @@ def missing_to_create(desired):
 
 def forwards_to(actions, arn):
     """Whether any of the actions forwards (plainly or weighted) to the target group."""
-    for action in actions or []:
-        if action.get("TargetGroupArn") == arn:
-            return True
-        for group in (action.get("ForwardConfig") or {}).get("TargetGroups") or []:
-            if group.get("TargetGroupArn") == arn:
-                return True
-    return False
+    return any(
+        target.get("TargetGroupArn") == arn
+        for action in actions or []
+        for target in [action, *((action.get("ForwardConfig") or {}).get("TargetGroups") or [])]
+    )
 
 
 def describe_users(listeners, rules_by_listener, tags_by_rule, arn):

@@ -301,23 +301,20 @@ class CertificateRequest:
                 msg=f"{reasons}. Delete it (state=absent) and run again to request a new certificate.",
                 certificate_arn=same[0]["certificate_arn"], status=same[0]["status"],
             )
+        after_tags = wanted["tags"] if chosen is None else self.retag(chosen["certificate_arn"], wanted["name"], chosen["tags"])
         diff = {"before": cr.summary(chosen), "after": {
             "domain_name": wanted["domain"], "subject_alternative_names": wanted["others"],
-            "key_algorithm": wanted["key_algorithm"],
+            "key_algorithm": wanted["key_algorithm"], "tags": dict(sorted(after_tags.items())),
         }}
         if chosen is None:
             self.changed = True
-            diff["after"]["tags"] = dict(sorted(wanted["tags"].items()))
             if self.module.check_mode:
                 return self.exit(None, diff)
-            chosen = self.with_records(self.request(wanted), wanted["tags"], requested=True)
-        else:
-            after_tags = self.retag(chosen["certificate_arn"], wanted["name"], chosen["tags"])
-            diff["after"]["tags"] = dict(sorted(after_tags.items()))
-            if not self.module.check_mode:
-                chosen["tags"] = after_tags
-                if not cr.records_ready(chosen):
-                    chosen = self.with_records(chosen["certificate_arn"], after_tags)
+            chosen = self.with_records(self.request(wanted), after_tags, requested=True)
+        elif not self.module.check_mode:
+            chosen["tags"] = after_tags
+            if not cr.records_ready(chosen):
+                chosen = self.with_records(chosen["certificate_arn"], after_tags)
         return self.exit(chosen, diff)
 
     def request(self, wanted):

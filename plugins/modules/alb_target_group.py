@@ -362,7 +362,49 @@ from ansible_collections.pocstack.aws.plugins.module_utils import target_groups 
 
 # Pause between delete attempts while waiting for a group to be unused: first, growth, longest.
 UNUSED_POLL = (2.0, 1.5, 10.0)
-NO_GROUP = {"health_check": {}, "attributes": {}}
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str"),
+    target_group_arn=dict(type="str"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    vpc_id=dict(type="str"),
+    protocol=dict(type="str", choices=["HTTP", "HTTPS"]),
+    protocol_version=dict(type="str", choices=["HTTP1", "HTTP2", "GRPC"]),
+    port=dict(type="int"),
+    target_type=dict(type="str", choices=["ip", "instance"], default="ip"),
+    ip_address_type=dict(type="str", choices=["ipv4", "ipv6"]),
+    health_check=dict(
+        type="dict",
+        options=dict(
+            enabled=dict(type="bool"),
+            protocol=dict(type="str", choices=["HTTP", "HTTPS"]),
+            port=dict(type="str"),
+            path=dict(type="str"),
+            interval=dict(type="int"),
+            timeout=dict(type="int"),
+            healthy_threshold=dict(type="int"),
+            unhealthy_threshold=dict(type="int"),
+            matcher=dict(type="str"),
+        ),
+    ),
+    deregistration_delay=dict(type="int"),
+    slow_start=dict(type="int"),
+    load_balancing_algorithm=dict(type="str", choices=["round_robin", "least_outstanding_requests", "weighted_random"]),
+    stickiness=dict(
+        type="dict",
+        options=dict(
+            enabled=dict(type="bool", required=True),
+            type=dict(type="str", choices=["lb_cookie", "app_cookie"], default="lb_cookie"),
+            duration=dict(type="int"),
+            cookie_name=dict(type="str"),
+        ),
+    ),
+    replace=dict(type="bool", default=False),
+    wait_for_unused=dict(type="bool", default=False),
+    wait_timeout=dict(type="int", default=60),
+    tags=dict(type="dict", aliases=["resource_tags"]),
+    purge_tags=dict(type="bool", default=True),
+)
 
 
 class TargetGroupManager:
@@ -374,16 +416,21 @@ class TargetGroupManager:
         self.group_name = module.params["name"]
 
     def run(self):
-        params = self.params
+        """Fails naming the option for any input AWS would reject (TargetGroupError),
+        before a write, or before the create that follows a replace's delete."""
         try:
-            if params["name"] is not None:
-                tgs.validate_name(params["name"])
-            else:
-                tgs.validate_arn(params["target_group_arn"])
-            tgs.whole_number("wait_timeout", params["wait_timeout"], 1, 3600, " seconds")
-            desired = tgs.desired_group(params) if params["state"] == "present" else None
+            self.dispatch()
         except tgs.TargetGroupError as e:
             self.module.fail_json(msg=str(e))
+
+    def dispatch(self):
+        params = self.params
+        if params["name"] is not None:
+            tgs.validate_name(params["name"])
+        else:
+            tgs.validate_arn(params["target_group_arn"])
+        tgs.whole_number("wait_timeout", params["wait_timeout"], 1, 3600, " seconds")
+        desired = tgs.desired_group(params) if params["state"] == "present" else None
         try:
             group = elbv2.describe_target_group(self.client, **(
                 {"Names": [params["name"]]} if params["name"] else {"TargetGroupArns": [params["target_group_arn"]]}))
@@ -426,7 +473,7 @@ class TargetGroupManager:
 
     def warn_if_used(self, group, consequence):
         """Check mode: name who still forwards to a group a real run would delete."""
-        users = self.users(group) if group.get("LoadBalancerArns") else []
+        users = self.users(group)  # no reads for a group no load balancer uses
         if users:
             self.module.warn(f"{self.in_use(group, users)}; {consequence}")
 
@@ -440,10 +487,7 @@ class TargetGroupManager:
     def present(self, group, desired):
         params = self.params
         current, tags = self.read_state(group)
-        try:
-            tgs.check_against(desired, current)
-        except tgs.TargetGroupError as e:
-            self.module.fail_json(msg=str(e))
+        tgs.check_against(desired, current)
         diffs = tgs.differences(desired, current)
         to_set, to_unset, after_tags = compare.tag_changes(tags, params["tags"], params["purge_tags"])
         changes = tgs.changed_fields(diffs, to_set, to_unset)
@@ -493,11 +537,8 @@ class TargetGroupManager:
         missing = tgs.missing_to_create(desired)
         if missing:
             self.module.fail_json(msg=f"{', '.join(missing)}: required to create the target group {params['name']!r}")
-        try:
-            tgs.check_against(desired, None)
-        except tgs.TargetGroupError as e:
-            self.module.fail_json(msg=str(e))
-        diff = {"before": before, "after": tgs.for_diff(tgs.after(desired, NO_GROUP), tags)}
+        tgs.check_against(desired, None)
+        diff = {"before": before, "after": tgs.for_diff(desired, tags)}
         self.changed = True
         if self.module.check_mode:
             return self.exit(None, action, changes, diff)
@@ -593,50 +634,7 @@ class TargetGroupManager:
 
 def main():
     module = AnsibleAWSModule(
-        argument_spec=dict(
-            name=dict(type="str"),
-            target_group_arn=dict(type="str"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            vpc_id=dict(type="str"),
-            protocol=dict(type="str", choices=["HTTP", "HTTPS"]),
-            protocol_version=dict(type="str", choices=["HTTP1", "HTTP2", "GRPC"]),
-            port=dict(type="int"),
-            target_type=dict(type="str", choices=["ip", "instance"], default="ip"),
-            ip_address_type=dict(type="str", choices=["ipv4", "ipv6"]),
-            health_check=dict(
-                type="dict",
-                options=dict(
-                    enabled=dict(type="bool"),
-                    protocol=dict(type="str", choices=["HTTP", "HTTPS"]),
-                    port=dict(type="str"),
-                    path=dict(type="str"),
-                    interval=dict(type="int"),
-                    timeout=dict(type="int"),
-                    healthy_threshold=dict(type="int"),
-                    unhealthy_threshold=dict(type="int"),
-                    matcher=dict(type="str"),
-                ),
-            ),
-            deregistration_delay=dict(type="int"),
-            slow_start=dict(type="int"),
-            load_balancing_algorithm=dict(
-                type="str", choices=["round_robin", "least_outstanding_requests", "weighted_random"]
-            ),
-            stickiness=dict(
-                type="dict",
-                options=dict(
-                    enabled=dict(type="bool", required=True),
-                    type=dict(type="str", choices=["lb_cookie", "app_cookie"], default="lb_cookie"),
-                    duration=dict(type="int"),
-                    cookie_name=dict(type="str"),
-                ),
-            ),
-            replace=dict(type="bool", default=False),
-            wait_for_unused=dict(type="bool", default=False),
-            wait_timeout=dict(type="int", default=60),
-            tags=dict(type="dict", aliases=["resource_tags"]),
-            purge_tags=dict(type="bool", default=True),
-        ),
+        argument_spec=ARGUMENT_SPEC,
         mutually_exclusive=[["name", "target_group_arn"]],
         required_one_of=[["name", "target_group_arn"]],
         supports_check_mode=True,

@@ -383,7 +383,6 @@ class ScalingManager:
             "after": ss.for_diff(want_target, after_policies, after_tags),
         }
         changes = dict(
-            no_changes(),
             scalable_target=steps["scalable_target"] or "",
             policies_created=steps["create"],
             policies_updated=steps["update"],
@@ -391,7 +390,7 @@ class ScalingManager:
             tags_set=sorted(to_set),
             tags_removed=to_unset,
         )
-        if self.module.check_mode or not ss.changed(steps, to_set, to_unset):
+        if self.module.check_mode or not any(changes.values()):
             return self.exit(current["arn"], current["target"], have_policies, arns, current["tags"], changes, diff)
 
         arn = current["arn"]

@@ -63,6 +63,7 @@ def test_invalid_arn(arn):
 
 
 # ------------------------------------------------------------- validation
+# Types, choices and presence are the argument spec's (tests/unit/plugins/modules/test_alb_target_group.py).
 BAD = [
     ({"port": 0}, "port: 0 is out of range; allowed: 1-65535"),
     ({"port": 65536}, "port: 65536 is out of range; allowed: 1-65535"),
@@ -86,8 +87,6 @@ BAD = [
     ({"slow_start": -1}, "slow_start: -1 is out of range"),
     ({"slow_start": 29}, "slow_start: 29 is out of range; allowed: 0 (off) or 30-900 seconds"),
     ({"slow_start": 901}, "slow_start: 901 is out of range"),
-    ({"stickiness": sticky(enabled=None)}, "stickiness.enabled: required"),
-    ({"stickiness": sticky(type="source_ip")}, "stickiness.type: 'source_ip' is not supported; allowed: app_cookie, lb_cookie"),
     ({"stickiness": sticky(duration=0)}, "stickiness.duration: 0 is out of range; allowed: 1-604800 seconds"),
     ({"stickiness": sticky(duration=604801)}, "stickiness.duration: 604801 is out of range"),
     ({"stickiness": sticky(cookie_name="session")}, "stickiness.cookie_name: only with stickiness.type=app_cookie"),

@@ -5,6 +5,7 @@ Each test queues exactly the calls AWS should see, in order; any other call
 test, so "no write" and "only this write" are asserted by the Stubber itself.
 """
 import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.pocstack.aws.plugins.modules import alb_target_group as module
 from aws_target_groups import ARN
@@ -438,3 +439,25 @@ def test_check_mode_absent_while_in_use_warns_and_writes_nothing(aws):
     assert result["changed"] and result["operation"] == "deleted"
     assert len(result["warned"]) == 1
     assert RULE in result["warned"][0] and "a real run fails unless an earlier task removes them" in result["warned"][0]
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"stickiness": {"type": "lb_cookie"}}, "missing required arguments: enabled found in stickiness"),
+        ({"stickiness": {"enabled": True, "type": "source_ip"}},
+         "value of type must be one of: lb_cookie, app_cookie, got: source_ip found in stickiness"),
+        ({"health_check": {"protocol": "http"}}, "value of protocol must be one of: HTTP, HTTPS, got: http found in health_check"),
+        ({"health_check": {"enabled": "maybe"}}, "argument 'enabled' is of type str found in 'health_check'"),
+    ],
+    ids=["no-enabled", "stickiness-type", "health-check-protocol", "health-check-enabled"],
+)
+def test_the_argument_spec_refuses_wrong_types_choices_and_missing_options(options, message):
+    # target_groups checks ranges and AWS's rules only: types, choices and presence are the argument spec's.
+    errors = ArgumentSpecValidator(module.ARGUMENT_SPEC).validate({"name": "plotly-8050", **options}).error_messages
+    assert any(message in error for error in errors), errors
+
+
+def test_the_argument_spec_gives_stickiness_its_default_type():
+    validated = ArgumentSpecValidator(module.ARGUMENT_SPEC).validate({"name": "plotly-8050", "stickiness": {"enabled": True}})
+    assert not validated.error_messages and validated.validated_parameters["stickiness"]["type"] == "lb_cookie"
