@@ -85,6 +85,8 @@ class CallCounter:
                 except (ValueError, TypeError, AttributeError, KeyError) as e:
                     return self._json(start_response, {"error": str(e)}, "400 Bad Request")
                 return self._json(start_response, self.faults.describe())
+            if path == "/_pocstack/acm/hold":
+                return self._acm_hold(environ, start_response, method)
             return self._json(start_response, {"error": f"no {method} {path}"}, "404 Not Found")
         if not path.startswith("/moto-api") and path != "/favicon.ico":
             name = self.call_name(environ)
@@ -102,6 +104,22 @@ class CallCounter:
                 with self.lock:
                     (self.rejected if environ.get(REJECTED) else self.calls)[name] += 1
         return self.app(environ, start_response)
+
+    def _acm_hold(self, environ, start_response, method):
+        """GET: the domain names whose ACM validation records do not resolve;
+        POST {"domain_names": [...]}: set them ([] releases all)."""
+        from pocstack_emulator.acm.fixes import HELD
+
+        if method == "POST":
+            try:
+                names = json.loads(self._body(environ) or b"{}")["domain_names"]
+                if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                    raise ValueError("domain_names must be a list of domain names")
+            except (ValueError, TypeError, KeyError) as e:
+                return self._json(start_response, {"error": f"bad hold: {e}"}, "400 Bad Request")
+            HELD.clear()
+            HELD.update(n.lower().rstrip(".") for n in names)
+        return self._json(start_response, {"domain_names": sorted(HELD)})
 
     def snapshot(self):
         with self.lock:

@@ -827,7 +827,12 @@ def test_acm_dns_validation_waits_for_the_records(emulator):
     assert status() == "PENDING_VALIDATION"  # one of two
     publish(private, "www.pocstack.test")
     assert status() == "PENDING_VALIDATION"  # private zones are not public DNS
+    # a name whose records do not resolve yet (its zone not delegated) keeps it pending
+    assert http(emulator, "/_pocstack/acm/hold", "POST", data={"domain_names": ["WWW.pocstack.test."]}) == {
+        "domain_names": ["www.pocstack.test"]}
     publish(zone, "www.pocstack.test")
+    assert status() == "PENDING_VALIDATION"
+    assert http(emulator, "/_pocstack/acm/hold", "POST", data={"domain_names": []}) == {"domain_names": []}
     assert status() == "ISSUED"
     options = acm.describe_certificate(CertificateArn=arn)["Certificate"]["DomainValidationOptions"]
     assert {o["ValidationStatus"] for o in options} == {"SUCCESS"}
