@@ -106,7 +106,7 @@ def _fail(message):
     raise RuleError(f"actions: {message}")
 
 
-def _first(*candidates):
+def first_given(*candidates):
     for value in candidates:
         if value is not None:
             return value
@@ -129,7 +129,7 @@ def _int(value, what, bounds, strict):
 
 
 def action_type(action):
-    return str(_first(action.get("type"), action.get("Type"), "")).strip().lower()
+    return str(first_given(action.get("type"), action.get("Type"), "")).strip().lower()
 
 
 def _allowed_keys(kind):
@@ -160,10 +160,10 @@ def _group(entry, strict):
         if strict:
             _fail(f"forward target_groups entries must be dicts with target_group_arn and weight, got {entry!r}")
         return (repr(entry), 1)
-    arn = _first(entry.get("target_group_arn"), entry.get("TargetGroupArn"))
+    arn = first_given(entry.get("target_group_arn"), entry.get("TargetGroupArn"))
     if strict and not arn:
         _fail(f"every forward target_groups entry needs target_group_arn, got {entry!r}")
-    weight = _first(entry.get("weight"), entry.get("Weight"), 1)
+    weight = first_given(entry.get("weight"), entry.get("Weight"), 1)
     return (arn, _int(weight, f"forward weight of {arn}", WEIGHT_RANGE, strict))
 
 
@@ -174,7 +174,7 @@ def _forward(action, strict):
     if strict and friendly_groups is not None and aws_groups is not None:
         _fail("forward takes target_groups or ForwardConfig, not both")
     groups = [_group(g, strict) for g in (friendly_groups if friendly_groups is not None else aws_groups) or []]
-    arn = _first(action.get("target_group_arn"), action.get("TargetGroupArn"))
+    arn = first_given(action.get("target_group_arn"), action.get("TargetGroupArn"))
     if arn:
         if not groups:
             groups = [(arn, 1)]
@@ -190,13 +190,13 @@ def _forward(action, strict):
             _fail(f"a forward action goes to at most {MAX_TARGET_GROUPS} target groups, got {len(groups)}")
         if len(set(arns)) != len(arns):
             _fail(f"forward names a target group twice: {', '.join(sorted({a for a in arns if arns.count(a) > 1}))}")
-    stickiness = _first(action.get("stickiness"), config.get("TargetGroupStickinessConfig")) or {}
+    stickiness = first_given(action.get("stickiness"), config.get("TargetGroupStickinessConfig")) or {}
     if not isinstance(stickiness, dict):
         if strict:
             _fail(f"forward stickiness must be a dict with enabled and duration_seconds, got {stickiness!r}")
         stickiness = {}
-    enabled = bool(_first(stickiness.get("enabled"), stickiness.get("Enabled"), False))
-    duration = _first(stickiness.get("duration_seconds"), stickiness.get("DurationSeconds"))
+    enabled = bool(first_given(stickiness.get("enabled"), stickiness.get("Enabled"), False))
+    duration = first_given(stickiness.get("duration_seconds"), stickiness.get("DurationSeconds"))
     if enabled:
         if strict and duration is None:
             _fail(f"forward stickiness needs duration_seconds ({STICKINESS_RANGE[0]}-{STICKINESS_RANGE[1]}) "
@@ -295,7 +295,7 @@ def _configured(action, kind, strict):
                   "not both")
     result = {"type": kind}
     for friendly, aws, default in fields:
-        value = _first(action.get(friendly), config.get(aws))
+        value = first_given(action.get(friendly), config.get(aws))
         if value is None:
             if default is REQUIRED:
                 if strict:
@@ -337,7 +337,7 @@ def normalize_action(action, strict=True):
 
 
 def _order_of(action):
-    return _first(action.get("order"), action.get("Order")) if isinstance(action, dict) else None
+    return first_given(action.get("order"), action.get("Order")) if isinstance(action, dict) else None
 
 
 def validate_sequence(canonical):
@@ -392,7 +392,7 @@ def client_secret(actions):
     for action in actions or []:
         if isinstance(action, dict) and action_type(action) == OIDC:
             config = action.get("AuthenticateOidcConfig") or {}
-            secret = _first(action.get("client_secret"), config.get("ClientSecret"))
+            secret = first_given(action.get("client_secret"), config.get("ClientSecret"))
             keep = bool(config.get("UseExistingClientSecret"))
             if secret is not None and keep:
                 _fail("authenticate-oidc takes ClientSecret or UseExistingClientSecret, not both")
