@@ -244,21 +244,17 @@ def desired_rule(priority, conditions, actions):
     }
 
 
-def _aws_config(item, skip):
-    """The parts of a described condition or action other than `skip`, as
-    plain sorted data, so that anything this module does not write still
-    compares (and shows in --diff) as different from what it writes."""
-    return {key: item[key] for key in sorted(item) if key not in skip}
-
-
 def current_condition(condition):
     """A condition as DescribeRules returns it -> canonical; one this module
-    cannot read (a field added to AWS later) stays distinct instead of failing."""
+    cannot read (a field added to AWS later) stays distinct instead of failing:
+    its settings, as plain sorted data, compare (and show in --diff) as
+    different from anything this module writes."""
     try:
         return normalize_condition(condition)
     except RuleError:
-        field = str(condition.get("Field", "unknown")) if isinstance(condition, dict) else "unknown"
-        return (field, "", (repr(_aws_config(condition, ("Field",))) if isinstance(condition, dict) else repr(condition),))
+        if not isinstance(condition, dict):
+            return ("unknown", "", (repr(condition),))
+        return (str(condition.get("Field", "unknown")), "", (repr({k: condition[k] for k in sorted(condition) if k != "Field"}),))
 
 
 def current_rule(rule):
@@ -317,9 +313,8 @@ def to_aws_conditions(conditions):
     result = []
     for field, qualifier, values in conditions:
         config_key = CONDITION_FIELDS[field][0]
-        if field == "query-string":
-            config = {"Values": [dict(zip(("Key", "Value"), v.split("=", 1))) for v in values]}
-            config["Values"] = [{k: v for k, v in pair.items() if v} for pair in config["Values"]]
+        if field == "query-string":  # "key=value", the key left out when empty
+            config = {"Values": [{k: v for k, v in zip(("Key", "Value"), pair.split("=", 1)) if v} for pair in values]}
         elif field == "http-header":
             config = {"HttpHeaderName": qualifier, "Values": list(values)}
         else:
@@ -350,11 +345,8 @@ def find_owned(rules, tags_by_arn, name, desired_conditions):
         if tags_by_arn.get(rule["RuleArn"], {}).get(OWNER_TAG) == name:
             return rule, False
     for rule in rules:
-        if rule.get("IsDefault"):
-            continue
-        if OWNER_TAG in tags_by_arn.get(rule["RuleArn"], {}):
-            continue
-        if current_rule(rule)["conditions"] == desired_conditions:
+        unowned = not rule.get("IsDefault") and OWNER_TAG not in tags_by_arn.get(rule["RuleArn"], {})
+        if unowned and current_rule(rule)["conditions"] == desired_conditions:
             return rule, True
     return None, False
 

@@ -132,20 +132,13 @@ def action_type(action):
     return str(first_given(action.get("type"), action.get("Type"), "")).strip().lower()
 
 
-def _allowed_keys(kind):
+def _check_keys(action, kind):
+    """Options given (not None) that do not belong to this action type."""
     if kind == FORWARD:
         friendly, aws = FORWARD_KEYS, FORWARD_AWS_KEYS
     else:
-        config_key, fields = CONFIGS[kind]
-        friendly, aws = tuple(f for f, _a, _d in fields), (config_key,)
-        if kind == OIDC:
-            friendly += SECRET_KEYS
-    return friendly, aws
-
-
-def _check_keys(action, kind):
-    """Options given (not None) that do not belong to this action type."""
-    friendly, aws = _allowed_keys(kind)
+        friendly, aws = tuple(f for f, _a, _d in CONFIGS[kind][1]), (CONFIGS[kind][0],)
+        friendly += SECRET_KEYS if kind == OIDC else ()
     extra = sorted(k for k, v in action.items() if v is not None and k not in COMMON_KEYS + friendly + aws)
     if extra:
         _fail(
@@ -461,20 +454,17 @@ def target_group_arns(actions):
     """Every target group the actions forward to."""
     arns = []
     for action in actions:
-        if action["type"] == FORWARD:
-            arns.extend([action["target_group_arn"]] if "target_group_arn" in action
-                        else [g["target_group_arn"] for g in action["target_groups"]])
+        if action["type"] == FORWARD:  # the action itself names the one target group of an unweighted forward
+            arns += [group["target_group_arn"] for group in action.get("target_groups", [action])]
     return arns
 
 
 def for_diff(action, secret_marker=None):
     """Canonical action -> plain sorted data; an OIDC action shows
     `secret_marker` in place of its client secret, never the secret."""
-    shown = dict(sorted(action.items()))
     if action["type"] == OIDC and secret_marker:
-        shown["client_secret"] = secret_marker
-        shown = dict(sorted(shown.items()))
-    return shown
+        action = dict(action, client_secret=secret_marker)
+    return dict(sorted(action.items()))
 
 
 # ------------------------------------------------------ snake_case <-> the API
