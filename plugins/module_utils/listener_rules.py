@@ -467,14 +467,22 @@ def placement_problems(rules, tags_by_arn, name, conditions, priority=None, prio
     there. The same functions decide in the module, so that a preflight over
     the rules read earlier says what the module would say."""
     own, _adopt = find_owned(rules, tags_by_arn, name, conditions)
-    before = current_rule(own) if own else None
-    if priority is None:
-        if before is None:
-            _priority, problem = automatic_priority(rules, tags_by_arn, conditions, priority_range, allow_shadowing,
-                                                    listener_arn)
-            return [problem] if problem else []
-        priority = before["priority"]
-    return position_problems(rules, tags_by_arn, conditions, priority, own, before, allow_shadowing, listener_arn)
+    return placement(rules, tags_by_arn, conditions, priority, own, current_rule(own) if own else None,
+                     priority_range, allow_shadowing, listener_arn)[1]
+
+
+def placement(rules, tags_by_arn, conditions, priority, own, before, priority_range, allow_shadowing, listener_arn,
+              lost=()):
+    """(priority, problems) for the rule `own` (None: a new one; `before`: its
+    current_rule) with `conditions` at `priority`; None keeps the priority of
+    an existing rule and picks automatic_priority's for a new one."""
+    if priority is None and before is None:
+        priority, problem = automatic_priority(rules, tags_by_arn, conditions, priority_range, allow_shadowing,
+                                               listener_arn, lost)
+        return priority, [problem] if problem else []
+    priority = before["priority"] if priority is None else priority
+    return priority, position_problems(rules, tags_by_arn, conditions, priority, own, before, allow_shadowing,
+                                       listener_arn)
 
 
 def position_problems(rules, tags_by_arn, conditions, priority, own, before, allow_shadowing, listener_arn):

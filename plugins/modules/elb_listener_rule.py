@@ -762,14 +762,12 @@ class RuleManager:
             self.module.fail_json(msg=str(e))
         if rule is None:
             return self.create(listener_arn, rules, tags, desired, after_tags, plan)
-        if desired["priority"] is None:
-            desired = dict(desired, priority=before["priority"])
-        after = dict(desired, tags=after_tags)
-        diff = {"before": lr.for_diff(before, plan.before), "after": lr.for_diff(after, plan.after)}
-        problems = lr.position_problems(rules, tags, desired["conditions"], desired["priority"], rule, before,
-                                        self.params["allow_shadowing"], listener_arn)
+        priority, problems = lr.placement(rules, tags, desired["conditions"], desired["priority"], rule, before,
+                                          None, self.params["allow_shadowing"], listener_arn)
         if problems:
             self.refuse(problems)
+        desired = dict(desired, priority=priority)
+        diff = {"before": lr.for_diff(before, plan.before), "after": lr.for_diff(dict(desired, tags=after_tags), plan.after)}
 
         arn = rule["RuleArn"]
         changes = lr.rule_differences(desired, before)
@@ -812,14 +810,8 @@ class RuleManager:
         first_last = lr.validate_range(self.params["priority_range"])
         allow_shadowing, lost = self.params["allow_shadowing"], set()
         for _attempt in range(MAX_PRIORITY_ATTEMPTS):
-            priority = desired["priority"]
-            if priority is None:
-                priority, problem = lr.automatic_priority(rules, rule_tags, desired["conditions"], first_last,
-                                                          allow_shadowing, listener_arn, lost)
-                problems = [problem] if problem else []
-            else:
-                problems = lr.position_problems(rules, rule_tags, desired["conditions"], priority, None, None,
-                                                allow_shadowing, listener_arn)
+            priority, problems = lr.placement(rules, rule_tags, desired["conditions"], desired["priority"], None, None,
+                                              first_last, allow_shadowing, listener_arn, lost)
             if problems:
                 self.refuse(problems)
             diff = {"before": {}, "after": lr.for_diff(dict(desired, priority=priority, tags=tags), plan.after)}
