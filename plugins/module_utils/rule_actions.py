@@ -17,6 +17,7 @@ on a rule must be compared, not judged.
 """
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -94,12 +95,6 @@ CONFIGS = {
         ("user_pool_domain", "UserPoolDomain", REQUIRED),
     ] + _AUTH_COMMON),
 }
-FORWARD_KEYS = ("target_group_arn", "target_groups", "stickiness")
-FORWARD_AWS_KEYS = ("ForwardConfig", "TargetGroupArn")
-# Keys every action may carry, in either form.
-COMMON_KEYS = ("type", "Type", "order", "Order")
-# Keys of the OIDC secret; never part of the canonical form.
-SECRET_KEYS = ("client_secret",)
 
 
 def _fail(message):
@@ -133,13 +128,15 @@ def action_type(action):
 
 
 def _check_keys(action, kind):
-    """Options given (not None) that do not belong to this action type."""
+    """Options given (not None) that do not belong to this action type (type
+    and order belong to every action; the OIDC secret is never part of the
+    canonical form, so it is no setting in CONFIGS)."""
     if kind == FORWARD:
-        friendly, aws = FORWARD_KEYS, FORWARD_AWS_KEYS
+        friendly, aws = ("target_group_arn", "target_groups", "stickiness"), ("ForwardConfig", "TargetGroupArn")
     else:
         friendly, aws = tuple(f for f, _a, _d in CONFIGS[kind][1]), (CONFIGS[kind][0],)
-        friendly += SECRET_KEYS if kind == OIDC else ()
-    extra = sorted(k for k, v in action.items() if v is not None and k not in COMMON_KEYS + friendly + aws)
+        friendly += ("client_secret",) if kind == OIDC else ()
+    extra = sorted(k for k, v in action.items() if v is not None and k not in ("type", "Type", "order", "Order") + friendly + aws)
     if extra:
         _fail(
             f"{', '.join(extra)} {'does' if len(extra) == 1 else 'do'} not apply to {kind}; "
@@ -162,11 +159,10 @@ def _group(entry, strict):
 
 def _forward(action, strict):
     config = action.get("ForwardConfig") or {}
-    friendly_groups = action.get("target_groups")
-    aws_groups = config.get("TargetGroups")
+    friendly_groups, aws_groups = action.get("target_groups"), config.get("TargetGroups")
     if strict and friendly_groups is not None and aws_groups is not None:
         _fail("forward takes target_groups or ForwardConfig, not both")
-    groups = [_group(g, strict) for g in (friendly_groups if friendly_groups is not None else aws_groups) or []]
+    groups = [_group(g, strict) for g in first_given(friendly_groups, aws_groups) or []]
     arn = first_given(action.get("target_group_arn"), action.get("TargetGroupArn"))
     if arn:
         if not groups:
@@ -286,6 +282,7 @@ def _configured(action, kind, strict):
         if given_friendly and given_aws:
             _fail(f"{kind} takes the friendly options ({', '.join(given_friendly)}) or {config_key}, "
                   "not both")
+    checked = {REDIRECT: _redirect_value, FIXED_RESPONSE: _fixed_value}.get(kind) or functools.partial(_auth_value, kind)
     result = {"type": kind}
     for friendly, aws, default in fields:
         value = first_given(action.get(friendly), config.get(aws))
@@ -296,13 +293,7 @@ def _configured(action, kind, strict):
                 result[friendly] = None
                 continue
             value = default
-        if kind == REDIRECT:
-            value = _redirect_value(friendly, value, strict)
-        elif kind == FIXED_RESPONSE:
-            value = _fixed_value(friendly, value, strict)
-        else:
-            value = _auth_value(kind, friendly, value, strict)
-        result[friendly] = value
+        result[friendly] = checked(friendly, value, strict)
     if strict and kind == REDIRECT and all(
         result[k] == d for k, _a, d in fields if k in ("protocol", "host", "port", "path")
     ):
