@@ -216,10 +216,8 @@ def free_priority(rules, priority_range, taken=(), highest=False):
     None when full."""
     first, last = priority_range
     used = {int(r["Priority"]) for r in rules if str(r.get("Priority", "")).isdigit()} | set(taken)
-    for candidate in (range(last, first - 1, -1) if highest else range(first, last + 1)):
-        if candidate not in used:
-            return candidate
-    return None
+    candidates = range(last, first - 1, -1) if highest else range(first, last + 1)
+    return next((candidate for candidate in candidates if candidate not in used), None)
 
 
 def desired_rule(priority, conditions, actions):
@@ -540,10 +538,9 @@ def secret_plan(mode, desired, before, current_tags):
                 "create the rule or to add this action to it; afterwards AWS keeps it"
             )
         return SecretPlan(before=shown_before, after=ra.SECRET_HIDDEN)
-    if not have or mode == "always":
-        send = True
-    else:
-        send = mode == "on_change" and not ra.secret_matches(secret, current_tags.get(SECRET_TAG))
+    # on_create sends it only to create the action, like the first run of the other modes
+    send = not have or mode == "always" or (
+        mode == "on_change" and not ra.secret_matches(secret, current_tags.get(SECRET_TAG)))
     tag = None if mode != "on_change" else ra.hash_secret(secret) if send else KEEP_SECRET_TAG
     return SecretPlan(send=secret if send else None, tag=tag, before=shown_before,
                       after=ra.SECRET_SENT if send else ra.SECRET_HIDDEN)
