@@ -13,6 +13,7 @@ Actions live in rule_actions.
 
 import ipaddress
 import re
+from collections import namedtuple
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
@@ -32,15 +33,15 @@ MAX_HEADER_NAME_LENGTH = 40
 MAX_METHOD_LENGTH = 40
 PRIORITY_RANGE = (1, 50000)
 
-# field -> (AWS *Config key, how AWS compares values: "case" exact, "lower" or
-# "upper" case-insensitively)
+# field -> (AWS *Config key, how AWS compares values: None exactly, "lower" or
+# "upper" case-insensitively, after that str method)
 CONDITION_FIELDS = {
-    "path-pattern": ("PathPatternConfig", "case"),
+    "path-pattern": ("PathPatternConfig", None),
     "host-header": ("HostHeaderConfig", "lower"),
-    "http-header": ("HttpHeaderConfig", "case"),
+    "http-header": ("HttpHeaderConfig", None),
     "http-request-method": ("HttpRequestMethodConfig", "upper"),
-    "query-string": ("QueryStringConfig", "case"),
-    "source-ip": ("SourceIpConfig", "case"),
+    "query-string": ("QueryStringConfig", None),
+    "source-ip": ("SourceIpConfig", None),
 }
 
 # Characters AWS accepts in condition values (Elastic Load Balancing user
@@ -98,11 +99,7 @@ def normalize_condition(condition):
         )
     config_key, compare = CONDITION_FIELDS[field]
     config = condition.get(config_key) or {}
-    values = condition.get("values")
-    if values is None:
-        values = config.get("Values")
-    if values is None:
-        values = condition.get("Values")
+    values = ra.first_given(condition.get("values"), config.get("Values"), condition.get("Values"))
     if isinstance(values, (str, dict)):
         values = [values]
     if not values:
@@ -117,10 +114,8 @@ def normalize_condition(condition):
         values = [_query_pair(v, field) for v in values]
     else:
         values = [str(v) for v in values]
-    if compare == "lower":
-        values = [v.lower() for v in values]
-    elif compare == "upper":
-        values = [v.upper() for v in values]
+    if compare:
+        values = [getattr(v, compare)() for v in values]
     return (field, qualifier, tuple(sorted(set(values))))
 
 
@@ -221,10 +216,8 @@ def free_priority(rules, priority_range, taken=(), highest=False):
     None when full."""
     first, last = priority_range
     used = {int(r["Priority"]) for r in rules if str(r.get("Priority", "")).isdigit()} | set(taken)
-    for candidate in (range(last, first - 1, -1) if highest else range(first, last + 1)):
-        if candidate not in used:
-            return candidate
-    return None
+    candidates = range(last, first - 1, -1) if highest else range(first, last + 1)
+    return next((candidate for candidate in candidates if candidate not in used), None)
 
 
 def desired_rule(priority, conditions, actions):
@@ -249,21 +242,17 @@ def desired_rule(priority, conditions, actions):
     }
 
 
-def _aws_config(item, skip):
-    """The parts of a described condition or action other than `skip`, as
-    plain sorted data, so that anything this module does not write still
-    compares (and shows in --diff) as different from what it writes."""
-    return {key: item[key] for key in sorted(item) if key not in skip}
-
-
 def current_condition(condition):
     """A condition as DescribeRules returns it -> canonical; one this module
-    cannot read (a field added to AWS later) stays distinct instead of failing."""
+    cannot read (a field added to AWS later) stays distinct instead of failing:
+    its settings, as plain sorted data, compare (and show in --diff) as
+    different from anything this module writes."""
     try:
         return normalize_condition(condition)
     except RuleError:
-        field = str(condition.get("Field", "unknown")) if isinstance(condition, dict) else "unknown"
-        return (field, "", (repr(_aws_config(condition, ("Field",))) if isinstance(condition, dict) else repr(condition),))
+        if not isinstance(condition, dict):
+            return ("unknown", "", (repr(condition),))
+        return (str(condition.get("Field", "unknown")), "", (repr({k: condition[k] for k in sorted(condition) if k != "Field"}),))
 
 
 def current_rule(rule):
@@ -322,9 +311,8 @@ def to_aws_conditions(conditions):
     result = []
     for field, qualifier, values in conditions:
         config_key = CONDITION_FIELDS[field][0]
-        if field == "query-string":
-            config = {"Values": [dict(zip(("Key", "Value"), v.split("=", 1))) for v in values]}
-            config["Values"] = [{k: v for k, v in pair.items() if v} for pair in config["Values"]]
+        if field == "query-string":  # "key=value", the key left out when empty
+            config = {"Values": [{k: v for k, v in zip(("Key", "Value"), pair.split("=", 1)) if v} for pair in values]}
         elif field == "http-header":
             config = {"HttpHeaderName": qualifier, "Values": list(values)}
         else:
@@ -355,11 +343,8 @@ def find_owned(rules, tags_by_arn, name, desired_conditions):
         if tags_by_arn.get(rule["RuleArn"], {}).get(OWNER_TAG) == name:
             return rule, False
     for rule in rules:
-        if rule.get("IsDefault"):
-            continue
-        if OWNER_TAG in tags_by_arn.get(rule["RuleArn"], {}):
-            continue
-        if current_rule(rule)["conditions"] == desired_conditions:
+        unowned = not rule.get("IsDefault") and OWNER_TAG not in tags_by_arn.get(rule["RuleArn"], {})
+        if unowned and current_rule(rule)["conditions"] == desired_conditions:
             return rule, True
     return None, False
 
@@ -431,8 +416,84 @@ class OrderProblem(str):
     add how to say that in their own terms)."""
 
 
-def order_problems(priority, conditions, shadowed, shadowing):
-    """Messages (OrderProblem) for a rule at `priority` given rule_order()'s lists."""
+def holder(rules, tags_by_arn, priority, except_arn=None):
+    """Who holds `priority` on the listener, for messages; None when free."""
+    for rule in rules:
+        if rule.get("Priority") == str(priority) and rule["RuleArn"] != except_arn:
+            owner = tags_by_arn.get(rule["RuleArn"], {}).get(OWNER_TAG, "not managed by this module")
+            return f"rule {rule['RuleArn']} (owner: {owner})"
+    return None
+
+
+def priority_used(priority, held_by, listener_arn):
+    return f"priority: {priority} is already used by {held_by} on listener {listener_arn}; choose another priority"
+
+
+def automatic_priority(rules, tags_by_arn, conditions, priority_range, allow_shadowing, listener_arn, lost=()):
+    """(priority, None) for a new rule without an explicit priority: the
+    lowest free one in `priority_range` behind the rules the new one covers
+    and in front of those that cover it (the highest for a rule that matches
+    every request, leaving the room in front to narrower rules); (None,
+    message) when there is none."""
+    first, last = priority_range
+    if not allow_shadowing:
+        shadowed, shadowing = rule_order(rules, tags_by_arn, conditions)
+        first = max([first] + [entry[0] + 1 for entry in shadowed])
+        last = min([last] + [entry[0] - 1 for entry in shadowing])
+        if first > last:
+            def rule_list(entries):
+                return ", ".join(f"{owner!r} at {priority} ({describe_conditions(c)})"
+                                 for priority, owner, c in sorted(entries)) or "none"
+            return None, OrderProblem(
+                f"priority_range: no priority in {list(priority_range)} on listener {listener_arn} puts this rule "
+                f"({describe_conditions(conditions)}) behind the rules whose every request it matches "
+                f"({rule_list(shadowed)}) and in front of the rules that match its every request ({rule_list(shadowing)})"
+            )
+    catch_all = covers(conditions, []) and not allow_shadowing
+    priority = free_priority(rules, (first, last), lost, highest=catch_all)
+    if priority is None:
+        return None, (f"priority_range: no free priority in {[first, last]} on listener {listener_arn}; "
+                      "widen priority_range or give an explicit priority")
+    return priority, None
+
+
+def placement_problems(rules, tags_by_arn, name, conditions, priority=None, priority_range=PRIORITY_RANGE,
+                       allow_shadowing=False, listener_arn=""):
+    """What elb_listener_rule refuses, before any write, for the rule `name`
+    with the canonical `conditions` at `priority` (None: automatic) on a
+    listener with these `rules` and {rule ARN: tags}: [] when it can go
+    there. The same functions decide in the module, so that a preflight over
+    the rules read earlier says what the module would say."""
+    own, _adopt = find_owned(rules, tags_by_arn, name, conditions)
+    return placement(rules, tags_by_arn, conditions, priority, own, current_rule(own) if own else None,
+                     priority_range, allow_shadowing, listener_arn)[1]
+
+
+def placement(rules, tags_by_arn, conditions, priority, own, before, priority_range, allow_shadowing, listener_arn,
+              lost=()):
+    """(priority, problems) for the rule `own` (None: a new one; `before`: its
+    current_rule) with `conditions` at `priority`; None keeps the priority of
+    an existing rule and picks automatic_priority's for a new one."""
+    if priority is None and before is None:
+        priority, problem = automatic_priority(rules, tags_by_arn, conditions, priority_range, allow_shadowing,
+                                               listener_arn, lost)
+        return priority, [problem] if problem else []
+    priority = before["priority"] if priority is None else priority
+    return priority, position_problems(rules, tags_by_arn, conditions, priority, own, before, allow_shadowing,
+                                       listener_arn)
+
+
+def position_problems(rules, tags_by_arn, conditions, priority, own, before, allow_shadowing, listener_arn):
+    """Why the rule `own` (None: a new one; `before`: its current_rule) may not
+    have `conditions` at `priority`: another rule holds the priority, or (unless
+    allow_shadowing, and only when priority or conditions change) the order."""
+    own_arn = own["RuleArn"] if own else None
+    held_by = holder(rules, tags_by_arn, priority, except_arn=own_arn)
+    if held_by:
+        return [priority_used(priority, held_by, listener_arn)]
+    if allow_shadowing or (before and (before["priority"], before["conditions"]) == (priority, conditions)):
+        return []
+    shadowed, shadowing = rule_order(rules, tags_by_arn, conditions, own_arn)
     mine = describe_conditions(conditions)
     problems = [
         f"priority: {priority} puts this rule ({mine}) in front of rule {owner!r} at priority {theirs} ({describe_conditions(c)}), "
@@ -447,118 +508,13 @@ def order_problems(priority, conditions, shadowed, shadowing):
     return [OrderProblem(problem) for problem in problems]
 
 
-def placement_range(priority_range, shadowed, shadowing):
-    """The part of `priority_range` where a new rule shadows none of the rules
-    it covers and is shadowed by none that cover it: (first, last), first > last
-    when there is none."""
-    first, last = priority_range
-    if shadowed:
-        first = max(first, max(entry[0] for entry in shadowed) + 1)
-    if shadowing:
-        last = min(last, min(entry[0] for entry in shadowing) - 1)
-    return first, last
-
-
-def rule_using_priority(rules, priority, except_arn=None):
-    for rule in rules:
-        if rule.get("Priority") == str(priority) and rule["RuleArn"] != except_arn:
-            return rule
-    return None
-
-
-def holder(rules, tags_by_arn, priority, except_arn=None):
-    """Who holds `priority` on the listener, for messages; None when free."""
-    conflict = rule_using_priority(rules, priority, except_arn=except_arn)
-    if not conflict:
-        return None
-    owner = tags_by_arn.get(conflict["RuleArn"], {}).get(OWNER_TAG, "not managed by this module")
-    return f"rule {conflict['RuleArn']} (owner: {owner})"
-
-
-def priority_used(priority, held_by, listener_arn):
-    return f"priority: {priority} is already used by {held_by} on listener {listener_arn}; choose another priority"
-
-
-def rule_list(entries):
-    return ", ".join(f"{owner!r} at {priority} ({describe_conditions(c)})" for priority, owner, c in sorted(entries)) or "none"
-
-
-def automatic_range(rules, tags_by_arn, conditions, priority_range, allow_shadowing, listener_arn):
-    """((first, last), None) where an automatic priority may go: within
-    `priority_range`, behind the rules the new one covers and in front of
-    those that cover it; (None, message) when nowhere."""
-    if allow_shadowing:
-        return priority_range, None
-    shadowed, shadowing = rule_order(rules, tags_by_arn, conditions)
-    first, last = placement_range(priority_range, shadowed, shadowing)
-    if first > last:
-        return None, OrderProblem(
-            f"priority_range: no priority in {list(priority_range)} on listener {listener_arn} puts this rule "
-            f"({describe_conditions(conditions)}) behind the rules whose every request it matches ({rule_list(shadowed)}) "
-            f"and in front of the rules that match its every request ({rule_list(shadowing)})"
-        )
-    return (first, last), None
-
-
-def automatic_priority(rules, tags_by_arn, conditions, priority_range, allow_shadowing, listener_arn, lost=()):
-    """(priority, None) for a new rule without an explicit priority: the
-    lowest free one where it shadows nothing and nothing shadows it (the
-    highest for a rule that matches every request, leaving the room in front
-    to narrower rules); (None, message) when there is none."""
-    allowed, problem = automatic_range(rules, tags_by_arn, conditions, priority_range, allow_shadowing, listener_arn)
-    if problem:
-        return None, problem
-    catch_all = covers(conditions, []) and not allow_shadowing
-    priority = free_priority(rules, allowed, lost, highest=catch_all)
-    if priority is None:
-        return None, (f"priority_range: no free priority in {list(allowed)} on listener {listener_arn}; "
-                      "widen priority_range or give an explicit priority")
-    return priority, None
-
-
-def placement_problems(rules, tags_by_arn, name, conditions, priority=None, priority_range=PRIORITY_RANGE,
-                       allow_shadowing=False, listener_arn=""):
-    """What elb_listener_rule refuses, before any write, for the rule `name`
-    with the canonical `conditions` at `priority` (None: automatic) on a
-    listener with these `rules` and {rule ARN: tags}: [] when it can go
-    there. The same functions decide in the module, so that a preflight over
-    the rules read earlier says what the module would say."""
-    own, _adopt = find_owned(rules, tags_by_arn, name, conditions)
-    before = current_rule(own) if own else None
-    if priority is None:
-        if before is None:
-            _priority, problem = automatic_priority(rules, tags_by_arn, conditions, priority_range, allow_shadowing,
-                                                    listener_arn)
-            return [problem] if problem else []
-        priority = before["priority"]
-    return position_problems(rules, tags_by_arn, conditions, priority, own, before, allow_shadowing, listener_arn)
-
-
-def position_problems(rules, tags_by_arn, conditions, priority, own, before, allow_shadowing, listener_arn):
-    """Why the rule `own` (None: a new one; `before`: its current_rule) may not
-    have `conditions` at `priority`: another rule holds the priority, or (unless
-    allow_shadowing, and only when priority or conditions change) the order."""
-    own_arn = own["RuleArn"] if own else None
-    held_by = holder(rules, tags_by_arn, priority, except_arn=own_arn)
-    if held_by:
-        return [priority_used(priority, held_by, listener_arn)]
-    if allow_shadowing or (before and (before["priority"], before["conditions"]) == (priority, conditions)):
-        return []
-    shadowed, shadowing = rule_order(rules, tags_by_arn, conditions, own_arn)
-    return order_problems(priority, conditions, shadowed, shadowing)
-
-
 # --------------------------------------------------------- the OIDC secret
-class SecretPlan:
-    """What to do with the OIDC client secret this run.
-
-    send: the secret to send (CreateRule, or ModifyRule because it changed),
-    or None to ask AWS to keep the one it has (UseExistingClientSecret).
-    tag: the secret hash tag afterwards (KEEP_SECRET_TAG, None to remove, or
-    a new hash). before/after: what --diff shows in place of the secret."""
-
-    def __init__(self, send=None, tag=KEEP_SECRET_TAG, before=None, after=None):
-        self.send, self.tag, self.before, self.after = send, tag, before, after
+# What to do with the OIDC client secret this run. send: the secret to send
+# (CreateRule, or ModifyRule because it changed), or None to ask AWS to keep
+# the one it has (UseExistingClientSecret). tag: the secret hash tag afterwards
+# (KEEP_SECRET_TAG, None to remove, or a new hash). before/after: what --diff
+# shows in place of the secret.
+SecretPlan = namedtuple("SecretPlan", "send tag before after", defaults=(None, KEEP_SECRET_TAG, None, None))
 
 
 def has_oidc(actions):
@@ -582,16 +538,10 @@ def secret_plan(mode, desired, before, current_tags):
                 "create the rule or to add this action to it; afterwards AWS keeps it"
             )
         return SecretPlan(before=shown_before, after=ra.SECRET_HIDDEN)
-    if not have or mode == "always":
-        send = True
-    elif mode == "on_create":
-        send = False
-    else:
-        send = not ra.secret_matches(secret, current_tags.get(SECRET_TAG))
-    if mode != "on_change":
-        tag = None
-    else:
-        tag = ra.hash_secret(secret) if send else KEEP_SECRET_TAG
+    # on_create sends it only to create the action, like the first run of the other modes
+    send = not have or mode == "always" or (
+        mode == "on_change" and not ra.secret_matches(secret, current_tags.get(SECRET_TAG)))
+    tag = None if mode != "on_change" else ra.hash_secret(secret) if send else KEEP_SECRET_TAG
     return SecretPlan(send=secret if send else None, tag=tag, before=shown_before,
                       after=ra.SECRET_SENT if send else ra.SECRET_HIDDEN)
 

@@ -17,6 +17,7 @@ on a rule must be compared, not judged.
 """
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -94,19 +95,13 @@ CONFIGS = {
         ("user_pool_domain", "UserPoolDomain", REQUIRED),
     ] + _AUTH_COMMON),
 }
-FORWARD_KEYS = ("target_group_arn", "target_groups", "stickiness")
-FORWARD_AWS_KEYS = ("ForwardConfig", "TargetGroupArn")
-# Keys every action may carry, in either form.
-COMMON_KEYS = ("type", "Type", "order", "Order")
-# Keys of the OIDC secret; never part of the canonical form.
-SECRET_KEYS = ("client_secret",)
 
 
 def _fail(message):
     raise RuleError(f"actions: {message}")
 
 
-def _first(*candidates):
+def first_given(*candidates):
     for value in candidates:
         if value is not None:
             return value
@@ -129,24 +124,19 @@ def _int(value, what, bounds, strict):
 
 
 def action_type(action):
-    return str(_first(action.get("type"), action.get("Type"), "")).strip().lower()
-
-
-def _allowed_keys(kind):
-    if kind == FORWARD:
-        friendly, aws = FORWARD_KEYS, FORWARD_AWS_KEYS
-    else:
-        config_key, fields = CONFIGS[kind]
-        friendly, aws = tuple(f for f, _a, _d in fields), (config_key,)
-        if kind == OIDC:
-            friendly += SECRET_KEYS
-    return friendly, aws
+    return str(first_given(action.get("type"), action.get("Type"), "")).strip().lower()
 
 
 def _check_keys(action, kind):
-    """Options given (not None) that do not belong to this action type."""
-    friendly, aws = _allowed_keys(kind)
-    extra = sorted(k for k, v in action.items() if v is not None and k not in COMMON_KEYS + friendly + aws)
+    """Options given (not None) that do not belong to this action type (type
+    and order belong to every action; the OIDC secret is never part of the
+    canonical form, so it is no setting in CONFIGS)."""
+    if kind == FORWARD:
+        friendly, aws = ("target_group_arn", "target_groups", "stickiness"), ("ForwardConfig", "TargetGroupArn")
+    else:
+        friendly, aws = tuple(f for f, _a, _d in CONFIGS[kind][1]), (CONFIGS[kind][0],)
+        friendly += ("client_secret",) if kind == OIDC else ()
+    extra = sorted(k for k, v in action.items() if v is not None and k not in ("type", "Type", "order", "Order") + friendly + aws)
     if extra:
         _fail(
             f"{', '.join(extra)} {'does' if len(extra) == 1 else 'do'} not apply to {kind}; "
@@ -160,21 +150,20 @@ def _group(entry, strict):
         if strict:
             _fail(f"forward target_groups entries must be dicts with target_group_arn and weight, got {entry!r}")
         return (repr(entry), 1)
-    arn = _first(entry.get("target_group_arn"), entry.get("TargetGroupArn"))
+    arn = first_given(entry.get("target_group_arn"), entry.get("TargetGroupArn"))
     if strict and not arn:
         _fail(f"every forward target_groups entry needs target_group_arn, got {entry!r}")
-    weight = _first(entry.get("weight"), entry.get("Weight"), 1)
+    weight = first_given(entry.get("weight"), entry.get("Weight"), 1)
     return (arn, _int(weight, f"forward weight of {arn}", WEIGHT_RANGE, strict))
 
 
 def _forward(action, strict):
     config = action.get("ForwardConfig") or {}
-    friendly_groups = action.get("target_groups")
-    aws_groups = config.get("TargetGroups")
+    friendly_groups, aws_groups = action.get("target_groups"), config.get("TargetGroups")
     if strict and friendly_groups is not None and aws_groups is not None:
         _fail("forward takes target_groups or ForwardConfig, not both")
-    groups = [_group(g, strict) for g in (friendly_groups if friendly_groups is not None else aws_groups) or []]
-    arn = _first(action.get("target_group_arn"), action.get("TargetGroupArn"))
+    groups = [_group(g, strict) for g in first_given(friendly_groups, aws_groups) or []]
+    arn = first_given(action.get("target_group_arn"), action.get("TargetGroupArn"))
     if arn:
         if not groups:
             groups = [(arn, 1)]
@@ -190,13 +179,13 @@ def _forward(action, strict):
             _fail(f"a forward action goes to at most {MAX_TARGET_GROUPS} target groups, got {len(groups)}")
         if len(set(arns)) != len(arns):
             _fail(f"forward names a target group twice: {', '.join(sorted({a for a in arns if arns.count(a) > 1}))}")
-    stickiness = _first(action.get("stickiness"), config.get("TargetGroupStickinessConfig")) or {}
+    stickiness = first_given(action.get("stickiness"), config.get("TargetGroupStickinessConfig")) or {}
     if not isinstance(stickiness, dict):
         if strict:
             _fail(f"forward stickiness must be a dict with enabled and duration_seconds, got {stickiness!r}")
         stickiness = {}
-    enabled = bool(_first(stickiness.get("enabled"), stickiness.get("Enabled"), False))
-    duration = _first(stickiness.get("duration_seconds"), stickiness.get("DurationSeconds"))
+    enabled = bool(first_given(stickiness.get("enabled"), stickiness.get("Enabled"), False))
+    duration = first_given(stickiness.get("duration_seconds"), stickiness.get("DurationSeconds"))
     if enabled:
         if strict and duration is None:
             _fail(f"forward stickiness needs duration_seconds ({STICKINESS_RANGE[0]}-{STICKINESS_RANGE[1]}) "
@@ -293,9 +282,10 @@ def _configured(action, kind, strict):
         if given_friendly and given_aws:
             _fail(f"{kind} takes the friendly options ({', '.join(given_friendly)}) or {config_key}, "
                   "not both")
+    checked = {REDIRECT: _redirect_value, FIXED_RESPONSE: _fixed_value}.get(kind) or functools.partial(_auth_value, kind)
     result = {"type": kind}
     for friendly, aws, default in fields:
-        value = _first(action.get(friendly), config.get(aws))
+        value = first_given(action.get(friendly), config.get(aws))
         if value is None:
             if default is REQUIRED:
                 if strict:
@@ -303,13 +293,7 @@ def _configured(action, kind, strict):
                 result[friendly] = None
                 continue
             value = default
-        if kind == REDIRECT:
-            value = _redirect_value(friendly, value, strict)
-        elif kind == FIXED_RESPONSE:
-            value = _fixed_value(friendly, value, strict)
-        else:
-            value = _auth_value(kind, friendly, value, strict)
-        result[friendly] = value
+        result[friendly] = checked(friendly, value, strict)
     if strict and kind == REDIRECT and all(
         result[k] == d for k, _a, d in fields if k in ("protocol", "host", "port", "path")
     ):
@@ -337,7 +321,7 @@ def normalize_action(action, strict=True):
 
 
 def _order_of(action):
-    return _first(action.get("order"), action.get("Order")) if isinstance(action, dict) else None
+    return first_given(action.get("order"), action.get("Order")) if isinstance(action, dict) else None
 
 
 def validate_sequence(canonical):
@@ -392,7 +376,7 @@ def client_secret(actions):
     for action in actions or []:
         if isinstance(action, dict) and action_type(action) == OIDC:
             config = action.get("AuthenticateOidcConfig") or {}
-            secret = _first(action.get("client_secret"), config.get("ClientSecret"))
+            secret = first_given(action.get("client_secret"), config.get("ClientSecret"))
             keep = bool(config.get("UseExistingClientSecret"))
             if secret is not None and keep:
                 _fail("authenticate-oidc takes ClientSecret or UseExistingClientSecret, not both")
@@ -461,20 +445,17 @@ def target_group_arns(actions):
     """Every target group the actions forward to."""
     arns = []
     for action in actions:
-        if action["type"] == FORWARD:
-            arns.extend([action["target_group_arn"]] if "target_group_arn" in action
-                        else [g["target_group_arn"] for g in action["target_groups"]])
+        if action["type"] == FORWARD:  # the action itself names the one target group of an unweighted forward
+            arns += [group["target_group_arn"] for group in action.get("target_groups", [action])]
     return arns
 
 
 def for_diff(action, secret_marker=None):
     """Canonical action -> plain sorted data; an OIDC action shows
     `secret_marker` in place of its client secret, never the secret."""
-    shown = dict(sorted(action.items()))
     if action["type"] == OIDC and secret_marker:
-        shown["client_secret"] = secret_marker
-        shown = dict(sorted(shown.items()))
-    return shown
+        action = dict(action, client_secret=secret_marker)
+    return dict(sorted(action.items()))
 
 
 # ------------------------------------------------------ snake_case <-> the API

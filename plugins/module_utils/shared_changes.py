@@ -95,21 +95,19 @@ def _group_changes(before, after, connection):
 def _actions(actions):
     """Actions as the API takes them: a forward with ForwardConfig only (AWS
     returns both it and TargetGroupArn)."""
-    found = []
-    for action in rule_actions.camel_actions(actions):
+    found = rule_actions.camel_actions(actions)
+    for action in found:
         if action.get("ForwardConfig"):
             action.pop("TargetGroupArn", None)
-        found.append(action)
     return found
 
 
 def _conditions(conditions):
     """Conditions as the API takes them: the *Config form only (AWS returns Values beside it)."""
-    found = []
-    for condition in (snake_dict_to_camel_dict(c, capitalize_first=True) for c in conditions or []):
+    found = [snake_dict_to_camel_dict(c, capitalize_first=True) for c in conditions or []]
+    for condition in found:
         if any(k.endswith("Config") for k in condition):
             condition.pop("Values", None)
-        found.append(condition)
     return found
 
 
@@ -213,13 +211,11 @@ def changes(before, after, region=None, endpoint_url=None):
     or None, "rules": elb_listener_rules_info's result}); commands name the
     region and endpoint given."""
     connection = (["--region", region] if region else []) + (["--endpoint-url", endpoint_url] if endpoint_url else [])
-    lines, commands = [], []
-    for found in (_group_changes(before.get("security_groups"), after.get("security_groups"), connection),
-                  _listener_changes(before.get("load_balancer"), after.get("load_balancer"), connection),
-                  _rule_changes(before.get("rules"), after.get("rules"), connection)):
-        lines += found[0]
-        commands += found[1]
-    return {"changes": lines, "commands": commands}
+    found = [_group_changes(before.get("security_groups"), after.get("security_groups"), connection),
+             _listener_changes(before.get("load_balancer"), after.get("load_balancer"), connection),
+             _rule_changes(before.get("rules"), after.get("rules"), connection)]
+    return {"changes": [line for lines, _commands in found for line in lines],
+            "commands": [command for _lines, commands in found for command in commands]}
 
 
 def report(before, after, failure, commands, region=None, endpoint_url=None):

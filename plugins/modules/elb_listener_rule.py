@@ -721,13 +721,6 @@ class RuleManager:
             pass  # the message without the holder is still right
         self.module.fail_json_aws(error.exception, msg=lr.priority_used(priority, holder or "another rule", listener_arn))
 
-    def create(self, listener_arn, priority, desired, tags, secret):
-        """CreateRule for the desired conditions and actions, with `tags`."""
-        return elb_utils.create_rule(
-            self.client, listener_arn, lr.to_aws_conditions(desired["conditions"]), priority,
-            ra.to_aws_actions(desired["actions"], secret), ansible_dict_to_boto3_tag_list(tags),
-        )[0]
-
     def run(self):
         params = self.params
         present = params["state"] == "present"
@@ -751,16 +744,15 @@ class RuleManager:
         except AnsibleAWSError as e:  # pylint: disable=duplicate-except
             self.module.fail_json_aws(e.exception, msg=f"Could not read the rules of listener {listener_arn}")
         rule, adopt = lr.find_owned(rules, tags, params["name"], desired["conditions"])
+        if adopt and not present:
+            rule = None
+        before = dict(lr.current_rule(rule), tags=tags.get(rule["RuleArn"], {})) if rule else None
         if not present:
-            return self.absent(rule if not adopt else None, tags)
-        return self.present(listener_arn, rules, tags, rule, desired)
+            return self.absent(rule, before)
+        return self.present(listener_arn, rules, tags, rule, before, desired)
 
-    def present(self, listener_arn, rules, tags, rule, desired):
+    def present(self, listener_arn, rules, tags, rule, before, desired):
         name = self.params["name"]
-        before = None
-        if rule:
-            before = lr.current_rule(rule)
-            before["tags"] = tags.get(rule["RuleArn"], {})
         try:
             plan = lr.secret_plan(self.params["client_secret_update"], desired, before, (before or {}).get("tags", {}))
             to_set, to_unset, after_tags = lr.tag_changes(
@@ -768,29 +760,14 @@ class RuleManager:
             )
         except lr.RuleError as e:
             self.module.fail_json(msg=str(e))
-        if desired["priority"] is None:
-            if rule is None:
-                return self.create_automatic(listener_arn, rules, tags, desired, after_tags, plan)
-            desired = dict(desired, priority=before["priority"])
-        after = dict(desired, tags=after_tags)
-        diff = {"before": lr.for_diff(before, plan.before), "after": lr.for_diff(after, plan.after)}
-
-        problems = lr.position_problems(rules, tags, desired["conditions"], desired["priority"], rule, before,
-                                        self.params["allow_shadowing"], listener_arn)
+        if rule is None:
+            return self.create(listener_arn, rules, tags, desired, after_tags, plan)
+        priority, problems = lr.placement(rules, tags, desired["conditions"], desired["priority"], rule, before,
+                                          None, self.params["allow_shadowing"], listener_arn)
         if problems:
             self.refuse(problems)
-
-        if rule is None:
-            self.changed = True
-            if self.module.check_mode:
-                return self.exit(None, desired["priority"], diff)
-            try:
-                rule = self.create(listener_arn, desired["priority"], desired, after_tags, plan.send)
-            except is_ansible_aws_error_code("PriorityInUse") as e:
-                self.priority_taken(e, listener_arn, desired["priority"])
-            except AnsibleAWSError as e:  # pylint: disable=duplicate-except
-                self.module.fail_json_aws(e.exception, msg=f"Could not create the rule {name!r} on listener {listener_arn}")
-            return self.exit(rule["RuleArn"], desired["priority"], diff)
+        desired = dict(desired, priority=priority)
+        diff = {"before": lr.for_diff(before, plan.before), "after": lr.for_diff(dict(desired, tags=after_tags), plan.after)}
 
         arn = rule["RuleArn"]
         changes = lr.rule_differences(desired, before)
@@ -826,25 +803,30 @@ class RuleManager:
         hint = self.SHADOWING_HINT if isinstance(problems[0], lr.OrderProblem) else ""
         self.module.fail_json(msg="; ".join(problems) + hint)
 
-    def create_automatic(self, listener_arn, rules, rule_tags, desired, tags, plan):
-        """Create with the lowest free priority; when another writer takes it
-        first (PriorityInUse), re-read the listener and pick again."""
+    def create(self, listener_arn, rules, rule_tags, desired, tags, plan):
+        """CreateRule at the desired priority, or (automatic) at the lowest
+        free one: when another writer takes that first (PriorityInUse),
+        re-read the listener and pick again."""
         first_last = lr.validate_range(self.params["priority_range"])
-        lost = set()
+        allow_shadowing, lost = self.params["allow_shadowing"], set()
         for _attempt in range(MAX_PRIORITY_ATTEMPTS):
-            priority, problem = lr.automatic_priority(rules, rule_tags, desired["conditions"], first_last,
-                                                      self.params["allow_shadowing"], listener_arn, lost)
-            if problem:
-                self.refuse([problem])
-            wanted = dict(desired, priority=priority, tags=tags)
-            diff = {"before": {}, "after": lr.for_diff(wanted, plan.after)}
+            priority, problems = lr.placement(rules, rule_tags, desired["conditions"], desired["priority"], None, None,
+                                              first_last, allow_shadowing, listener_arn, lost)
+            if problems:
+                self.refuse(problems)
+            diff = {"before": {}, "after": lr.for_diff(dict(desired, priority=priority, tags=tags), plan.after)}
             self.changed = True
             if self.module.check_mode:
                 return self.exit(None, priority, diff)
             try:
-                rule = self.create(listener_arn, priority, desired, tags, plan.send)
+                rule = elb_utils.create_rule(
+                    self.client, listener_arn, lr.to_aws_conditions(desired["conditions"]), priority,
+                    ra.to_aws_actions(desired["actions"], plan.send), ansible_dict_to_boto3_tag_list(tags),
+                )[0]
                 return self.exit(rule["RuleArn"], priority, diff)
-            except is_ansible_aws_error_code("PriorityInUse"):
+            except is_ansible_aws_error_code("PriorityInUse") as e:
+                if desired["priority"] is not None:
+                    self.priority_taken(e, listener_arn, priority)
                 lost.add(priority)
             except AnsibleAWSError as e:  # pylint: disable=duplicate-except
                 self.module.fail_json_aws(
@@ -859,11 +841,9 @@ class RuleManager:
             "run again, or give an explicit priority"
         )
 
-    def absent(self, rule, tags):
+    def absent(self, rule, before):
         if rule is None:
             return self.exit(None, None, {"before": {}, "after": {}})
-        before = lr.current_rule(rule)
-        before["tags"] = tags.get(rule["RuleArn"], {})
         self.changed = True
         if not self.module.check_mode:
             try:

@@ -178,8 +178,8 @@ def test_never_takes_the_default_rule():
 
 def test_priority_conflict_ignores_the_rule_itself():
     rules = [described(priority="10")]
-    assert lr.rule_using_priority(rules, 10, except_arn="arn:rule/1") is None
-    assert lr.rule_using_priority(rules, 10) is rules[0]
+    assert lr.holder(rules, {}, 10, except_arn="arn:rule/1") is None
+    assert lr.holder(rules, {}, 10) == "rule arn:rule/1 (owner: not managed by this module)"
 
 
 def test_diff_is_sorted_plain_data():

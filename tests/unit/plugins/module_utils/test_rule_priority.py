@@ -110,7 +110,7 @@ def test_lost_races_re_read_and_pick_again(losses, won):
     client = FakeClient(losses)
     mgr = manager(client)
     with pytest.raises(Exited):
-        mgr.create_automatic("arn:listener", client.describe_rules()["Rules"], {}, desired(), OWNED, lr.SecretPlan())
+        mgr.create("arn:listener", client.describe_rules()["Rules"], {}, desired(), OWNED, lr.SecretPlan())
     assert mgr.module.result["changed"] is True
     assert mgr.module.result["priority"] == won
     assert client.created == [won]
@@ -120,7 +120,7 @@ def test_gives_up_after_the_attempt_limit():
     client = FakeClient(module.MAX_PRIORITY_ATTEMPTS)
     mgr = manager(client)
     with pytest.raises(Exited):
-        mgr.create_automatic("arn:listener", client.describe_rules()["Rules"], {}, desired(), OWNED, lr.SecretPlan())
+        mgr.create("arn:listener", client.describe_rules()["Rules"], {}, desired(), OWNED, lr.SecretPlan())
     assert mgr.module.result["failed"]
     assert "lost the race for a free priority 10 times" in mgr.module.result["msg"]
     assert client.created == []
@@ -130,7 +130,7 @@ def test_check_mode_makes_no_create_call():
     client = FakeClient(0)
     mgr = manager(client, check_mode=True)
     with pytest.raises(Exited):
-        mgr.create_automatic("arn:listener", client.describe_rules()["Rules"], {}, desired(), OWNED, lr.SecretPlan())
+        mgr.create("arn:listener", client.describe_rules()["Rules"], {}, desired(), OWNED, lr.SecretPlan())
     assert mgr.module.result["changed"] and mgr.module.result["priority"] == 2
     assert client.created == [] and len(client.rules) == 1
 
@@ -140,7 +140,7 @@ def test_full_range_is_a_clear_error():
     client.rules = [rule(f"arn:{p}", p) for p in range(1, 51)]
     mgr = manager(client)
     with pytest.raises(Exited):
-        mgr.create_automatic("arn:listener", client.rules, {}, desired(), OWNED, lr.SecretPlan())
+        mgr.create("arn:listener", client.rules, {}, desired(), OWNED, lr.SecretPlan())
     assert "priority_range: no free priority in [1, 50]" in mgr.module.result["msg"]
 
 
@@ -189,7 +189,7 @@ def test_automatic_priority_keeps_rules_in_an_order_where_each_gets_its_traffic(
     client = listener(*existing)
     mgr = manager(client)
     with pytest.raises(Exited):
-        mgr.create_automatic("arn:listener", client.rules, {}, desired(paths, hosts=hosts), OWNED, lr.SecretPlan())
+        mgr.create("arn:listener", client.rules, {}, desired(paths, hosts=hosts), OWNED, lr.SecretPlan())
     assert mgr.module.result.get("priority") == expected, mgr.module.result
     assert client.created == [expected]
 
@@ -199,7 +199,7 @@ def test_automatic_priority_between_a_covered_and_a_covering_rule_is_refused():
     mgr = manager(client)
     tags = {"arn:narrow": {lr.OWNER_TAG: "reports"}, "arn:all": {lr.OWNER_TAG: "catchall"}}
     with pytest.raises(Exited):
-        mgr.create_automatic("arn:listener", client.rules, tags, desired(["/a*"]), OWNED, lr.SecretPlan())
+        mgr.create("arn:listener", client.rules, tags, desired(["/a*"]), OWNED, lr.SecretPlan())
     message = mgr.module.result["msg"]
     assert "no priority in [1, 50]" in message and "'reports' at 10 (path-pattern /a/b)" in message
     assert "'catchall' at 5 (path-pattern *)" in message and "allow_shadowing=true" in message
@@ -212,7 +212,7 @@ def test_narrower_rules_fit_in_front_of_a_catch_all_placed_first():
         mgr = manager(client)
         mgr.params["name"] = name
         with pytest.raises(Exited):
-            mgr.create_automatic("arn:listener", client.rules, {}, desired(paths), {lr.OWNER_TAG: name}, lr.SecretPlan())
+            mgr.create("arn:listener", client.rules, {}, desired(paths), {lr.OWNER_TAG: name}, lr.SecretPlan())
     # /api/v2* would be shadowed behind /api* (at 1): refused, not placed where it gets no traffic.
     assert client.created == [50, 1]
     assert "no priority in [1, 50]" in mgr.module.result["msg"]
@@ -223,7 +223,7 @@ def test_allow_shadowing_takes_the_lowest_free_priority():
     mgr = manager(client)
     mgr.params["allow_shadowing"] = True
     with pytest.raises(Exited):
-        mgr.create_automatic("arn:listener", client.rules, {}, desired(["*"]), OWNED, lr.SecretPlan())
+        mgr.create("arn:listener", client.rules, {}, desired(["*"]), OWNED, lr.SecretPlan())
     assert client.created == [1]
 
 
