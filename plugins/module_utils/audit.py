@@ -226,8 +226,8 @@ def _listeners(stack, protocol=None):
     for lb in stack.get("load_balancers", []):
         for listener in lb.get("listeners", []):
             if protocol in (None, listener.get("Protocol")):
-                label = f"load balancer {lb.get('LoadBalancerName')} listener {listener.get('Protocol')}:{listener.get('Port')}"
-                yield label, listener
+                where = f"{listener.get('Protocol')}:{listener.get('Port')}"
+                yield f"load balancer {lb.get('LoadBalancerName')} listener {where}", listener
 
 
 # ---------------------------------------------------------------------- checks
@@ -290,7 +290,8 @@ def check_iam_aws_managed_policy(stack, options):
                 continue
             name = policy.get("name") or ""
             allowed = allow_statements(policy.get("document"))
-            wildcard = any("NotAction" in st or any(_whole_service(a) for a in _as_list(st.get("Action"))) for st in allowed)
+            wildcard = any(
+                "NotAction" in st or any(_whole_service(a) for a in _as_list(st.get("Action"))) for st in allowed)
             broad = any(
                 any(broad_resource(r) for r in _as_list(st.get("Resource")))
                 and not all(star_only(a) for a in _as_list(st.get("Action")))
