@@ -262,11 +262,12 @@ from ansible_collections.pocstack.aws.plugins.module_utils import audit_read
 
 
 def summary(stack):
-    parameters = {}
-    for ref in stack["secret_references"]:
-        found = stack["parameters"].get(ref["arn"]) if ref["kind"] == "ssm" else None
-        key = ref.get("parameter_name") or ref["arn"]
-        parameters[key] = (found or {}).get("Type") or ("secretsmanager" if ref["kind"] == "secretsmanager" else "not found")
+    # stack["parameters"] holds the SSM parameters only, by ARN
+    parameters = {
+        ref.get("parameter_name") or ref["arn"]: "secretsmanager" if ref["kind"] == "secretsmanager"
+        else (stack["parameters"].get(ref["arn"]) or {}).get("Type") or "not found"
+        for ref in stack["secret_references"]
+    }
     return {
         "service_arn": stack["service"].get("serviceArn"),
         "task_definition_arn": stack["task_definition"].get("taskDefinitionArn"),
