@@ -59,12 +59,11 @@ def _images(client, repository, image_digest, registry_id, media_types):
 def config_digest(client, repository, image_digest, registry_id=None):
     """Digest of the image's config blob (what `docker inspect` calls the image ID),
     or None for a manifest without one (an index of several platforms)."""
-    for image in _images(client, repository, image_digest, registry_id, MANIFEST_MEDIA_TYPES[0::2]):
-        try:
-            return json.loads(image["imageManifest"])["config"]["digest"]
-        except (KeyError, TypeError, ValueError):
-            return None
-    return None
+    images = _images(client, repository, image_digest, registry_id, MANIFEST_MEDIA_TYPES[0::2])
+    try:
+        return json.loads(images[0]["imageManifest"])["config"]["digest"]
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
 
 
 def authorization(client, registry_id=None):
@@ -80,9 +79,7 @@ def list_tags(client, arn):
 
 
 def tag_resource(client, arn, tags):
-    client.tag_resource(
-        resourceArn=arn, tags=ansible_dict_to_boto3_tag_list(tags, "Key", "Value"), aws_retry=True
-    )
+    client.tag_resource(resourceArn=arn, tags=ansible_dict_to_boto3_tag_list(tags), aws_retry=True)
 
 
 def untag_resource(client, arn, keys):

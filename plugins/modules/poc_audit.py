@@ -299,8 +299,7 @@ def main():
     params = module.params
 
     def client(name, region=None):
-        extra = {"region": region} if region else {}
-        return module.client(name, retry_decorator=AWSRetry.jittered_backoff(), **extra)
+        return module.client(name, retry_decorator=AWSRetry.jittered_backoff(), region=region or module.region)
 
     try:
         stack = audit_read.describe_stack(client, params["cluster"], params["service"], module.warn)
