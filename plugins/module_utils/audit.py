@@ -613,29 +613,10 @@ def check_ecr_tag_mutable(stack, options):
     return found
 
 
-# The checklist, by id, in report order.
-CHECKS = {
-    "iam-action-wildcard": check_iam_action_wildcard,
-    "iam-resource-wildcard": check_iam_resource_wildcard,
-    "iam-aws-managed-policy": check_iam_aws_managed_policy,
-    "iam-exec-role-foreign-parameters": check_iam_exec_role_foreign_parameters,
-    "iam-task-role-permissions": check_iam_task_role_permissions,
-    "sg-alb-ingress": check_sg_alb_ingress,
-    "sg-task-ingress": check_sg_task_ingress,
-    "task-public-ip": check_task_public_ip,
-    "listener-http-no-redirect": check_listener_http_no_redirect,
-    "listener-tls-policy": check_listener_tls_policy,
-    "listener-default-forward": check_listener_default_forward,
-    "rule-no-condition": check_rule_no_condition,
-    "alb-drop-invalid-headers": check_alb_drop_invalid_headers,
-    "alb-deletion-protection": check_alb_deletion_protection,
-    "alb-access-logs": check_alb_access_logs,
-    "env-plain-secret": check_env_plain_secret,
-    "ssm-parameter-not-secure": check_ssm_parameter_not_secure,
-    "log-retention": check_log_retention,
-    "ecr-scan-on-push": check_ecr_scan_on_push,
-    "ecr-tag-mutable": check_ecr_tag_mutable,
-}
+# The checklist, by id, in report order: each check_<id> function above, in
+# the order they are defined (a check's id is its name, with - for _).
+CHECKS = {name[len("check_"):].replace("_", "-"): check for name, check in list(globals().items())
+          if name.startswith("check_") and callable(check)}
 CHECK_IDS = list(CHECKS)
 
 
