@@ -3,13 +3,20 @@
 """Small wrappers around the ECR calls of the ecr_* modules and poc_audit.
 
 Each takes a client made with retry_decorator=AWSRetry.jittered_backoff() and
-passes aws_retry=True, so throttling is retried the amazon.aws way.
+passes aws_retry=True, so throttling is retried the amazon.aws way; run_module()
+makes that client and ends the main() of every ecr_* module.
 """
 
 import base64
 import json
 
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -22,6 +29,17 @@ MANIFEST_MEDIA_TYPES = [
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.oci.image.index.v1+json",
 ]
+
+
+def run_module(module, work, failure):
+    """The end of every ecr_* module's main(): exit_json with what work(client, module)
+    returns, or fail_json_aws with the message `failure` when an ECR call fails."""
+    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
+    try:
+        result = work(client, module)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg=failure)
+    module.exit_json(**result)
 
 
 def _registry(registry_id):
