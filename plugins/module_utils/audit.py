@@ -106,8 +106,7 @@ def policy_document(document):
     """A policy document as a dict, from the dict boto3 returns or a (URL-encoded) JSON string."""
     if document is None or isinstance(document, dict):
         return document
-    text = document if document.lstrip().startswith("{") else unquote(document)
-    return json.loads(text)
+    return json.loads(document if document.lstrip().startswith("{") else unquote(document))
 
 
 def allow_statements(document):
