@@ -301,15 +301,14 @@ def main():
     def client(name, region=None):
         return module.client(name, retry_decorator=AWSRetry.jittered_backoff(), region=region or module.region)
 
+    where = f"Could not read the resources of ECS service {params['service']} in cluster {params['cluster']}"
     try:
         stack = audit_read.describe_stack(client, params["cluster"], params["service"], module.warn)
     except audit_read.ServiceNotFound as e:
         module.fail_json(msg=f"{e}: check service= and cluster= (the audit starts from the ECS service)")
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, AnsibleAWSError) as e:
-        # amazon.aws's helpers raise AnsibleAWSError, whose message names the call that failed
-        where = f"Could not read the resources of ECS service {params['service']} in cluster {params['cluster']}"
-        if isinstance(e, AnsibleAWSError):
-            module.fail_json_aws(e.exception or e, msg=f"{where}: {e.message}")
+    except AnsibleAWSError as e:  # from amazon.aws's helpers: its message names the call that failed
+        module.fail_json_aws(e.exception or e, msg=f"{where}: {e.message}")
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg=where)
 
     findings = audit.run_checks(stack, params)
