@@ -106,17 +106,12 @@ def policy_document(document):
     """A policy document as a dict, from the dict boto3 returns or a (URL-encoded) JSON string."""
     if document is None or isinstance(document, dict):
         return document
-    text = document if document.lstrip().startswith("{") else unquote(document)
-    return json.loads(text)
-
-
-def statements(document):
-    document = policy_document(document) or {}
-    return [s for s in _as_list(document.get("Statement")) if isinstance(s, dict)]
+    return json.loads(document if document.lstrip().startswith("{") else unquote(document))
 
 
 def allow_statements(document):
-    return [s for s in statements(document) if s.get("Effect") == "Allow"]
+    document = policy_document(document) or {}
+    return [s for s in _as_list(document.get("Statement")) if isinstance(s, dict) and s.get("Effect") == "Allow"]
 
 
 def _matches(pattern, value):
@@ -149,31 +144,38 @@ def broad_resource(resource):
     return re.fullmatch(r"(?:[A-Za-z0-9-]+[/:])?\*", parts[3]) is not None
 
 
-def _statement_label(policy, index, statement):
-    sid = statement.get("Sid")
-    return f"{policy.get('name')} statement {sid if sid else '#' + str(index)}"
-
-
 def _policy_resource(role, policy, index=None, statement=None):
     where = f"role/{role.get('name')} policy {policy.get('name')}"
-    if statement is not None:
-        where = f"role/{role.get('name')} policy {_statement_label(policy, index, statement)}"
-    return where
+    return where if statement is None else f"{where} statement {statement.get('Sid') or '#' + str(index)}"
 
 
-def _own_policies(stack):
-    """(role, policy) pairs whose statements are judged one by one: inline and
-    customer-managed policies. AWS managed ones get one finding each instead."""
+def _role_statements(stack, role_kind=None, own=False):
+    """(resource, statement) of each Allow statement of the roles (of one kind
+    only, when given). own: only inline and customer-managed policies, whose
+    statements are judged one by one; AWS managed ones get one finding each."""
     for role in stack.get("roles", []):
-        for policy in role.get("policies", []):
-            if policy.get("kind") != "aws-managed":
-                yield role, policy
+        for policy in role.get("policies", []) if role_kind in (None, role.get("kind")) else []:
+            if not (own and policy.get("kind") == "aws-managed"):
+                for index, st in enumerate(allow_statements(policy.get("document")), 1):
+                    yield _policy_resource(role, policy, index, st), st
 
 
-def _sg_label(stack, group_id):
-    group = stack.get("security_groups", {}).get(group_id) or {}
-    name = group.get("GroupName")
-    return f"security group {group_id} ({name})" if name else f"security group {group_id}"
+def _whole_service(action):
+    return action == "*" or action.endswith(":*")
+
+
+def _every_but(statement, key, what):
+    return f"every {what} but " + ", ".join(sorted(_as_list(statement[key])))
+
+
+def _ingress(stack, group_ids):
+    """(label, permission) of each ingress permission of the security groups."""
+    for group_id in group_ids:
+        group = stack.get("security_groups", {}).get(group_id) or {}
+        name = group.get("GroupName")
+        label = f"security group {group_id} ({name})" if name else f"security group {group_id}"
+        for permission in group.get("IpPermissions", []):
+            yield label, permission
 
 
 def _port_text(permission):
@@ -208,54 +210,49 @@ def _tcp_ports(permission):
     return low, high
 
 
-def _forward_targets(action):
-    if action.get("Type") != "forward":
-        return []
-    arns = [action["TargetGroupArn"]] if action.get("TargetGroupArn") else []
-    for target in (action.get("ForwardConfig") or {}).get("TargetGroups", []):
-        if target.get("TargetGroupArn") and target["TargetGroupArn"] not in arns:
-            arns.append(target["TargetGroupArn"])
-    return arns
-
-
 def _routes_to(actions, target_group_arns):
-    return any(arn in target_group_arns for action in actions for arn in _forward_targets(action))
+    """Whether a forward action (to one target group or weighted ones) reaches one of target_group_arns."""
+    for action in actions:
+        weighted = (action.get("ForwardConfig") or {}).get("TargetGroups", [])
+        arns = [action.get("TargetGroupArn")] + [t.get("TargetGroupArn") for t in weighted]
+        if action.get("Type") == "forward" and any(arn in target_group_arns for arn in arns):
+            return True
+    return False
 
 
-def _listener_label(load_balancer, listener):
-    return f"load balancer {load_balancer.get('LoadBalancerName')} listener {listener.get('Protocol')}:{listener.get('Port')}"
-
-
-def _rule_label(load_balancer, listener, rule):
-    return f"{_listener_label(load_balancer, listener)} rule {rule.get('Priority')}"
+def _listeners(stack, protocol=None):
+    """(label, listener) of each listener of the load balancers (of one protocol, when given)."""
+    for lb in stack.get("load_balancers", []):
+        for listener in lb.get("listeners", []):
+            if protocol in (None, listener.get("Protocol")):
+                where = f"{listener.get('Protocol')}:{listener.get('Port')}"
+                yield f"load balancer {lb.get('LoadBalancerName')} listener {where}", listener
 
 
 # ---------------------------------------------------------------------- checks
 def check_iam_action_wildcard(stack, options):
     """Allow statements with wildcard actions (*, service:*, NotAction: high; Get* and the like: medium)."""
     found = []
-    for role, policy in _own_policies(stack):
-        for index, st in enumerate(allow_statements(policy.get("document")), 1):
-            resource = _policy_resource(role, policy, index, st)
-            if "NotAction" in st:
-                found.append(finding(
-                    HIGH, "iam-action-wildcard", resource,
-                    f"NotAction allows every action except {', '.join(sorted(_as_list(st['NotAction'])))}",
-                    "list the actions the service needs in Action instead of NotAction"))
-                continue
-            actions = _as_list(st.get("Action"))
-            whole = [a for a in actions if a == "*" or a.endswith(":*")]
-            partial = [a for a in actions if a not in whole and ("*" in a or "?" in a) and not star_only(a)]
-            if whole:
-                found.append(finding(
-                    HIGH, "iam-action-wildcard", resource,
-                    f"allows every action of {', '.join(sorted(whole))}",
-                    "name the actions the service needs (for example ssm:GetParameters), not a service wildcard"))
-            elif partial:
-                found.append(finding(
-                    MEDIUM, "iam-action-wildcard", resource,
-                    f"wildcard actions {', '.join(sorted(partial))}",
-                    "name the actions the service needs instead of a wildcard"))
+    for resource, st in _role_statements(stack, own=True):
+        if "NotAction" in st:
+            found.append(finding(
+                HIGH, "iam-action-wildcard", resource,
+                f"NotAction allows every action except {', '.join(sorted(_as_list(st['NotAction'])))}",
+                "list the actions the service needs in Action instead of NotAction"))
+            continue
+        actions = _as_list(st.get("Action"))
+        whole = [a for a in actions if _whole_service(a)]
+        partial = [a for a in actions if a not in whole and ("*" in a or "?" in a) and not star_only(a)]
+        if whole:
+            found.append(finding(
+                HIGH, "iam-action-wildcard", resource,
+                f"allows every action of {', '.join(sorted(whole))}",
+                "name the actions the service needs (for example ssm:GetParameters), not a service wildcard"))
+        elif partial:
+            found.append(finding(
+                MEDIUM, "iam-action-wildcard", resource,
+                f"wildcard actions {', '.join(sorted(partial))}",
+                "name the actions the service needs instead of a wildcard"))
     return found
 
 
@@ -263,25 +260,21 @@ def check_iam_resource_wildcard(stack, options):
     """Allow statements on Resource "*" (or every resource of a type, or
     NotResource) for actions that AWS lets a policy scope to resources."""
     found = []
-    for role, policy in _own_policies(stack):
-        for index, st in enumerate(allow_statements(policy.get("document")), 1):
-            resources = _as_list(st.get("Resource"))
-            if "NotResource" in st:
-                broad = ["NotResource " + json.dumps(sorted(_as_list(st["NotResource"])))]
-            else:
-                broad = [r for r in resources if broad_resource(r)]
-            if not broad:
-                continue
-            if "NotAction" in st:
-                actions = ["every action but " + ", ".join(sorted(_as_list(st["NotAction"])))]
-            else:
-                actions = [a for a in _as_list(st.get("Action")) if not star_only(a)]
-            if actions:
-                found.append(finding(
-                    HIGH, "iam-resource-wildcard", _policy_resource(role, policy, index, st),
-                    f"{', '.join(sorted(actions))} on {', '.join(broad)}",
-                    "scope the statement to the service's own ARNs (repository, parameters, log group, key); "
-                    "only actions without resource-level permissions (ecr:GetAuthorizationToken) need \"*\""))
+    for resource, st in _role_statements(stack, own=True):
+        if "NotResource" in st:
+            broad = ["NotResource " + json.dumps(sorted(_as_list(st["NotResource"])))]
+        else:
+            broad = [r for r in _as_list(st.get("Resource")) if broad_resource(r)]
+        if "NotAction" in st:
+            actions = [_every_but(st, "NotAction", "action")]
+        else:
+            actions = [a for a in _as_list(st.get("Action")) if not star_only(a)]
+        if broad and actions:
+            found.append(finding(
+                HIGH, "iam-resource-wildcard", resource,
+                f"{', '.join(sorted(actions))} on {', '.join(broad)}",
+                "scope the statement to the service's own ARNs (repository, parameters, log group, key); "
+                "only actions without resource-level permissions (ecr:GetAuthorizationToken) need \"*\""))
     return found
 
 
@@ -295,14 +288,13 @@ def check_iam_aws_managed_policy(stack, options):
             if policy.get("kind") != "aws-managed":
                 continue
             name = policy.get("name") or ""
-            document = policy.get("document")
+            allowed = allow_statements(policy.get("document"))
             wildcard = any(
-                a == "*" or a.endswith(":*") for st in allow_statements(document) for a in _as_list(st.get("Action"))
-            ) or any("NotAction" in st for st in allow_statements(document))
+                "NotAction" in st or any(_whole_service(a) for a in _as_list(st.get("Action"))) for st in allowed)
             broad = any(
-                any(broad_resource(r) for r in _as_list(st.get("Resource"))) and not all(
-                    star_only(a) for a in _as_list(st.get("Action")))
-                for st in allow_statements(document)
+                any(broad_resource(r) for r in _as_list(st.get("Resource")))
+                and not all(star_only(a) for a in _as_list(st.get("Action")))
+                for st in allowed
             )
             if _BROAD_MANAGED_NAME.search(name) or wildcard:
                 severity, why = HIGH, "grants a whole service's actions or data to the role"
@@ -316,35 +308,25 @@ def check_iam_aws_managed_policy(stack, options):
     return found
 
 
-def _secret_arns(stack):
-    return {ref["arn"] for ref in stack.get("secret_references", []) if ref.get("arn")}
-
-
 def check_iam_exec_role_foreign_parameters(stack, options):
     """The execution role may read SSM parameters or Secrets Manager secrets
     other than those the task definition's `secrets` reference."""
-    own = _secret_arns(stack)
+    own = {ref["arn"] for ref in stack.get("secret_references", []) if ref.get("arn")}
     found = []
-    for role in stack.get("roles", []):
-        if role.get("kind") != "execution":
-            continue
-        for policy in role.get("policies", []):
-            for index, st in enumerate(allow_statements(policy.get("document")), 1):
-                if "NotAction" in st:
-                    reads = [a for a in SECRET_READ_ACTIONS if not any(_matches(p, a) for p in _as_list(st["NotAction"]))]
-                else:
-                    reads = [a for a in SECRET_READ_ACTIONS if any(_matches(p, a) for p in _as_list(st.get("Action")))]
-                if not reads:
-                    continue
-                if "NotResource" in st:
-                    beyond, severity = ["every resource but " + ", ".join(sorted(_as_list(st["NotResource"])))], HIGH
-                else:
-                    beyond, severity = _foreign_secret_resources(_as_list(st.get("Resource")), own)
-                if beyond:
-                    found.append(finding(
-                        severity, "iam-exec-role-foreign-parameters", _policy_resource(role, policy, index, st),
-                        f"may call {', '.join(sorted(set(reads)))} beyond the service's own secrets, on {', '.join(beyond)}",
-                        "allow ssm:GetParameters only on the ARNs of the parameters in the task definition's secrets"))
+    for resource, st in _role_statements(stack, "execution"):
+        if "NotAction" in st:
+            reads = [a for a in SECRET_READ_ACTIONS if not any(_matches(p, a) for p in _as_list(st["NotAction"]))]
+        else:
+            reads = [a for a in SECRET_READ_ACTIONS if any(_matches(p, a) for p in _as_list(st.get("Action")))]
+        if "NotResource" in st:
+            beyond, severity = [_every_but(st, "NotResource", "resource")], HIGH
+        else:
+            beyond, severity = _foreign_secret_resources(_as_list(st.get("Resource")), own)
+        if reads and beyond:
+            found.append(finding(
+                severity, "iam-exec-role-foreign-parameters", resource,
+                f"may call {', '.join(sorted(set(reads)))} beyond the service's own secrets, on {', '.join(beyond)}",
+                "allow ssm:GetParameters only on the ARNs of the parameters in the task definition's secrets"))
     return found
 
 
@@ -372,58 +354,48 @@ def check_iam_task_role_permissions(stack, options):
     """Anything the task role allows that the inventory did not grant
     (option task_role_allowed_actions); the default task role has none."""
     allowed = options.get("task_role_allowed_actions") or []
-    found = []
-    for role in stack.get("roles", []):
-        if role.get("kind") != "task":
-            continue
-        for policy in role.get("policies", []):
-            document = policy.get("document")
-            if document is None:
-                found.append(finding(
-                    LOW, "iam-task-role-permissions", _policy_resource(role, policy),
-                    f"policy {policy.get('name')} (not readable) gives the application AWS permissions",
-                    "detach it, or grant the permissions the application needs through the inventory"))
-                continue
-            for index, st in enumerate(allow_statements(document), 1):
-                if "NotAction" in st:
-                    extra = ["every action but " + ", ".join(sorted(_as_list(st["NotAction"])))]
-                else:
-                    extra = [a for a in _as_list(st.get("Action")) if not any(_matches(p, a) for p in allowed)]
-                if extra:
-                    found.append(finding(
-                        LOW, "iam-task-role-permissions", _policy_resource(role, policy, index, st),
-                        f"the application may call {', '.join(sorted(extra))}, which the inventory does not grant",
-                        "remove the statement, or grant the actions through the inventory "
-                        "(poc_audit task_role_allowed_actions) if the application needs them"))
+    found = [
+        finding(LOW, "iam-task-role-permissions", _policy_resource(role, policy),
+                f"policy {policy.get('name')} (not readable) gives the application AWS permissions",
+                "detach it, or grant the permissions the application needs through the inventory")
+        for role in stack.get("roles", []) if role.get("kind") == "task"
+        for policy in role.get("policies", []) if policy.get("document") is None
+    ]
+    for resource, st in _role_statements(stack, "task"):
+        if "NotAction" in st:
+            extra = [_every_but(st, "NotAction", "action")]
+        else:
+            extra = [a for a in _as_list(st.get("Action")) if not any(_matches(p, a) for p in allowed)]
+        if extra:
+            found.append(finding(
+                LOW, "iam-task-role-permissions", resource,
+                f"the application may call {', '.join(sorted(extra))}, which the inventory does not grant",
+                "remove the statement, or grant the actions through the inventory "
+                "(poc_audit task_role_allowed_actions) if the application needs them"))
     return found
 
 
 def _load_balancer_group_ids(stack):
-    ids = []
-    for lb in stack.get("load_balancers", []):
-        ids += [g for g in lb.get("SecurityGroups", []) if g not in ids]
-    return ids
+    return list(dict.fromkeys(g for lb in stack.get("load_balancers", []) for g in lb.get("SecurityGroups", [])))
 
 
 def check_sg_alb_ingress(stack, options):
     """Load balancer security group ingress other than tcp 443 and 80 (all
     protocols or a range of ports: high; another single port or protocol: medium)."""
     found = []
-    for group_id in _load_balancer_group_ids(stack):
-        group = stack.get("security_groups", {}).get(group_id) or {}
-        for permission in group.get("IpPermissions", []):
-            ports = _tcp_ports(permission)
-            if ports is not None:
-                others = ports[1] - ports[0] + 1 - sum(1 for p in ALB_PORTS if ports[0] <= p <= ports[1])
-                if others == 0:
-                    continue
-                wide = others > 1
-            else:
-                wide = str(permission.get("IpProtocol", "-1")) == "-1"
-            found.append(finding(
-                HIGH if wide else MEDIUM, "sg-alb-ingress", _sg_label(stack, group_id),
-                f"load balancer accepts {_port_text(permission)} from {', '.join(_sources(permission)) or 'nowhere'}",
-                "allow only tcp 443, and 80 for the redirect to HTTPS"))
+    for label, permission in _ingress(stack, _load_balancer_group_ids(stack)):
+        ports = _tcp_ports(permission)
+        if ports is not None:
+            others = ports[1] - ports[0] + 1 - sum(1 for p in ALB_PORTS if ports[0] <= p <= ports[1])
+            if others == 0:
+                continue
+            wide = others > 1
+        else:
+            wide = str(permission.get("IpProtocol", "-1")) == "-1"
+        found.append(finding(
+            HIGH if wide else MEDIUM, "sg-alb-ingress", label,
+            f"load balancer accepts {_port_text(permission)} from {', '.join(_sources(permission)) or 'nowhere'}",
+            "allow only tcp 443, and 80 for the redirect to HTTPS"))
     return found
 
 
@@ -433,18 +405,13 @@ def check_sg_task_ingress(stack, options):
     alb_groups = set(_load_balancer_group_ids(stack))
     ports = set(stack.get("container_ports", []))
     found = []
-    for group_id in stack.get("task_security_group_ids", []):
-        group = stack.get("security_groups", {}).get(group_id) or {}
-        for permission in group.get("IpPermissions", []):
-            tcp = _tcp_ports(permission)
-            port_ok = tcp is not None and tcp[0] == tcp[1] and tcp[0] in ports
-            sources = _sources(permission)
-            bad = [s for s in sources if not (port_ok and s in alb_groups)]
-            if not bad:
-                continue
-            severity = HIGH if any(s in WORLD for s in bad) else MEDIUM
+    for label, permission in _ingress(stack, stack.get("task_security_group_ids", [])):
+        tcp = _tcp_ports(permission)
+        port_ok = tcp is not None and tcp[0] == tcp[1] and tcp[0] in ports
+        bad = [s for s in _sources(permission) if not (port_ok and s in alb_groups)]
+        if bad:
             found.append(finding(
-                severity, "sg-task-ingress", _sg_label(stack, group_id),
+                HIGH if any(s in WORLD for s in bad) else MEDIUM, "sg-task-ingress", label,
                 f"tasks accept {_port_text(permission)} from {', '.join(bad)}",
                 f"allow only tcp {'/'.join(str(p) for p in sorted(ports)) or 'the container port'} "
                 "from the load balancer's security group"))
@@ -471,24 +438,19 @@ def check_listener_http_no_redirect(stack, options):
     reaches the service (default action or a rule forwards to it), else low."""
     targets = set(stack.get("target_group_arns", []))
     found = []
-    for lb in stack.get("load_balancers", []):
-        for listener in lb.get("listeners", []):
-            if listener.get("Protocol") != "HTTP":
-                continue
-            rules = listener.get("Rules", [])
-            plain = _routes_to(listener.get("DefaultActions", []), targets) or any(
-                _routes_to(rule.get("Actions", []), targets) for rule in rules)
-            if plain:
-                found.append(finding(
-                    HIGH, "listener-http-no-redirect", _listener_label(lb, listener),
-                    "plain HTTP is forwarded to the service",
-                    "make the HTTP listener's default action a redirect to HTTPS (port 443, HTTP_301) "
-                    "and route the service only on the HTTPS listener"))
-            elif not _redirects_to_https(listener.get("DefaultActions", [])):
-                found.append(finding(
-                    LOW, "listener-http-no-redirect", _listener_label(lb, listener),
-                    "HTTP listener does not redirect to HTTPS",
-                    "make the HTTP listener's default action a redirect to HTTPS (port 443, HTTP_301)"))
+    for label, listener in _listeners(stack, "HTTP"):
+        actions = [listener.get("DefaultActions", [])] + [rule.get("Actions", []) for rule in listener.get("Rules", [])]
+        if any(_routes_to(a, targets) for a in actions):
+            found.append(finding(
+                HIGH, "listener-http-no-redirect", label,
+                "plain HTTP is forwarded to the service",
+                "make the HTTP listener's default action a redirect to HTTPS (port 443, HTTP_301) "
+                "and route the service only on the HTTPS listener"))
+        elif not _redirects_to_https(listener.get("DefaultActions", [])):
+            found.append(finding(
+                LOW, "listener-http-no-redirect", label,
+                "HTTP listener does not redirect to HTTPS",
+                "make the HTTP listener's default action a redirect to HTTPS (port 443, HTTP_301)"))
     return found
 
 
@@ -502,17 +464,14 @@ def check_listener_tls_policy(stack, options):
     """HTTPS listeners whose security policy accepts TLS versions before 1.2."""
     known = stack.get("ssl_policies") or {}
     found = []
-    for lb in stack.get("load_balancers", []):
-        for listener in lb.get("listeners", []):
-            if listener.get("Protocol") != "HTTPS":
-                continue
-            policy = listener.get("SslPolicy") or ""
-            old = _old_tls(policy, known)
-            if old:
-                found.append(finding(
-                    HIGH, "listener-tls-policy", _listener_label(lb, listener),
-                    f"security policy {policy} accepts {', '.join(old)}",
-                    "use a TLS 1.3 policy (ELBSecurityPolicy-TLS13-1-2-2021-06)"))
+    for label, listener in _listeners(stack, "HTTPS"):
+        policy = listener.get("SslPolicy") or ""
+        old = _old_tls(policy, known)
+        if old:
+            found.append(finding(
+                HIGH, "listener-tls-policy", label,
+                f"security policy {policy} accepts {', '.join(old)}",
+                "use a TLS 1.3 policy (ELBSecurityPolicy-TLS13-1-2-2021-06)"))
     return found
 
 
@@ -521,11 +480,10 @@ def check_listener_default_forward(stack, options):
     rule matches (any host, any path) reaches it."""
     targets = set(stack.get("target_group_arns", []))
     return [
-        finding(LOW, "listener-default-forward", _listener_label(lb, listener),
+        finding(LOW, "listener-default-forward", label,
                 "the default action forwards every unmatched request to the service",
                 "make the default action a fixed 404 and route the service with a listener rule")
-        for lb in stack.get("load_balancers", [])
-        for listener in lb.get("listeners", [])
+        for label, listener in _listeners(stack)
         if _routes_to(listener.get("DefaultActions", []), targets)
     ]
 
@@ -534,18 +492,13 @@ def check_rule_no_condition(stack, options):
     """Listener rules (not the default) that forward to the service without any condition."""
     targets = set(stack.get("target_group_arns", []))
     return [
-        finding(MEDIUM, "rule-no-condition", _rule_label(lb, listener, rule),
+        finding(MEDIUM, "rule-no-condition", f"{label} rule {rule.get('Priority')}",
                 "rule forwards to the service without any condition",
                 "give the rule a path-pattern and/or host-header condition")
-        for lb in stack.get("load_balancers", [])
-        for listener in lb.get("listeners", [])
+        for label, listener in _listeners(stack)
         for rule in listener.get("Rules", [])
         if not rule.get("IsDefault") and not rule.get("Conditions") and _routes_to(rule.get("Actions", []), targets)
     ]
-
-
-def _attribute(lb, key):
-    return str((lb.get("attributes") or {}).get(key, "false")).lower() == "true"
 
 
 def _alb_attribute_check(check_id, severity, key, message, fix):
@@ -554,7 +507,7 @@ def _alb_attribute_check(check_id, severity, key, message, fix):
         return [
             finding(severity, check_id, f"load balancer {lb.get('LoadBalancerName')}", message, fix)
             for lb in stack.get("load_balancers", [])
-            if not _attribute(lb, key)
+            if str((lb.get("attributes") or {}).get(key, "false")).lower() != "true"
         ]
     check.__doc__ = f"{key} is false."
     return check
@@ -589,25 +542,22 @@ def check_env_plain_secret(stack, options):
     """Environment variables whose names look like secrets, passed as plain
     values (visible to anyone who may describe the task definition)."""
     allowed = options.get("plain_environment_allowed") or []
-    found = []
-    for container in (stack.get("task_definition") or {}).get("containerDefinitions", []):
-        for variable in container.get("environment", []):
-            if looks_secret(variable.get("name", ""), allowed):
-                found.append(finding(
-                    HIGH, "env-plain-secret", f"container {container.get('name')} environment {variable.get('name')}",
-                    "looks like a secret but is a plain environment value, readable by anyone who may "
-                    "describe the task definition",
-                    "store it as an SSM SecureString and pass it through the container's secrets (valueFrom)"))
-    return found
+    return [
+        finding(HIGH, "env-plain-secret", f"container {container.get('name')} environment {variable.get('name')}",
+                "looks like a secret but is a plain environment value, readable by anyone who may "
+                "describe the task definition",
+                "store it as an SSM SecureString and pass it through the container's secrets (valueFrom)")
+        for container in (stack.get("task_definition") or {}).get("containerDefinitions", [])
+        for variable in container.get("environment", [])
+        if looks_secret(variable.get("name", ""), allowed)
+    ]
 
 
 def check_ssm_parameter_not_secure(stack, options):
     """Parameters referenced by the container's secrets that are String or StringList, not SecureString."""
     found = []
     for ref in stack.get("secret_references", []):
-        if ref.get("kind") != "ssm":
-            continue
-        parameter = (stack.get("parameters") or {}).get(ref.get("arn"))
+        parameter = (stack.get("parameters") or {}).get(ref.get("arn")) if ref.get("kind") == "ssm" else None
         if parameter and parameter.get("Type") != "SecureString":
             found.append(finding(
                 HIGH, "ssm-parameter-not-secure", ref.get("parameter_name") or ref.get("arn"),
@@ -630,13 +580,8 @@ def check_log_retention(stack, options):
 
 def _scanned_by_registry(stack, repository):
     config = stack.get("registry_scanning") or {}
-    if config.get("scanType") != "ENHANCED":
-        return False
-    for rule in config.get("rules", []):
-        for flt in rule.get("repositoryFilters", []):
-            if _matches(flt.get("filter", ""), repository):
-                return True
-    return False
+    filters = [f.get("filter", "") for rule in config.get("rules", []) for f in rule.get("repositoryFilters", [])]
+    return config.get("scanType") == "ENHANCED" and any(_matches(f, repository) for f in filters)
 
 
 def check_ecr_scan_on_push(stack, options):
@@ -667,41 +612,18 @@ def check_ecr_tag_mutable(stack, options):
     return found
 
 
-# (id, highest severity, check, what it looks at) -- the checklist, in report order.
-CHECKS = [
-    ("iam-action-wildcard", HIGH, check_iam_action_wildcard, "IAM statements with wildcard actions"),
-    ("iam-resource-wildcard", HIGH, check_iam_resource_wildcard, "IAM statements on Resource \"*\" where AWS allows narrower"),
-    ("iam-aws-managed-policy", HIGH, check_iam_aws_managed_policy, "AWS managed policies attached to the roles"),
-    ("iam-exec-role-foreign-parameters", HIGH, check_iam_exec_role_foreign_parameters,
-     "execution role reads parameters or secrets beyond the task's own"),
-    ("iam-task-role-permissions", LOW, check_iam_task_role_permissions, "task role permissions the inventory did not grant"),
-    ("sg-alb-ingress", HIGH, check_sg_alb_ingress, "load balancer ingress other than tcp 443 and 80"),
-    ("sg-task-ingress", HIGH, check_sg_task_ingress, "task ingress other than the container port from the load balancer"),
-    ("task-public-ip", MEDIUM, check_task_public_ip, "tasks with public IP addresses"),
-    ("listener-http-no-redirect", HIGH, check_listener_http_no_redirect, "HTTP listeners that do not redirect to HTTPS"),
-    ("listener-tls-policy", HIGH, check_listener_tls_policy, "HTTPS listeners accepting TLS before 1.2"),
-    ("listener-default-forward", LOW, check_listener_default_forward, "listener default action forwarding to the service"),
-    ("rule-no-condition", MEDIUM, check_rule_no_condition, "listener rules without a condition"),
-    ("alb-drop-invalid-headers", MEDIUM, check_alb_drop_invalid_headers, "invalid header fields not dropped"),
-    ("alb-deletion-protection", LOW, check_alb_deletion_protection, "load balancer deletion protection off"),
-    ("alb-access-logs", LOW, check_alb_access_logs, "load balancer access logs off"),
-    ("env-plain-secret", HIGH, check_env_plain_secret, "secrets passed as plain environment values"),
-    ("ssm-parameter-not-secure", HIGH, check_ssm_parameter_not_secure, "secret parameters that are not SecureString"),
-    ("log-retention", MEDIUM, check_log_retention, "log groups without retention"),
-    ("ecr-scan-on-push", MEDIUM, check_ecr_scan_on_push, "ECR repositories without scan on push"),
-    ("ecr-tag-mutable", MEDIUM, check_ecr_tag_mutable, "ECR repositories with mutable tags"),
-]
-CHECK_IDS = [check[0] for check in CHECKS]
+# The checklist, by id, in report order: each check_<id> function above, in
+# the order they are defined (a check's id is its name, with - for _).
+CHECKS = {name[len("check_"):].replace("_", "-"): check for name, check in list(globals().items())
+          if name.startswith("check_") and callable(check)}
+CHECK_IDS = list(CHECKS)
 
 
 def run_checks(stack, options=None):
     """Every finding of every check not in options['skip'], most severe first."""
     options = options or {}
     skip = set(options.get("skip") or [])
-    found = []
-    for check_id, _severity, check, _what in CHECKS:
-        if check_id not in skip:
-            found.extend(check(stack, options))
+    found = [f for check_id, check in CHECKS.items() if check_id not in skip for f in check(stack, options)]
     return sorted(found, key=lambda f: (_RANK[f["severity"]], CHECK_IDS.index(f["check"]), f["resource"]))
 
 

@@ -37,28 +37,14 @@ class ServiceNotFound(Exception):
     pass
 
 
-# --------------------------------------------------------------------- ECS
-def describe_service(ecs, cluster, service):
-    found = ecs.describe_services(cluster=cluster, services=[service], aws_retry=True)
-    active = [s for s in found.get("services", []) if s.get("status") != "INACTIVE"]
-    return active[0] if active else None
-
-
-def describe_task_definition(ecs, arn):
-    return ecs.describe_task_definition(taskDefinition=arn, aws_retry=True)["taskDefinition"]
-
-
 # --------------------------------------------------------------------- IAM
-def inline_policies(iam, role_name):
+def role_policies(iam, role_name):
+    """The role's inline policies, then its attached ones, with their documents."""
     return [
         {"kind": "inline", "name": name, "arn": None,
          "document": policy_document(iam.get_role_policy(RoleName=role_name, PolicyName=name, aws_retry=True)["PolicyDocument"])}
         for name in iam_utils.list_iam_role_policies(iam, role_name)
-    ]
-
-
-def attached_policies(iam, role_name):
-    return [
+    ] + [
         {"kind": "aws-managed" if ":iam::aws:policy/" in p["PolicyArn"] else "customer-managed",
          "name": p["PolicyName"], "arn": p["PolicyArn"], "document": managed_policy_document(iam, p["PolicyArn"])}
         for p in iam_utils.list_iam_role_attached_policies(iam, role_name)
@@ -103,20 +89,14 @@ def describe_parameters(ssm, names):
     found = {}
     for start in range(0, len(names), 50):
         filters = [{"Key": "Name", "Option": "Equals", "Values": list(names[start:start + 50])}]
-        for parameter in paginated_query_with_retries(ssm, "describe_parameters", ParameterFilters=filters)["Parameters"]:
-            found[parameter["Name"]] = parameter
+        parameters = paginated_query_with_retries(ssm, "describe_parameters", ParameterFilters=filters)["Parameters"]
+        found.update((parameter["Name"], parameter) for parameter in parameters)
     return found
 
 
 def describe_log_group(logs, name):
-    for group in paginated_query_with_retries(logs, "describe_log_groups", logGroupNamePrefix=name)["logGroups"]:
-        if group["logGroupName"] == name:
-            return group
-    return None
-
-
-def registry_scanning(ecr):
-    return ecr.get_registry_scanning_configuration(aws_retry=True).get("scanningConfiguration")
+    found = paginated_query_with_retries(logs, "describe_log_groups", logGroupNamePrefix=name)["logGroups"]
+    return next((group for group in found if group["logGroupName"] == name), None)
 
 
 # --------------------------------------------------------------------- references
@@ -151,10 +131,12 @@ def describe_stack(client, cluster, service, warn):
     returns a retrying boto3 client; `warn(text)` reports what could not be found.
     Raises ServiceNotFound when the service does not exist (or is inactive)."""
     ecs = client("ecs")
-    svc = describe_service(ecs, cluster, service)
+    found = ecs.describe_services(cluster=cluster, services=[service], aws_retry=True).get("services", [])
+    svc = next((s for s in found if s.get("status") != "INACTIVE"), None)
     if svc is None:
         raise ServiceNotFound(f"ECS service {service!r} not found in cluster {cluster!r}")
-    task_definition = describe_task_definition(ecs, svc["taskDefinition"])
+    task_definition = ecs.describe_task_definition(
+        taskDefinition=svc["taskDefinition"], aws_retry=True)["taskDefinition"]
     arn = parse_aws_arn(task_definition["taskDefinitionArn"])
     partition, region, account = arn["partition"], arn["region"], arn["account_id"]
     containers = task_definition.get("containerDefinitions", [])
@@ -194,7 +176,7 @@ def _read_roles(iam, task_definition, warn):
             role = iam_utils.get_iam_role(iam, name)
             if role is None:
                 warn(f"{kind} role {arn} not found")
-            cache[arn] = (role, inline_policies(iam, name) + attached_policies(iam, name) if role else [])
+            cache[arn] = (role, role_policies(iam, name) if role else [])
         role, policies = cache[arn]
         roles.append({"kind": kind, "arn": arn, "name": name, "policies": policies,
                       "permissions_boundary": ((role or {}).get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")})
@@ -256,5 +238,5 @@ def _read_repositories(client, images, warn):
         if repositories[image["repository"]] is None:
             warn(f"ECR repository {image['repository']} of container {image['container']} not found")
         elif scanning is None:
-            scanning = registry_scanning(ecr)
+            scanning = ecr.get_registry_scanning_configuration(aws_retry=True).get("scanningConfiguration")
     return repositories, scanning

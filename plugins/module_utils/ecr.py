@@ -3,13 +3,20 @@
 """Small wrappers around the ECR calls of the ecr_* modules and poc_audit.
 
 Each takes a client made with retry_decorator=AWSRetry.jittered_backoff() and
-passes aws_retry=True, so throttling is retried the amazon.aws way.
+passes aws_retry=True, so throttling is retried the amazon.aws way; run_module()
+makes that client and ends the main() of every ecr_* module.
 """
 
 import base64
 import json
 
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -22,6 +29,17 @@ MANIFEST_MEDIA_TYPES = [
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.oci.image.index.v1+json",
 ]
+
+
+def run_module(module, work, failure):
+    """The end of every ecr_* module's main(): exit_json with what work(client, module)
+    returns, or fail_json_aws with the message `failure` when an ECR call fails."""
+    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
+    try:
+        result = work(client, module)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg=failure)
+    module.exit_json(**result)
 
 
 def _registry(registry_id):
@@ -59,12 +77,11 @@ def _images(client, repository, image_digest, registry_id, media_types):
 def config_digest(client, repository, image_digest, registry_id=None):
     """Digest of the image's config blob (what `docker inspect` calls the image ID),
     or None for a manifest without one (an index of several platforms)."""
-    for image in _images(client, repository, image_digest, registry_id, MANIFEST_MEDIA_TYPES[0::2]):
-        try:
-            return json.loads(image["imageManifest"])["config"]["digest"]
-        except (KeyError, TypeError, ValueError):
-            return None
-    return None
+    images = _images(client, repository, image_digest, registry_id, MANIFEST_MEDIA_TYPES[0::2])
+    try:
+        return json.loads(images[0]["imageManifest"])["config"]["digest"]
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
 
 
 def authorization(client, registry_id=None):
@@ -80,9 +97,7 @@ def list_tags(client, arn):
 
 
 def tag_resource(client, arn, tags):
-    client.tag_resource(
-        resourceArn=arn, tags=ansible_dict_to_boto3_tag_list(tags, "Key", "Value"), aws_retry=True
-    )
+    client.tag_resource(resourceArn=arn, tags=ansible_dict_to_boto3_tag_list(tags), aws_retry=True)
 
 
 def untag_resource(client, arn, keys):

@@ -9,6 +9,7 @@ a value, and every diff shows a mask in its place.
 import hashlib
 import re
 
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
@@ -63,17 +64,11 @@ def validate(path, parameters, description_default=""):
 
 # ------------------------------------------------------------------- reading
 def read_path(client, path):
-    """{name: {"value", "version", "type", "arn", "key_id", "description", "last_modified"}} of the
-    parameters directly under `path` (one level)."""
-    found = {}
+    """{name: {"value", "version", "type", "arn", ..., "key_id", "description"}} of the parameters
+    directly under `path` (one level): GetParametersByPath items in snake_case, with the key and
+    description that only DescribeParameters returns."""
     by_path = paginated_query_with_retries(client, "get_parameters_by_path", Path=path, Recursive=False, WithDecryption=True)
-    for parameter in by_path["Parameters"]:
-        found[parameter["Name"].rsplit("/", 1)[-1]] = {
-            "value": parameter.get("Value"),
-            "version": parameter.get("Version"),
-            "type": parameter.get("Type"),
-            "arn": parameter.get("ARN"),
-        }
+    found = {p["Name"].rsplit("/", 1)[-1]: camel_dict_to_snake_dict(p) for p in by_path["Parameters"]}
     if not found:
         return found
     filters = [{"Key": "Path", "Option": "OneLevel", "Values": [path]}]

@@ -121,29 +121,22 @@ images:
       version_added: 0.2.0
 """
 
-try:
-    import botocore  # noqa: F401  (imported for AnsibleAWSModule's check)
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.pocstack.aws.plugins.module_utils import ecr
 
 
-def describe(client, params):
+def describe(client, module):
+    params = module.params
     registry_id = params["registry_id"]
-    repository = ecr.describe_repository(client, params["repository_name"], registry_id)
-    if repository is None:
-        return {}, []
+    repository = ecr.describe_repository(client, params["repository_name"], registry_id) or {}
     image_ids = [{"imageTag": t} for t in params["image_tags"]]
     image_ids += [{"imageDigest": d} for d in params["image_digests"]]
     # One DescribeImages per id: BatchGetImage-style lookups fail or drop ids
     # silently; this way "missing" is an answer, not an error.
     images = []
-    for image_id in image_ids:
+    for image_id in image_ids if repository else []:
         detail = ecr.describe_image(client, params["repository_name"], image_id, registry_id)
         if detail is None:
             continue
@@ -156,7 +149,8 @@ def describe(client, params):
         if params["include_config_digest"]:
             image["config_digest"] = ecr.config_digest(client, params["repository_name"], detail["imageDigest"], registry_id)
         images.append(image)
-    return repository, images
+    return dict(changed=False, repository_uri=repository.get("repositoryUri", ""),
+                repository=camel_dict_to_snake_dict(repository), images=images)
 
 
 def main():
@@ -170,17 +164,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
-    try:
-        repository, images = describe(client, module.params)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Could not describe images of ECR repository {module.params['repository_name']}")
-    module.exit_json(
-        changed=False,
-        repository_uri=repository.get("repositoryUri", ""),
-        repository=camel_dict_to_snake_dict(repository),
-        images=images,
-    )
+    ecr.run_module(module, describe, f"Could not describe images of ECR repository {module.params['repository_name']}")
 
 
 if __name__ == "__main__":

@@ -112,13 +112,7 @@ pushed_to:
 
 from urllib.parse import urlsplit
 
-try:
-    import botocore  # noqa: F401  (imported for AnsibleAWSModule's check)
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.pocstack.aws.plugins.module_utils import ecr
 from ansible_collections.pocstack.aws.plugins.module_utils.docker_engine import Engine
@@ -167,15 +161,12 @@ def main():
         ),
         supports_check_mode=True,
     )
-    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
     engine = Engine(module.params["docker_host"])
     try:
-        result = push(client, engine, module)
+        ecr.run_module(module, lambda client, module: push(client, engine, module),
+                       f"Could not push to ECR repository {module.params['repository_name']}")
     except EngineError as e:
         module.fail_json(msg=str(e))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Could not push to ECR repository {module.params['repository_name']}")
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -79,13 +79,7 @@ image_tags:
 
 import re
 
-try:
-    import botocore  # noqa: F401  (imported for AnsibleAWSModule's check)
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.pocstack.aws.plugins.module_utils import ecr
 
@@ -125,13 +119,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
-    try:
-        result = ensure_tag(client, module)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Could not tag image {module.params['image_digest']} in ECR repository "
-                                    f"{module.params['repository_name']}")
-    module.exit_json(**result)
+    ecr.run_module(module, ensure_tag, f"Could not tag image {module.params['image_digest']} in ECR repository "
+                                       f"{module.params['repository_name']}")
 
 
 if __name__ == "__main__":

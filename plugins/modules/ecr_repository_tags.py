@@ -65,13 +65,7 @@ tags:
   sample: {"pocstack:service": "plotly", "pocstack:managed-by": "pocstack.aws"}
 """
 
-try:
-    import botocore  # noqa: F401  (imported for AnsibleAWSModule's check)
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.pocstack.aws.plugins.module_utils import compare
 from ansible_collections.pocstack.aws.plugins.module_utils import ecr
@@ -109,12 +103,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
-    try:
-        result = ensure_tags(client, module)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Could not tag ECR repository {module.params['repository_name']}")
-    module.exit_json(**result)
+    ecr.run_module(module, ensure_tags, f"Could not tag ECR repository {module.params['repository_name']}")
 
 
 if __name__ == "__main__":

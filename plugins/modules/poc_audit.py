@@ -262,11 +262,12 @@ from ansible_collections.pocstack.aws.plugins.module_utils import audit_read
 
 
 def summary(stack):
-    parameters = {}
-    for ref in stack["secret_references"]:
-        found = stack["parameters"].get(ref["arn"]) if ref["kind"] == "ssm" else None
-        key = ref.get("parameter_name") or ref["arn"]
-        parameters[key] = (found or {}).get("Type") or ("secretsmanager" if ref["kind"] == "secretsmanager" else "not found")
+    # stack["parameters"] holds the SSM parameters only, by ARN
+    parameters = {
+        ref.get("parameter_name") or ref["arn"]: "secretsmanager" if ref["kind"] == "secretsmanager"
+        else (stack["parameters"].get(ref["arn"]) or {}).get("Type") or "not found"
+        for ref in stack["secret_references"]
+    }
     return {
         "service_arn": stack["service"].get("serviceArn"),
         "task_definition_arn": stack["task_definition"].get("taskDefinitionArn"),
@@ -298,18 +299,16 @@ def main():
     params = module.params
 
     def client(name, region=None):
-        extra = {"region": region} if region else {}
-        return module.client(name, retry_decorator=AWSRetry.jittered_backoff(), **extra)
+        return module.client(name, retry_decorator=AWSRetry.jittered_backoff(), region=region or module.region)
 
+    where = f"Could not read the resources of ECS service {params['service']} in cluster {params['cluster']}"
     try:
         stack = audit_read.describe_stack(client, params["cluster"], params["service"], module.warn)
     except audit_read.ServiceNotFound as e:
         module.fail_json(msg=f"{e}: check service= and cluster= (the audit starts from the ECS service)")
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, AnsibleAWSError) as e:
-        # amazon.aws's helpers raise AnsibleAWSError, whose message names the call that failed
-        where = f"Could not read the resources of ECS service {params['service']} in cluster {params['cluster']}"
-        if isinstance(e, AnsibleAWSError):
-            module.fail_json_aws(e.exception or e, msg=f"{where}: {e.message}")
+    except AnsibleAWSError as e:  # from amazon.aws's helpers: its message names the call that failed
+        module.fail_json_aws(e.exception or e, msg=f"{where}: {e.message}")
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg=where)
 
     findings = audit.run_checks(stack, params)

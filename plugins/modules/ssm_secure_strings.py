@@ -214,12 +214,8 @@ class SecureStrings:
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             self.module.fail_json_aws(e, msg=f"Could not read the parameters under {path}")
 
-        if params["state"] == "absent":
-            todo = {"create": [], "update": [], "delete": sorted(current)}
-            wanted_tags = None
-        else:
-            todo = ssm.plan(current, wanted, params["key_id"], params["purge"])
-            wanted_tags = params["tags"]
+        # state=absent wants no parameter (validated as an empty list): every current one goes
+        todo = ssm.plan(current, wanted, params["key_id"], params["purge"] or params["state"] == "absent")
         foreign = ssm.foreign(current, current_tags, params["owner_tags"], set(wanted) | set(todo["delete"]))
         if foreign and not params["adopt"]:
             self.module.fail_json(msg=ssm.foreign_message(path, foreign, params["owner_tags"]))
@@ -228,7 +224,7 @@ class SecureStrings:
             # a parameter (re-)created gets the tags given and no other
             created = name in todo["create"]
             add, remove, after_tags[name] = compare.tag_changes(
-                {} if created else current_tags.get(name, {}), wanted_tags, params["purge_tags"])
+                {} if created else current_tags.get(name, {}), params["tags"], params["purge_tags"])
             if (add or remove) and not created:
                 tag_work[name] = (add, remove)
         changed = bool(todo["create"] or todo["update"] or todo["delete"] or tag_work)
@@ -250,19 +246,15 @@ class SecureStrings:
         # In check mode a parameter that would be written has no version yet.
         pending = set(todo["create"] + todo["update"]) if self.module.check_mode else set()
         versions = {n: (None if n in pending else current[n]["version"]) for n in wanted if n in current or n in pending}
-        arns = {n: current[n]["arn"] for n in wanted if n in current}
-        missing = [n for n in wanted if n not in arns]
-        if missing:
-            prefix = self.arn_prefix(current)
-            arns.update({n: f"{prefix}{path}/{n}" for n in missing})
-        fingerprint = "unknown" if pending else ssm.fingerprint(versions)
+        prefix = self.arn_prefix(current) if any(n not in current for n in wanted) else None
+        arns = {n: current[n]["arn"] if n in current else f"{prefix}{path}/{n}" for n in wanted}
 
         names = sorted(wanted)
         result = dict(
             changed=changed,
             parameters=[{"name": n, "arn": arns[n], "version": versions.get(n)} for n in names],
             container_secrets=[{"name": n, "valueFrom": arns[n]} for n in names],
-            fingerprint=fingerprint,
+            fingerprint="unknown" if pending else ssm.fingerprint(versions),
             created=todo["create"],
             updated=todo["update"],
             deleted=[n for n in todo["delete"] if n not in todo["create"]],
@@ -276,12 +268,9 @@ class SecureStrings:
         try:
             if todo["delete"]:
                 ssm.delete(self.client, path, todo["delete"])
-            for name in todo["create"]:
+            for name in todo["create"] + todo["update"]:
                 ssm.put(self.client, path, name, wanted[name]["value"], params["key_id"], wanted[name]["description"],
-                        overwrite=False, tags=params["tags"])
-            for name in todo["update"]:
-                ssm.put(self.client, path, name, wanted[name]["value"], params["key_id"], wanted[name]["description"],
-                        overwrite=True)
+                        overwrite=name in todo["update"], tags=params["tags"])
             for name, (add, remove) in sorted(tag_work.items()):
                 if add:
                     ssm.add_tags(self.client, path, name, add)

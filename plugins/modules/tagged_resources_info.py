@@ -106,14 +106,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 
 
 def tag_filters(tags):
-    filters = []
-    for key, value in sorted(tags.items()):
-        if value is None:
-            filters.append({"Key": key})
-        else:
-            values = value if isinstance(value, list) else [value]
-            filters.append({"Key": key, "Values": [str(v) for v in values]})
-    return filters
+    """A key alone matches any value (tag value None); a value or a list of values, those."""
+    return [
+        {"Key": key} if value is None
+        else {"Key": key, "Values": [str(v) for v in (value if isinstance(value, list) else [value])]}
+        for key, value in sorted(tags.items())
+    ]
 
 
 def describe_arn(arn):
@@ -157,18 +155,15 @@ def main():
     kwargs = {"TagFilters": tag_filters(module.params["tags"])}
     if module.params["resource_types"]:
         kwargs["ResourceTypeFilters"] = module.params["resource_types"]
-    resources = []
     try:
-        for mapping in paginated_query_with_retries(client, "get_resources", **kwargs)["ResourceTagMappingList"]:
-            kind, name = describe_arn(mapping["ResourceARN"])
-            resources.append({
-                "arn": mapping["ResourceARN"],
-                "resource_type": kind,
-                "name": name,
-                "tags": boto3_tag_list_to_ansible_dict(mapping.get("Tags", [])),
-            })
+        mappings = paginated_query_with_retries(client, "get_resources", **kwargs)["ResourceTagMappingList"]
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Could not list resources by tag (tag:GetResources)")
+    resources = []
+    for mapping in mappings:
+        kind, name = describe_arn(mapping["ResourceARN"])
+        tags = boto3_tag_list_to_ansible_dict(mapping.get("Tags", []))
+        resources.append({"arn": mapping["ResourceARN"], "resource_type": kind, "name": name, "tags": tags})
     module.exit_json(changed=False, resources=sorted(resources, key=lambda r: r["arn"]))
 
 

@@ -240,7 +240,7 @@ ALSO_TIGHT = [
                                                     "security_groups": {TASK_SG: {"GroupId": TASK_SG, "IpPermissions": []}}}),
 ]
 
-CHECK = {check_id: fn for check_id, _, fn, _ in audit.CHECKS}
+CHECK = audit.CHECKS
 OPTIONS = {"task_role_allowed_actions": ["s3:GetObject", "s3:List*"], "plain_environment_allowed": ["NOT_A_SECRET_KEY"]}
 
 
