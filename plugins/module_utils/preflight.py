@@ -65,35 +65,27 @@ def _int(value):
         return None
 
 
-def _elb_name(errors, what, name, source):
-    if len(name) > 32:
-        errors.append(f"{source}: the {what} name {name!r} has {len(name)} characters; at most 32 allowed")
+def _elb_name(errors, subject, name, limit=32, why=""):
+    """AWS's rule for load balancer and target group names; `limit`: what of
+    their 32 characters `name` may use, `why` says where the rest goes."""
+    if len(name) > limit:
+        errors.append(f"{subject} {name!r} has {len(name)} characters; at most {limit} allowed{why}")
     elif not _ELB_NAME.match(name):
-        errors.append(
-            f"{source}: the {what} name {name!r} is not allowed; use letters, digits and '-', "
-            "not starting or ending with '-'"
-        )
+        errors.append(f"{subject} {name!r} is not allowed; use letters, digits and '-', not starting or ending with '-'{why}")
 
 
 def host_header_ok(text):
     return len(text) <= 128 and bool(_HOST.match(text))
 
 
-def size_problem(cpu, memory):
-    """Why a Fargate task of `cpu` units cannot have `memory` MiB, or None
-    (also when either is no whole number or cpu no Fargate value: their own
+def check_size(errors, cpu_var, cpu, memory_var, memory):
+    """Whether a Fargate task of `cpu` units can have `memory` MiB (nothing
+    said when either is no whole number or cpu no Fargate value: their own
     checks say so)."""
-    cpu, memory = _int(cpu), _int(memory)
-    if cpu not in FARGATE_SIZES or memory is None or memory in FARGATE_SIZES[cpu]:
-        return None
-    return f"allowed memory (MiB): {allowed_memory_text(cpu)}"
-
-
-def check_size(errors, svc):
-    cpu, memory = svc.get("poc_cpu", 256), svc.get("poc_memory", 512)
-    problem = size_problem(cpu, memory)
-    if problem:
-        errors.append(f"poc_memory={memory!r} does not fit poc_cpu={_int(cpu)}; {problem}")
+    units, mib = _int(cpu), _int(memory)
+    if units in FARGATE_SIZES and mib is not None and mib not in FARGATE_SIZES[units]:
+        errors.append(f"{memory_var}={memory!r} does not fit {cpu_var}={units}; "
+                      f"allowed memory (MiB): {allowed_memory_text(units)}")
 
 
 def allowed_memory_text(cpu):
@@ -146,11 +138,6 @@ def dns_name_problem(name):
     return None
 
 
-def hosted_zone_of(name, zone):
-    """The hosted zone of `name`: `zone` when given, else `name` without its first label."""
-    return (zone or name.split(".", 1)[-1]).lower().rstrip(".")
-
-
 def check_host(errors, svc, shared):
     """poc_host: one host name in the hosted zone (an alias record and a host-header condition)."""
     host = svc.get("poc_host")
@@ -161,13 +148,13 @@ def check_host(errors, svc, shared):
         errors.append(f"poc_host={host!r} is not a host name; {problem}")
         return
     zone = shared.get("pocstack_hosted_zone") or ""
-    if zone and not host.lower().rstrip(".").endswith("." + hosted_zone_of(host, zone)):
+    # without pocstack_hosted_zone, the host name without its first label
+    hosted = (zone or host.split(".", 1)[-1]).lower().rstrip(".")
+    if zone and not host.lower().rstrip(".").endswith("." + hosted):
         errors.append(f"poc_host={host!r} is not in pocstack_hosted_zone={zone!r}; use a name below it")
-    elif not zone and "." not in hosted_zone_of(host, zone):
-        errors.append(
-            f"poc_host={host!r}: its hosted zone would be {hosted_zone_of(host, zone)!r}; "
-            "set pocstack_hosted_zone or use a name like service.poc.example.com"
-        )
+    elif not zone and "." not in hosted:
+        errors.append(f"poc_host={host!r}: its hosted zone would be {hosted!r}; "
+                      "set pocstack_hosted_zone or use a name like service.poc.example.com")
 
 
 def check_counts(errors, svc):
@@ -186,23 +173,14 @@ def check_counts(errors, svc):
             f"poc_autoscaling: min {low} <= poc_desired_count {desired} <= max {high} does not hold; "
             "allowed: min <= desired <= max"
         )
-    check_scaling_policies(errors, scaling)
-
-
-def _number(value):
-    if isinstance(value, bool):
-        return None
+    # requests_per_target above 0: a bound RANGES (inclusive) cannot say; its type is its spec's
+    requests = scaling.get("requests_per_target")
     try:
-        return float(value)
+        below = not isinstance(requests, bool) and float(requests) <= 0
     except (TypeError, ValueError):
-        return None
-
-
-def check_scaling_policies(errors, scaling):
-    """requests_per_target above 0 (a bound RANGES, inclusive, cannot say)."""
-    requests = _number(scaling.get("requests_per_target"))
-    if requests is not None and requests <= 0:
-        errors.append(f"poc_autoscaling.requests_per_target={scaling['requests_per_target']!r} must be requests per "
+        below = False  # no number: its spec's type check names it
+    if below:
+        errors.append(f"poc_autoscaling.requests_per_target={requests!r} must be requests per "
                       "task and minute; allowed: a number above 0")
 
 
@@ -322,20 +300,6 @@ def check_access(errors, svc):
             errors.append(f"poc_task_policy_statements[{index}]: Action '*' grants everything; name the actions")
 
 
-def check_service_name(errors, service):
-    """alb_tls names the target group <service>-<6 hex digits of its immutable settings>, at most 32 characters."""
-    if len(service) > 32 - 7:
-        errors.append(
-            f"service name {service!r} has {len(service)} characters; at most {32 - 7} allowed "
-            "(its target group is named <service>-<6 hex digits>, at most 32 characters)"
-        )
-    elif not _ELB_NAME.match(service):
-        errors.append(
-            f"service name {service!r} is not allowed in a target group name; use letters, digits and '-', "
-            "not starting or ending with '-'"
-        )
-
-
 def check_service(service, svc, shared, roles):
     """All mistakes of one service: a list of messages. `roles`
     (preflight_roles.RoleSources) knows the poc_* variables the roles read and
@@ -348,7 +312,7 @@ def check_service(service, svc, shared, roles):
         errors.append(f"{var} is not a known service variable{hint}; known: {', '.join(sorted(roles.known))}")
     typed = roles.check_service_variables(svc)
     own = []
-    check_size(own, svc)
+    check_size(own, "poc_cpu", svc.get("poc_cpu", 256), "poc_memory", svc.get("poc_memory", 512))
     check_routing(own, svc)
     check_host(own, svc, shared)
     check_counts(own, svc)
@@ -357,7 +321,9 @@ def check_service(service, svc, shared, roles):
     check_image(own, svc)
     check_access(own, svc)
     if not any(message.startswith("poc_container_port") for message in typed):
-        check_service_name(own, service)
+        # alb_tls names the target group <service>-<6 hex digits of its immutable settings>
+        _elb_name(own, "service name", service, 32 - 7,
+                  " (its target group is named <service>-<6 hex digits>, at most 32 characters)")
     cluster = str(shared.get("pocstack_cluster_name", "pocstack"))
     for role in (f"{cluster}-{service}-exec", f"{cluster}-{service}-task"):
         if not _IAM_NAME.match(role):
@@ -379,7 +345,7 @@ def _said_better(message, own):
 
 def check_shared(shared):
     errors = []
-    _elb_name(errors, "load balancer", str(shared.get("pocstack_alb_name", "pocstack")), "pocstack_alb_name")
+    _elb_name(errors, "pocstack_alb_name: the load balancer name", str(shared.get("pocstack_alb_name", "pocstack")))
     cluster = str(shared.get("pocstack_cluster_name", "pocstack"))
     if not re.match(r"^[A-Za-z0-9_-]{1,255}$", cluster):
         errors.append(f"pocstack_cluster_name={cluster!r} is not allowed; use 1-255 letters, digits, '_' and '-'")
@@ -624,11 +590,3 @@ def check_deployed_rules(services, listener):
             hint = DEPLOYED_RULE_HINT.format(**settings) if isinstance(problems[0], listener_rules.OrderProblem) else ""
             found[name] = [f"{variable}, against the rules deployed on the listener: {'; '.join(problems)}{hint}"]
     return found
-
-
-def format_report(result):
-    lines = [f"The inventory has {sum(map(len, result.values()))} mistake(s); nothing was created:"]
-    for service in sorted(result):
-        lines.append(f"{service}:")
-        lines.extend(f"  - {message}" for message in result[service])
-    return "\n".join(lines)

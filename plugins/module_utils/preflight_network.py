@@ -51,20 +51,14 @@ def route_table_of(route_tables, subnet_id, vpc_id):
     return main
 
 
-def default_route(table):
-    for route in (table or {}).get("routes") or []:
-        if route.get("destination_cidr_block") == DEFAULT_ROUTE and route.get("state", "active") == "active":
-            return route
-    return None
-
-
 def way_out(table):
     """('igw', id), ('nat', id) or (None, None): where the table's 0.0.0.0/0 goes.
 
     A transit gateway, a NAT instance, a network interface or a peering as the
     target counts as a NAT route: what lies behind it cannot be seen from here.
     """
-    route = default_route(table)
+    route = next((route for route in (table or {}).get("routes") or []
+                  if route.get("destination_cidr_block") == DEFAULT_ROUTE and route.get("state", "active") == "active"), None)
     if route is None:
         return None, None
     gateway = route.get("gateway_id") or ""
@@ -77,19 +71,16 @@ def way_out(table):
     return None, None
 
 
-def short_service(service_name, region):
-    prefix = f"com.amazonaws.{region}."
-    return service_name[len(prefix):] if str(service_name).startswith(prefix) else None
-
-
 def endpoints_reaching(endpoints, vpc_id, region, table_id, planned, planned_tables):
     """The AWS services (ecr.api, s3, ...) a task subnet with route table
     `table_id` reaches through a VPC endpoint: those of the VPC, and those
     this deploy creates (`planned`, gateway ones on `planned_tables`)."""
-    found = set()
+    found, prefix = set(), f"com.amazonaws.{region}."
     for endpoint in endpoints:
-        name = short_service(endpoint.get("service_name"), region)
-        if endpoint.get("vpc_id") != vpc_id or not name or endpoint.get("state", "available").lower() not in LIVE_ENDPOINT_STATES:
+        service = str(endpoint.get("service_name"))
+        name = service.removeprefix(prefix)  # ecr.api, s3, ...; the whole name when of another region
+        if (endpoint.get("vpc_id") != vpc_id or name in ("", service)
+                or endpoint.get("state", "available").lower() not in LIVE_ENDPOINT_STATES):
             continue
         if (endpoint.get("vpc_endpoint_type") or "Gateway").lower() == "gateway":
             if table_id in (endpoint.get("route_table_ids") or []):
@@ -130,14 +121,13 @@ def check_task_reach(service, public_ip, has_secrets, task_subnets, route_tables
         why = describe_route(table, subnet_id)
         if kind == "igw":
             why += ", but poc_assign_public_ip is false (the tasks get no public IP)"
-        ways = []
-        if kind == "igw":
-            ways.append("poc_assign_public_ip: true (the subnet routes to an internet gateway)")
-        else:
-            ways.append("task subnets with a route to an internet gateway and poc_assign_public_ip: true")
-        ways.append("task subnets with a NAT gateway route (pocstack_task_subnet_ids)")
-        ways.append(f"the VPC endpoints {', '.join(needed)} (pocstack_vpc_endpoints"
-                    + (f", with {table_id} in pocstack_vpc_endpoint_route_table_ids for s3" if table_id else "") + ")")
+        ways = [
+            "poc_assign_public_ip: true (the subnet routes to an internet gateway)" if kind == "igw"
+            else "task subnets with a route to an internet gateway and poc_assign_public_ip: true",
+            "task subnets with a NAT gateway route (pocstack_task_subnet_ids)",
+            f"the VPC endpoints {', '.join(needed)} (pocstack_vpc_endpoints"
+            + (f", with {table_id} in pocstack_vpc_endpoint_route_table_ids for s3" if table_id else "") + ")",
+        ]
         errors.append(
             f"tasks in {why}, and no VPC endpoint for {', '.join(missing)}: Fargate pulls the image, reads the "
             f"secrets and ships the logs through the task's network interface, so every task of {service} would "
@@ -171,12 +161,11 @@ def check_endpoints(planned, planned_tables, vpc, vpc_id, route_tables, task_sub
                       f"allowed: {', '.join(KNOWN_ENDPOINTS)}")
     interface = [name for name in planned if name not in GATEWAY_ENDPOINTS]
     if interface and vpc:
-        off = [attribute for attribute, key in (("enableDnsSupport", "enable_dns_support"),
-                                                ("enableDnsHostnames", "enable_dns_hostnames"))
-               if vpc.get(key) is False]
+        off = {attribute: key for attribute, key in (("enableDnsSupport", "enable_dns_support"),
+                                                     ("enableDnsHostnames", "enable_dns_hostnames"))
+               if vpc.get(key) is False}
         if off:
-            flags = " ".join(f"--{'enable-dns-support' if a == 'enableDnsSupport' else 'enable-dns-hostnames'}"
-                             for a in off)
+            flags = " ".join("--" + key.replace("_", "-") for key in off.values())
             errors.append(
                 f"pocstack_vpc_endpoints: {vpc_id} has {' and '.join(off)} off; the interface endpoints' private DNS "
                 f"(how the tasks find {', '.join(interface)}) needs both on: "

@@ -175,16 +175,8 @@ class RoleSources:
                            if m not in errors]
             keys = self.key_feeds.get(poc)
             if keys and value is not None:
-                errors += self._check_keys(poc, value, keys)
-        return errors
-
-    def _check_keys(self, poc, value, keys):
-        if not isinstance(value, Mapping):
-            return [f"{poc}={value!r} must be a dict (a YAML mapping) with the keys {', '.join(keys)}, not a {_kind(value)}"]
-        errors = [_unknown_key(poc, key, keys) for key in value if key not in keys]
-        for key, variable in keys.items():
-            if key in value:
-                errors += check_option(f"{poc}.{key}", variable, value[key], self.options.get(variable, {"type": "raw"}))
+                errors += _check_dict(poc, value, {key: (variable, self.options.get(variable, {"type": "raw"}))
+                                                   for key, variable in keys.items()})
         return errors
 
 
@@ -262,7 +254,8 @@ def check_option(path, name, value, spec, secret=False):
             errors += check_option(f"{path}[{index}]", name, item, element, secret)
         return errors
     if kind == "dict":
-        return _check_dict(path, name, value, spec, secret)
+        keys = {key: (f"{name}.{key}", key_spec) for key, key_spec in (spec.get("options") or {}).items()}
+        return _check_dict(path, value, keys, secret)
     if kind == "bool":
         if not isinstance(value, bool):
             return [f"{path}={shown} must be true or false (a YAML boolean, unquoted): a string such as 'false' "
@@ -285,21 +278,16 @@ def check_option(path, name, value, spec, secret=False):
     return []
 
 
-def _check_dict(path, name, value, spec, secret):
+def _check_dict(path, value, keys, secret=False):
+    """A dict's keys: `keys` {key: (name as in check_option, spec)}; none: any key."""
     if not isinstance(value, Mapping):
-        return [f"{path}={_shown(value, secret or _holds_secret(spec))} must be a dict (a YAML mapping){_keys(spec)}, "
-                f"not a {_kind(value)}"]
-    keys = spec.get("options")
-    if not keys:
-        return []
-    errors = []
-    for key in value:
-        if key not in keys:
-            errors.append(_unknown_key(path, key, keys))
-    for key, key_spec in keys.items():
+        shown = _shown(value, secret or any(_holds_secret(spec) for _name, spec in keys.values()))
+        return [f"{path}={shown} must be a dict (a YAML mapping){_keys({'options': keys})}, not a {_kind(value)}"]
+    errors = [_unknown_key(path, key, keys) for key in value if keys and key not in keys]
+    for key, (name, spec) in keys.items():
         if key in value:
-            errors += check_option(f"{path}.{key}", f"{name}.{key}", value[key], key_spec, secret)
-        elif key_spec.get("required"):
+            errors += check_option(f"{path}.{key}", name, value[key], spec, secret)
+        elif spec.get("required"):
             errors.append(f"{path}.{key} is required")
     return errors
 
@@ -347,10 +335,8 @@ def _check_pairs(values):
     if interval is not None and timeout is not None and timeout >= interval:
         errors.append(f"alb_tls_health_check_timeout={timeout} must be less than alb_tls_health_check_interval={interval} "
                       "(a target group's health check timeout must be smaller than its interval)")
-    cpu, memory = values.get("fargate_service_cpu"), values.get("fargate_service_memory")
-    problem = preflight.size_problem(cpu, memory) if cpu is not None and memory is not None else None
-    if problem:
-        errors.append(f"fargate_service_memory={memory!r} does not fit fargate_service_cpu={preflight._int(cpu)}; {problem}")
+    preflight.check_size(errors, "fargate_service_cpu", values.get("fargate_service_cpu"),
+                         "fargate_service_memory", values.get("fargate_service_memory"))
     span = values.get("alb_tls_priority_range")
     numbers = [preflight._int(v) for v in span] if isinstance(span, (list, tuple)) else []
     if isinstance(span, (list, tuple)) and (len(numbers) != 2 or None in numbers or numbers[0] > numbers[1]):
