@@ -89,13 +89,8 @@ def _evaluated(host_vars, key):
 
 
 def _evaluated_vars(host_vars, wanted):
-    values = {}
-    for key in list(host_vars):
-        if wanted(key):
-            value = _evaluated(host_vars, key)
-            if value is not SKIP:
-                values[key] = value
-    return values
+    values = {key: _evaluated(host_vars, key) for key in list(host_vars) if wanted(key)}
+    return {key: value for key, value in values.items() if value is not SKIP}
 
 
 def preflight_errors(selected, hostvars, shared=None):
@@ -131,20 +126,16 @@ def role_sources():
     return preflight_roles.RoleSources(*role_files())
 
 
-def _role_vars(host_vars):
-    return _evaluated_vars(host_vars, preflight_roles.role_of)
-
-
 def preflight_role_variables(selected, hostvars, play_host="localhost"):
     """Mistakes in the role variables (alb_tls_*, ecr_image_*, fargate_service_*,
     ssm_secrets_*) the inventory sets: those of the play's host (the shared
     part, group_vars/all) under "(shared)", each service's others under its name."""
     specs, defaults = role_sources().specs, role_sources().defaults
-    shared = preflight_roles.check_role_variables(_role_vars(hostvars[play_host]), specs, defaults)
+    shared = preflight_roles.check_role_variables(_evaluated_vars(hostvars[play_host], preflight_roles.role_of), specs, defaults)
     found = {"(shared)": shared} if shared else {}
     for name in selected:
-        own = [m for m in preflight_roles.check_role_variables(_role_vars(hostvars[name]), specs, defaults)
-               if m not in shared]
+        own = preflight_roles.check_role_variables(_evaluated_vars(hostvars[name], preflight_roles.role_of), specs, defaults)
+        own = [message for message in own if message not in shared]
         if own:
             found[name] = own
     return found

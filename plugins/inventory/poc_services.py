@@ -58,9 +58,7 @@ class InventoryModule(BaseInventoryPlugin):
     NAME = "pocstack.aws.poc_services"
 
     def verify_file(self, path):
-        return super().verify_file(path) and path.endswith(
-            tuple(".pocstack" + ext for ext in _YAML)
-        )
+        return super().verify_file(path) and path.endswith(tuple(".pocstack" + ext for ext in _YAML))
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
@@ -70,12 +68,10 @@ class InventoryModule(BaseInventoryPlugin):
         group = self.get_option("group")
 
         self.inventory.add_group("control")
-        self.inventory.add_host("localhost", group="control")
         self.inventory.add_group(group)
-        for name in self._service_names(hv_dir):
-            self.inventory.add_host(name, group=group)
-        for host in ["localhost"] + self._service_names(hv_dir):
-            self.inventory.set_variable(host, "ansible_connection", "local")
+        for name in ["localhost"] + self._service_names(hv_dir):
+            self.inventory.add_host(name, group="control" if name == "localhost" else group)
+            self.inventory.set_variable(name, "ansible_connection", "local")
 
     @staticmethod
     def _service_names(hv_dir):
