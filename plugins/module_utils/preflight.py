@@ -14,6 +14,7 @@ priorities), secrets, names AWS derives from the service's.
 """
 
 import difflib
+import itertools
 import re
 
 from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
@@ -37,10 +38,9 @@ MAX_TASKS = 5000
 MAX_CONDITION_VALUES = 5
 # ALB quota "Wildcards per rule" (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html).
 MAX_RULE_WILDCARDS = 5
-PRIORITY = (1, 50000)
 
 _ELB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
-_HOST = re.compile(r"^[A-Za-z0-9\-.*?]+$")
+HOST_HEADER = re.compile(r"^[A-Za-z0-9\-.*?]{1,128}\Z")
 HOST_RULE = "a host name of at most 128 characters of letters, digits, '-', '.', and the wildcards * and ?"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PARAM_PART = re.compile(r"^[A-Za-z0-9_.\-/]+$")
@@ -72,10 +72,6 @@ def _elb_name(errors, subject, name, limit=32, why=""):
         errors.append(f"{subject} {name!r} has {len(name)} characters; at most {limit} allowed{why}")
     elif not _ELB_NAME.match(name):
         errors.append(f"{subject} {name!r} is not allowed; use letters, digits and '-', not starting or ending with '-'{why}")
-
-
-def host_header_ok(text):
-    return len(text) <= 128 and bool(_HOST.match(text))
 
 
 def check_size(errors, cpu_var, cpu, memory_var, memory):
@@ -110,7 +106,7 @@ def check_routing(errors, svc):
     if hosts is not None and not isinstance(hosts, (list, tuple)):
         errors.append(f"poc_host_headers={hosts!r} must be a list of strings")
     for host in hosts if isinstance(hosts, (list, tuple)) else []:
-        if not isinstance(host, str) or not host_header_ok(host):
+        if not isinstance(host, str) or not HOST_HEADER.match(host):
             errors.append(f"poc_host_headers: {host!r} is not a host name; allowed: {HOST_RULE}")
     hosts = _strings(hosts)
     host, label = svc.get("poc_host"), "poc_path_patterns + poc_host_headers"
@@ -118,14 +114,10 @@ def check_routing(errors, svc):
         hosts, label = hosts + [host], label + " + poc_host"
     total = len(paths) + len(hosts)
     if total > MAX_CONDITION_VALUES:
-        errors.append(
-            f"{label}: {total} values; a listener rule allows at most {MAX_CONDITION_VALUES}"
-        )
+        errors.append(f"{label}: {total} values; a listener rule allows at most {MAX_CONDITION_VALUES}")
     wildcards = sum(value.count("*") + value.count("?") for value in paths + hosts)
     if wildcards > MAX_RULE_WILDCARDS:
-        errors.append(
-            f"{label}: {wildcards} wildcards (* and ?); a listener rule allows at most {MAX_RULE_WILDCARDS}"
-        )
+        errors.append(f"{label}: {wildcards} wildcards (* and ?); a listener rule allows at most {MAX_RULE_WILDCARDS}")
 
 
 def dns_name_problem(name):
@@ -524,27 +516,25 @@ def check_rule_order(services):
     whatever the priorities, or an explicit priority in front of a rule whose
     every request it matches. poc_allow_shadowing: true on the front one allows it."""
     found = []
-    rules = {name: rule_settings(svc) for name, svc in services.items()}
-    names = sorted(name for name, rule in rules.items() if rule["conditions"] is not None)
-    for index, first in enumerate(names):
-        for second in names[index + 1:]:
-            a, b = rules[first]["conditions"], rules[second]["conditions"]
-            if listener_rules.covers(a, b) and listener_rules.covers(b, a):
-                if not (rules[first]["allow_shadowing"] or rules[second]["allow_shadowing"]):
-                    for one, other in ((first, second), (second, first)):
-                        found.append((one, f"the listener rule of {one} has the same conditions as {other}'s "
-                                           f"({listener_rules.describe_conditions(a)}): whichever comes first takes all "
-                                           "the traffic of the other; give one of them other poc_path_patterns or poc_host"))
-                continue
-            for front, back in ((first, second), (second, first)):
-                fc, fp, bc, bp = (rules[front]["conditions"], rules[front]["priority"], rules[back]["conditions"],
-                                  rules[back]["priority"])
-                if (fp is not None and bp is not None and fp < bp and listener_rules.covers(fc, bc)
-                        and not rules[front]["allow_shadowing"]):
-                    found.append((front, f"poc_priority={fp} puts {front}'s rule ({listener_rules.describe_conditions(fc)}) "
-                                         f"in front of {back}'s (poc_priority={bp}; {listener_rules.describe_conditions(bc)}), "
-                                         f"whose every request it matches: {back} would get no traffic; give {front} a "
-                                         f"priority above {bp} or narrower conditions, or set poc_allow_shadowing: true"))
+    rules = {name: rule_settings(services[name]) for name in sorted(services)}
+    rules = {name: rule for name, rule in rules.items() if rule["conditions"] is not None}
+    for pair in itertools.combinations(rules, 2):
+        a, b = (rules[name]["conditions"] for name in pair)
+        if listener_rules.covers(a, b) and listener_rules.covers(b, a):
+            if not any(rules[name]["allow_shadowing"] for name in pair):
+                found += [(one, f"the listener rule of {one} has the same conditions as {other}'s "
+                                f"({listener_rules.describe_conditions(a)}): whichever comes first takes all "
+                                "the traffic of the other; give one of them other poc_path_patterns or poc_host")
+                          for one, other in (pair, pair[::-1])]
+            continue
+        for front, back in (pair, pair[::-1]):
+            fc, fp, bc, bp = (rules[front]["conditions"], rules[front]["priority"], rules[back]["conditions"],
+                              rules[back]["priority"])
+            if None not in (fp, bp) and fp < bp and listener_rules.covers(fc, bc) and not rules[front]["allow_shadowing"]:
+                found.append((front, f"poc_priority={fp} puts {front}'s rule ({listener_rules.describe_conditions(fc)}) "
+                                     f"in front of {back}'s (poc_priority={bp}; {listener_rules.describe_conditions(bc)}), "
+                                     f"whose every request it matches: {back} would get no traffic; give {front} a "
+                                     f"priority above {bp} or narrower conditions, or set poc_allow_shadowing: true"))
     return found
 
 

@@ -114,8 +114,8 @@ def check_task_reach(service, public_ip, has_secrets, task_subnets, route_tables
         if kind == "nat" or (kind == "igw" and public_ip):
             continue
         table_id = _id(table, "route_table_id")
-        missing = [name for name in needed if name not in endpoints_reaching(
-            endpoints, vpc_id, region, table_id, planned, planned_tables)]
+        reached = endpoints_reaching(endpoints, vpc_id, region, table_id, planned, planned_tables)
+        missing = [name for name in needed if name not in reached]
         if not missing:
             continue
         why = describe_route(table, subnet_id)
@@ -173,11 +173,8 @@ def check_endpoints(planned, planned_tables, vpc, vpc_id, route_tables, task_sub
             )
     gateways = [name for name in planned if name in GATEWAY_ENDPOINTS]
     if gateways:
-        tables = []
-        for subnet_id in task_subnet_ids:
-            table_id = _id(route_table_of(route_tables, subnet_id, vpc_id), "route_table_id")
-            if table_id and table_id not in planned_tables and table_id not in tables:
-                tables.append(table_id)
+        tables = [_id(route_table_of(route_tables, subnet_id, vpc_id), "route_table_id") for subnet_id in task_subnet_ids]
+        tables = list(dict.fromkeys(table_id for table_id in tables if table_id and table_id not in planned_tables))
         if tables:
             errors.append(
                 f"pocstack_vpc_endpoint_route_table_ids={list(planned_tables)!r} leaves out {', '.join(tables)} "

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 
 from ansible.module_utils.common.validation import check_type_int
 
+from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules
 from ansible_collections.pocstack.aws.plugins.module_utils import preflight
 
 ROLES = ("alb_tls", "ecr_image", "fargate_service", "ssm_secrets")
@@ -44,8 +45,8 @@ RANGES = {
     "alb_tls_healthy_threshold": (2, 10, "target group HealthyThresholdCount"),
     "alb_tls_unhealthy_threshold": (2, 10, "target group UnhealthyThresholdCount"),
     "alb_tls_deregistration_delay": (0, 3600, "target group attribute deregistration_delay.timeout_seconds"),
-    "alb_tls_priority": (*preflight.PRIORITY, "listener rule Priority"),
-    "alb_tls_priority_range": (*preflight.PRIORITY, "listener rule Priority"),
+    "alb_tls_priority": (*listener_rules.PRIORITY_RANGE, "listener rule Priority"),
+    "alb_tls_priority_range": (*listener_rules.PRIORITY_RANGE, "listener rule Priority"),
     "alb_tls_prune_wait_timeout": (0, 86400, "seconds"),
     "ecr_image_keep_last": (0, 10000, "ECR lifecycle rule countNumber; 0: no lifecycle policy"),
     "fargate_service_container_port": (1, 65535, "a TCP port"),
@@ -72,21 +73,13 @@ ALLOWED = {
 _MATCHER = re.compile(r"^[2-4]\d\d(?:-[2-4]\d\d)?(?:,[2-4]\d\d(?:-[2-4]\d\d)?)*$")
 _LOG_GROUP = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 _HEALTH_PATH = re.compile(r"^/[\x21-\x7e]{0,1023}$")
-_PATH = re.compile(r"^[/*][A-Za-z0-9_\-.$/~\"'@:+&*?]*$")
-_ECR_REPO = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+_PATH = re.compile(r"^[/*][A-Za-z0-9_\-.$/~\"'@:+&*?]{0,127}\Z")
+_ECR_REPO = re.compile(r"^(?=.{2,256}\Z)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _ECR_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
 def _elb_name(text):
     return len(text) <= 32 and preflight._ELB_NAME.match(text)
-
-
-def _path_pattern(text):
-    return len(text) <= 128 and _PATH.match(text)
-
-
-def _ecr_repository(text):
-    return 2 <= len(text) <= 256 and _ECR_REPO.match(text)
 
 
 def _cidr(text):
@@ -105,12 +98,12 @@ FORMS = {
     "alb_tls_health_check_matcher": (_MATCHER.match, "HTTP codes 200-499 as '200', '200,302' or '200-299'"),
     "alb_tls_health_check_path": (_HEALTH_PATH.match, "a path starting with '/', at most 1024 printable characters, no spaces"),
     "alb_tls_certificate_arn": (preflight._ACM_ARN.match, "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID) or ''"),
-    "alb_tls_path_patterns": (_path_pattern, "a path pattern: start with '/' or '*', at most 128 characters of letters, "
-                                             "digits, _-.$/~\"'@:+&, and the wildcards * and ?"),
-    "alb_tls_host_headers": (preflight.host_header_ok, preflight.HOST_RULE),
+    "alb_tls_path_patterns": (_PATH.match, "a path pattern: start with '/' or '*', at most 128 characters of letters, "
+                                          "digits, _-.$/~\"'@:+&, and the wildcards * and ?"),
+    "alb_tls_host_headers": (preflight.HOST_HEADER.match, preflight.HOST_RULE),
     "fargate_service_log_group": (_LOG_GROUP.match, "1-512 of letters, digits and . - _ / #"),
-    "ecr_image_repository": (_ecr_repository, "an ECR repository name of 2-256 lower-case letters, digits and ._-/ "
-                                              "(no separator at either end)"),
+    "ecr_image_repository": (_ECR_REPO.match, "an ECR repository name of 2-256 lower-case letters, digits and ._-/ "
+                                               "(no separator at either end)"),
     "ecr_image_tag": (_ECR_TAG.match, "an image tag of up to 128 letters, digits, _.- (not starting with . or -)"),
 }
 
