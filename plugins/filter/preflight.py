@@ -160,11 +160,8 @@ def _set_facts(tasks):
 def role_outputs(role):
     """The public names the role sets for the roles after it (alb_tls_target_group_arn,
     ...): a later include of the role sees them as variables; they are no input."""
-    tasks = os.path.join(ROLES_DIR, role, "tasks")
-    names = set()
-    for name in sorted(os.listdir(tasks)):
-        if name.endswith(".yml"):
-            names |= _set_facts(_role_file(role, "tasks", name))
+    files = sorted(name for name in os.listdir(os.path.join(ROLES_DIR, role, "tasks")) if name.endswith(".yml"))
+    names = _set_facts([_role_file(role, "tasks", name) for name in files])
     options = role_sources().specs[role]
     return frozenset(name for name in names if preflight_roles.role_of(name) == role and name not in options)
 

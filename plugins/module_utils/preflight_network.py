@@ -26,8 +26,7 @@ on AWS and fails only later, at a task start or in traffic:
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
 # Fargate's start-up calls by endpoint: the secrets one only for services that have secrets.
 ALWAYS_NEEDED = ("ecr.api", "ecr.dkr", "s3", "logs")
-KNOWN_ENDPOINTS = ("ecr.api", "ecr.dkr", "s3", "logs", "ssm", "secretsmanager", "kms", "ssmmessages", "sts",
-                   "dynamodb")
+KNOWN_ENDPOINTS = ALWAYS_NEEDED + ("ssm", "secretsmanager", "kms", "ssmmessages", "sts", "dynamodb")
 DEFAULT_ROUTE = "0.0.0.0/0"
 LIVE_ENDPOINT_STATES = ("available", "pending", "pendingacceptance")
 
@@ -93,16 +92,6 @@ def endpoints_reaching(endpoints, vpc_id, region, table_id, planned, planned_tab
     return found
 
 
-def describe_route(table, subnet_id):
-    if table is None:
-        return f"{subnet_id} has no route table"
-    kind, target = way_out(table)
-    table_id = _id(table, "route_table_id")
-    if kind is None:
-        return f"{subnet_id} (route table {table_id}) has no route to 0.0.0.0/0"
-    return f"{subnet_id} (route table {table_id}) sends 0.0.0.0/0 to {target}"
-
-
 def check_task_reach(service, public_ip, has_secrets, task_subnets, route_tables, endpoints, vpc_id, region,
                      planned, planned_tables):
     """Messages for a service whose tasks could not reach what Fargate needs at start."""
@@ -110,7 +99,7 @@ def check_task_reach(service, public_ip, has_secrets, task_subnets, route_tables
     errors = []
     for subnet_id in task_subnets:
         table = route_table_of(route_tables, subnet_id, vpc_id)
-        kind, _target = way_out(table)
+        kind, target = way_out(table)
         if kind == "nat" or (kind == "igw" and public_ip):
             continue
         table_id = _id(table, "route_table_id")
@@ -118,9 +107,13 @@ def check_task_reach(service, public_ip, has_secrets, task_subnets, route_tables
         missing = [name for name in needed if name not in reached]
         if not missing:
             continue
-        why = describe_route(table, subnet_id)
-        if kind == "igw":
-            why += ", but poc_assign_public_ip is false (the tasks get no public IP)"
+        if table is None:
+            why = f"{subnet_id} has no route table"
+        elif kind is None:
+            why = f"{subnet_id} (route table {table_id}) has no route to 0.0.0.0/0"
+        else:  # an internet gateway, without a public IP
+            why = (f"{subnet_id} (route table {table_id}) sends 0.0.0.0/0 to {target}, "
+                   "but poc_assign_public_ip is false (the tasks get no public IP)")
         ways = [
             "poc_assign_public_ip: true (the subnet routes to an internet gateway)" if kind == "igw"
             else "task subnets with a route to an internet gateway and poc_assign_public_ip: true",
