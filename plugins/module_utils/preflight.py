@@ -344,7 +344,15 @@ def check_shared(shared):
     prefix = str(shared.get("pocstack_ssm_prefix", "/pocstack"))
     if not prefix.startswith("/") or prefix.endswith("/") or not _PARAM_PART.match(prefix):
         errors.append(f"pocstack_ssm_prefix={prefix!r} must start with '/', not end with '/', and use letters, digits, _.-/")
-    errors += check_certificate_source(shared)
+    # the certificate's sources: well formed, not both (pocstack_certificate_arn
+    # is checked against the account: check_certificate)
+    request, pem = shared.get("pocstack_certificate_request"), shared.get("pocstack_certificate_pem")
+    if request and pem:
+        errors.append("pocstack_certificate_request and pocstack_certificate_pem are both set; give one certificate source")
+    if request:
+        check_certificate_request(errors, request, shared.get("pocstack_hosted_zone"))
+    if pem:
+        check_certificate_pem(errors, pem)
     zone = shared.get("pocstack_hosted_zone")
     if zone not in (None, ""):
         problem = dns_name_problem(zone)
@@ -407,20 +415,6 @@ def check_certificate_pem(errors, pem):
         errors.append(f"{var}.private_key must be a PEM private key (-----BEGIN ... PRIVATE KEY-----)")
 
 
-def check_certificate_source(shared):
-    """pocstack_certificate_request / pocstack_certificate_pem: well formed, not both.
-    (pocstack_certificate_arn is checked against the account: check_certificate.)"""
-    errors = []
-    request, pem = shared.get("pocstack_certificate_request"), shared.get("pocstack_certificate_pem")
-    if request and pem:
-        errors.append("pocstack_certificate_request and pocstack_certificate_pem are both set; give one certificate source")
-    if request:
-        check_certificate_request(errors, request, shared.get("pocstack_hosted_zone"))
-    if pem:
-        check_certificate_pem(errors, pem)
-    return errors
-
-
 def check_certificate(arn, region):
     """The certificate must be an ACM certificate ARN in the deployment's region."""
     match = _ACM_ARN.match(str(arn or ""))
@@ -437,8 +431,7 @@ def check_subnets(subnets, vpc_id, requested=(), variable="pocstack_subnet_ids",
     errors = []
     requested = set(requested)
     subnets = [s for s in subnets if s.get("subnet_id") in requested] if requested else list(subnets)
-    found = {s.get("subnet_id") for s in subnets}
-    missing = sorted(requested - found)
+    missing = sorted(requested - {s.get("subnet_id") for s in subnets})
     if missing:
         errors.append(f"{variable}: {', '.join(missing)} not found in aws_region")
     outside = sorted(s["subnet_id"] for s in subnets if s.get("vpc_id") != vpc_id)
@@ -542,16 +535,6 @@ DEPLOYED_RULE_HINT = ("; give the service another {priority_var} or narrower poc
                       "poc_allow_shadowing: true to keep it there on purpose")
 
 
-def _aws_rule(rule):
-    """A rule as elb_listener_rules_info returns it -> DescribeRules' form."""
-    return {
-        "RuleArn": rule["rule_arn"],
-        "Priority": rule.get("priority"),
-        "IsDefault": rule.get("is_default", False),
-        "Conditions": [snake_dict_to_camel_dict(c, capitalize_first=True) for c in rule.get("conditions") or []],
-    }
-
-
 def check_deployed_rules(services, listener):
     """{service: [messages]} for selected services whose listener rule the
     rules already on the listener (`listener`: what elb_listener_rules_info
@@ -564,7 +547,9 @@ def check_deployed_rules(services, listener):
     if not arn:
         return {}
     described = listener.get("rules") or []
-    rules = [_aws_rule(rule) for rule in described]
+    # DescribeRules' form, as listener_rules reads it; the placement needs no actions, and tag keys stay as they are
+    rules = [snake_dict_to_camel_dict({k: v for k, v in rule.items() if k not in ("actions", "tags")}, capitalize_first=True)
+             for rule in described]
     tags = {rule["rule_arn"]: rule.get("tags") or {} for rule in described}
     found = {}
     for name in sorted(services):

@@ -110,10 +110,7 @@ FORMS = {
 
 def role_of(name):
     """The role a variable belongs to, or None (also for a role's internal `<role>__*` names)."""
-    for role in ROLES:
-        if name.startswith(role + "_") and not name.startswith(role + "__"):
-            return role
-    return None
+    return next((role for role in ROLES if name.startswith(role + "_") and not name.startswith(role + "__")), None)
 
 
 def merged_options(argument_specs):
