@@ -143,16 +143,14 @@ def preflight_role_variables(selected, hostvars, play_host="localhost"):
 
 def _set_facts(tasks):
     """The names the tasks set with set_fact, in blocks too."""
-    names = set()
     if isinstance(tasks, list):
-        for task in tasks:
-            names |= _set_facts(task)
-    elif isinstance(tasks, Mapping):
-        for key, value in tasks.items():
-            if key in ("ansible.builtin.set_fact", "set_fact") and isinstance(value, Mapping):
-                names |= set(value)
-            elif key in ("block", "rescue", "always"):
-                names |= _set_facts(value)
+        return set().union(*map(_set_facts, tasks))
+    names = set()
+    for key, value in tasks.items() if isinstance(tasks, Mapping) else ():
+        if key in ("ansible.builtin.set_fact", "set_fact") and isinstance(value, Mapping):
+            names |= set(value)
+        elif key in ("block", "rescue", "always"):
+            names |= _set_facts(value)
     return names
 
 

@@ -63,8 +63,7 @@ class InventoryModule(BaseInventoryPlugin):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        base = os.path.dirname(path)
-        hv_dir = os.path.join(base, self.get_option("host_vars_dir"))
+        hv_dir = os.path.join(os.path.dirname(path), self.get_option("host_vars_dir"))
         group = self.get_option("group")
 
         self.inventory.add_group("control")

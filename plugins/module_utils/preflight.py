@@ -319,10 +319,8 @@ def check_service(service, svc, shared, roles):
     cluster = str(shared.get("pocstack_cluster_name", "pocstack"))
     for role in (f"{cluster}-{service}-exec", f"{cluster}-{service}-task"):
         if not _IAM_NAME.match(role):
-            own.append(
-                f"pocstack_cluster_name + service name: the IAM role name {role!r} is too long or has other characters "
-                "than letters, digits and +=,.@_-; at most 64 allowed"
-            )
+            own.append(f"pocstack_cluster_name + service name: the IAM role name {role!r} is too long or has other "
+                       "characters than letters, digits and +=,.@_-; at most 64 allowed")
     return errors + [message for message in typed if not _said_better(message, own)] + own
 
 

@@ -192,10 +192,9 @@ def check_network(services, shared):
     planned_tables = list(shared.get("pocstack_vpc_endpoint_route_table_ids") or [])
     vpc = shared.get("vpc") or {}
     vpc_id = _id(vpc, "vpc_id") or shared.get("pocstack_vpc_id")
-    subnets = shared.get("subnets") or []
     route_tables = shared.get("route_tables") or []
     result = {}
-    errors = check_zones(subnets, alb_subnets, task_subnets) + check_endpoints(
+    errors = check_zones(shared.get("subnets") or [], alb_subnets, task_subnets) + check_endpoints(
         planned, planned_tables, vpc, vpc_id, route_tables, task_subnets)
     if errors:
         result["(shared)"] = errors
