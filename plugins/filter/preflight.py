@@ -131,10 +131,12 @@ def preflight_role_variables(selected, hostvars, play_host="localhost"):
     ssm_secrets_*) the inventory sets: those of the play's host (the shared
     part, group_vars/all) under "(shared)", each service's others under its name."""
     specs, defaults = role_sources().specs, role_sources().defaults
-    shared = preflight_roles.check_role_variables(_evaluated_vars(hostvars[play_host], preflight_roles.role_of), specs, defaults)
+    shared = preflight_roles.check_role_variables(_evaluated_vars(hostvars[play_host], preflight_roles.role_of),
+                                                  specs, defaults)
     found = {"(shared)": shared} if shared else {}
     for name in selected:
-        own = preflight_roles.check_role_variables(_evaluated_vars(hostvars[name], preflight_roles.role_of), specs, defaults)
+        own = preflight_roles.check_role_variables(_evaluated_vars(hostvars[name], preflight_roles.role_of),
+                                                   specs, defaults)
         own = [message for message in own if message not in shared]
         if own:
             found[name] = own

@@ -71,7 +71,8 @@ def _elb_name(errors, subject, name, limit=32, why=""):
     if len(name) > limit:
         errors.append(f"{subject} {name!r} has {len(name)} characters; at most {limit} allowed{why}")
     elif not _ELB_NAME.match(name):
-        errors.append(f"{subject} {name!r} is not allowed; use letters, digits and '-', not starting or ending with '-'{why}")
+        errors.append(f"{subject} {name!r} is not allowed; use letters, digits and '-', "
+                      f"not starting or ending with '-'{why}")
 
 
 def check_size(errors, cpu_var, cpu, memory_var, memory):
@@ -460,12 +461,10 @@ def check_services(services, shared, roles):
         if errors:
             result[service] = errors
     for priority, owners in sorted(priorities.items()):
-        if len(owners) > 1:
-            for service in owners:
-                others = ", ".join(o for o in owners if o != service)
-                result.setdefault(service, []).append(
-                    f"poc_priority={priority} is also used by {others}; priorities must be unique on the listener"
-                )
+        for service in owners if len(owners) > 1 else []:
+            others = ", ".join(o for o in owners if o != service)
+            result.setdefault(service, []).append(
+                f"poc_priority={priority} is also used by {others}; priorities must be unique on the listener")
     for service, message in check_rule_order({name: svc for name, svc in services.items() if name not in result}):
         result.setdefault(service, []).append(message)
     return result
@@ -521,7 +520,8 @@ def check_rule_order(services):
         for front, back in (pair, pair[::-1]):
             fc, fp, bc, bp = (rules[front]["conditions"], rules[front]["priority"], rules[back]["conditions"],
                               rules[back]["priority"])
-            if None not in (fp, bp) and fp < bp and listener_rules.covers(fc, bc) and not rules[front]["allow_shadowing"]:
+            if (None not in (fp, bp) and fp < bp and listener_rules.covers(fc, bc)
+                    and not rules[front]["allow_shadowing"]):
                 found.append((front, f"poc_priority={fp} puts {front}'s rule ({listener_rules.describe_conditions(fc)}) "
                                      f"in front of {back}'s (poc_priority={bp}; {listener_rules.describe_conditions(bc)}), "
                                      f"whose every request it matches: {back} would get no traffic; give {front} a "
@@ -546,8 +546,8 @@ def check_deployed_rules(services, listener):
         return {}
     described = listener.get("rules") or []
     # DescribeRules' form, as listener_rules reads it; the placement needs no actions, and tag keys stay as they are
-    rules = [snake_dict_to_camel_dict({k: v for k, v in rule.items() if k not in ("actions", "tags")}, capitalize_first=True)
-             for rule in described]
+    rules = [snake_dict_to_camel_dict({k: v for k, v in rule.items() if k not in ("actions", "tags")},
+                                      capitalize_first=True) for rule in described]
     tags = {rule["rule_arn"]: rule.get("tags") or {} for rule in described}
     found = {}
     for name in sorted(services):

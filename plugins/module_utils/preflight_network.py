@@ -57,7 +57,8 @@ def way_out(table):
     target counts as a NAT route: what lies behind it cannot be seen from here.
     """
     route = next((route for route in (table or {}).get("routes") or []
-                  if route.get("destination_cidr_block") == DEFAULT_ROUTE and route.get("state", "active") == "active"), None)
+                  if route.get("destination_cidr_block") == DEFAULT_ROUTE and route.get("state", "active") == "active"),
+                 None)
     if route is None:
         return None, None
     gateway = route.get("gateway_id") or ""
@@ -86,10 +87,7 @@ def endpoints_reaching(endpoints, vpc_id, region, table_id, planned, planned_tab
                 found.add(name)
         elif endpoint.get("private_dns_enabled", True):
             found.add(name)
-    for name in planned:
-        if name not in GATEWAY_ENDPOINTS or table_id in planned_tables:
-            found.add(name)
-    return found
+    return found | {name for name in planned if name not in GATEWAY_ENDPOINTS or table_id in planned_tables}
 
 
 def check_task_reach(service, public_ip, has_secrets, task_subnets, route_tables, endpoints, vpc_id, region,
@@ -166,7 +164,8 @@ def check_endpoints(planned, planned_tables, vpc, vpc_id, route_tables, task_sub
             )
     gateways = [name for name in planned if name in GATEWAY_ENDPOINTS]
     if gateways:
-        tables = [_id(route_table_of(route_tables, subnet_id, vpc_id), "route_table_id") for subnet_id in task_subnet_ids]
+        tables = [_id(route_table_of(route_tables, subnet_id, vpc_id), "route_table_id")
+                  for subnet_id in task_subnet_ids]
         tables = list(dict.fromkeys(table_id for table_id in tables if table_id and table_id not in planned_tables))
         if tables:
             errors.append(
