@@ -99,11 +99,11 @@ FORMS = {
     "alb_tls_health_check_path": (_HEALTH_PATH.match, "a path starting with '/', at most 1024 printable characters, no spaces"),
     "alb_tls_certificate_arn": (preflight._ACM_ARN.match, "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID) or ''"),
     "alb_tls_path_patterns": (_PATH.match, "a path pattern: start with '/' or '*', at most 128 characters of letters, "
-                                          "digits, _-.$/~\"'@:+&, and the wildcards * and ?"),
+                                           "digits, _-.$/~\"'@:+&, and the wildcards * and ?"),
     "alb_tls_host_headers": (preflight.HOST_HEADER.match, preflight.HOST_RULE),
     "fargate_service_log_group": (_LOG_GROUP.match, "1-512 of letters, digits and . - _ / #"),
     "ecr_image_repository": (_ECR_REPO.match, "an ECR repository name of 2-256 lower-case letters, digits and ._-/ "
-                                               "(no separator at either end)"),
+                                              "(no separator at either end)"),
     "ecr_image_tag": (_ECR_TAG.match, "an image tag of up to 128 letters, digits, _.- (not starting with . or -)"),
 }
 
