@@ -89,23 +89,14 @@ def _evaluated(host_vars, key):
 
 
 def _evaluated_vars(host_vars, wanted):
-    values = {}
-    for key in list(host_vars):
-        if wanted(key):
-            value = _evaluated(host_vars, key)
-            if value is not SKIP:
-                values[key] = value
-    return values
-
-
-def _service_vars(host_vars):
-    return _evaluated_vars(host_vars, lambda key: key.startswith("poc_"))
+    values = {key: _evaluated(host_vars, key) for key in list(host_vars) if wanted(key)}
+    return {key: value for key, value in values.items() if value is not SKIP}
 
 
 def preflight_errors(selected, hostvars, shared=None):
     if not isinstance(selected, (list, tuple)):
         raise AnsibleError("preflight: the input must be the list of selected service names")
-    services = {name: _service_vars(hostvars[name]) for name in selected}
+    services = {name: _evaluated_vars(hostvars[name], lambda key: key.startswith("poc_")) for name in selected}
     return preflight.check_services(services, dict(shared or {}), role_sources())
 
 
@@ -135,26 +126,18 @@ def role_sources():
     return preflight_roles.RoleSources(*role_files())
 
 
-def role_specs():
-    """({role: {option: spec}}, {variable: plain default}) from the collection's roles."""
-    sources = role_sources()
-    return sources.specs, sources.defaults
-
-
-def _role_vars(host_vars):
-    return _evaluated_vars(host_vars, preflight_roles.role_of)
-
-
 def preflight_role_variables(selected, hostvars, play_host="localhost"):
     """Mistakes in the role variables (alb_tls_*, ecr_image_*, fargate_service_*,
     ssm_secrets_*) the inventory sets: those of the play's host (the shared
     part, group_vars/all) under "(shared)", each service's others under its name."""
-    specs, defaults = role_specs()
-    shared = preflight_roles.check_role_variables(_role_vars(hostvars[play_host]), specs, defaults)
+    specs, defaults = role_sources().specs, role_sources().defaults
+    shared = preflight_roles.check_role_variables(_evaluated_vars(hostvars[play_host], preflight_roles.role_of),
+                                                  specs, defaults)
     found = {"(shared)": shared} if shared else {}
     for name in selected:
-        own = [m for m in preflight_roles.check_role_variables(_role_vars(hostvars[name]), specs, defaults)
-               if m not in shared]
+        own = preflight_roles.check_role_variables(_evaluated_vars(hostvars[name], preflight_roles.role_of),
+                                                   specs, defaults)
+        own = [message for message in own if message not in shared]
         if own:
             found[name] = own
     return found
@@ -162,16 +145,14 @@ def preflight_role_variables(selected, hostvars, play_host="localhost"):
 
 def _set_facts(tasks):
     """The names the tasks set with set_fact, in blocks too."""
-    names = set()
     if isinstance(tasks, list):
-        for task in tasks:
-            names |= _set_facts(task)
-    elif isinstance(tasks, Mapping):
-        for key, value in tasks.items():
-            if key in ("ansible.builtin.set_fact", "set_fact") and isinstance(value, Mapping):
-                names |= set(value)
-            elif key in ("block", "rescue", "always"):
-                names |= _set_facts(value)
+        return set().union(*map(_set_facts, tasks))
+    names = set()
+    for key, value in tasks.items() if isinstance(tasks, Mapping) else ():
+        if key in ("ansible.builtin.set_fact", "set_fact") and isinstance(value, Mapping):
+            names |= set(value)
+        elif key in ("block", "rescue", "always"):
+            names |= _set_facts(value)
     return names
 
 
@@ -179,12 +160,9 @@ def _set_facts(tasks):
 def role_outputs(role):
     """The public names the role sets for the roles after it (alb_tls_target_group_arn,
     ...): a later include of the role sees them as variables; they are no input."""
-    tasks = os.path.join(ROLES_DIR, role, "tasks")
-    names = set()
-    for name in sorted(os.listdir(tasks)):
-        if name.endswith(".yml"):
-            names |= _set_facts(_role_file(role, "tasks", name))
-    options = preflight_roles.merged_options(_role_file(role, "meta", "argument_specs.yml")["argument_specs"])
+    files = sorted(name for name in os.listdir(os.path.join(ROLES_DIR, role, "tasks")) if name.endswith(".yml"))
+    names = _set_facts([_role_file(role, "tasks", name) for name in files])
+    options = role_sources().specs[role]
     return frozenset(name for name in names if preflight_roles.role_of(name) == role and name not in options)
 
 
@@ -200,22 +178,19 @@ def role_variables(variables, role, entry_point="main"):
     if entry_point not in entry_points:
         raise AnsibleError(f"role_variables: {role} has no entry point {entry_point!r}; entry points: {', '.join(entry_points)}")
     options, wanted = preflight_roles.merged_options(entry_points), entry_points[entry_point].get("options") or {}
-    values = {}
-    for name in list(variables):
-        if preflight_roles.role_of(name) != role:
-            continue
-        if name not in options:
-            if name not in role_outputs(role):
-                values[name] = None  # named as unknown; its value does not matter
-        elif name in wanted:
-            value = _evaluated(variables, name)
-            if value is not SKIP:
-                values[name] = value
+    # a name of no entry point is named as unknown; its value does not matter
+    values = {name: None for name in variables
+              if preflight_roles.role_of(name) == role and name not in options and name not in role_outputs(role)}
+    values.update(_evaluated_vars(variables, lambda name: name in wanted))
     return preflight_roles.check_role_variables(values, {role: options})
 
 
 def preflight_report(result):
-    return preflight.format_report(result)
+    lines = [f"The inventory has {sum(map(len, result.values()))} mistake(s); nothing was created:"]
+    for service in sorted(result):
+        lines.append(f"{service}:")
+        lines.extend(f"  - {message}" for message in result[service])
+    return "\n".join(lines)
 
 
 def preflight_account(subnets, subnet_ids, vpc_id, certificate_arn, region, task_subnet_ids=None):

@@ -58,24 +58,19 @@ class InventoryModule(BaseInventoryPlugin):
     NAME = "pocstack.aws.poc_services"
 
     def verify_file(self, path):
-        return super().verify_file(path) and path.endswith(
-            tuple(".pocstack" + ext for ext in _YAML)
-        )
+        return super().verify_file(path) and path.endswith(tuple(".pocstack" + ext for ext in _YAML))
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        base = os.path.dirname(path)
-        hv_dir = os.path.join(base, self.get_option("host_vars_dir"))
+        hv_dir = os.path.join(os.path.dirname(path), self.get_option("host_vars_dir"))
         group = self.get_option("group")
 
         self.inventory.add_group("control")
-        self.inventory.add_host("localhost", group="control")
         self.inventory.add_group(group)
-        for name in self._service_names(hv_dir):
-            self.inventory.add_host(name, group=group)
-        for host in ["localhost"] + self._service_names(hv_dir):
-            self.inventory.set_variable(host, "ansible_connection", "local")
+        for name in ["localhost"] + self._service_names(hv_dir):
+            self.inventory.add_host(name, group="control" if name == "localhost" else group)
+            self.inventory.set_variable(name, "ansible_connection", "local")
 
     @staticmethod
     def _service_names(hv_dir):

@@ -33,17 +33,13 @@ def differences(before, after, path=""):
     if before == after:
         return []
     if isinstance(before, dict) and isinstance(after, dict):
-        found = []
-        for key in sorted(set(before) | set(after), key=str):
-            found.extend(differences(before.get(key), after.get(key), f"{path}.{key}" if path else str(key)))
-        return found
+        return [change for key in sorted(set(before) | set(after), key=str)
+                for change in differences(before.get(key), after.get(key), f"{path}.{key}" if path else str(key))]
     if isinstance(before, list) and isinstance(after, list):
         old, new = _keyed(before), _keyed(after)
         if old is not None and new is not None:
-            found = []
-            for name in sorted(set(old) | set(new)):
-                found.extend(differences(old.get(name), new.get(name), f"{path}[{name}]"))
-            return found
+            return [change for name in sorted(set(old) | set(new))
+                    for change in differences(old.get(name), new.get(name), f"{path}[{name}]")]
     return [path]
 
 

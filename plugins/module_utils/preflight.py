@@ -14,6 +14,7 @@ priorities), secrets, names AWS derives from the service's.
 """
 
 import difflib
+import itertools
 import re
 
 from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
@@ -37,10 +38,9 @@ MAX_TASKS = 5000
 MAX_CONDITION_VALUES = 5
 # ALB quota "Wildcards per rule" (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html).
 MAX_RULE_WILDCARDS = 5
-PRIORITY = (1, 50000)
 
 _ELB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
-_HOST = re.compile(r"^[A-Za-z0-9\-.*?]+$")
+HOST_HEADER = re.compile(r"^[A-Za-z0-9\-.*?]{1,128}\Z")
 HOST_RULE = "a host name of at most 128 characters of letters, digits, '-', '.', and the wildcards * and ?"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PARAM_PART = re.compile(r"^[A-Za-z0-9_.\-/]+$")
@@ -65,35 +65,24 @@ def _int(value):
         return None
 
 
-def _elb_name(errors, what, name, source):
-    if len(name) > 32:
-        errors.append(f"{source}: the {what} name {name!r} has {len(name)} characters; at most 32 allowed")
+def _elb_name(errors, subject, name, limit=32, why=""):
+    """AWS's rule for load balancer and target group names; `limit`: what of
+    their 32 characters `name` may use, `why` says where the rest goes."""
+    if len(name) > limit:
+        errors.append(f"{subject} {name!r} has {len(name)} characters; at most {limit} allowed{why}")
     elif not _ELB_NAME.match(name):
-        errors.append(
-            f"{source}: the {what} name {name!r} is not allowed; use letters, digits and '-', "
-            "not starting or ending with '-'"
-        )
+        errors.append(f"{subject} {name!r} is not allowed; use letters, digits and '-', "
+                      f"not starting or ending with '-'{why}")
 
 
-def host_header_ok(text):
-    return len(text) <= 128 and bool(_HOST.match(text))
-
-
-def size_problem(cpu, memory):
-    """Why a Fargate task of `cpu` units cannot have `memory` MiB, or None
-    (also when either is no whole number or cpu no Fargate value: their own
+def check_size(errors, cpu_var, cpu, memory_var, memory):
+    """Whether a Fargate task of `cpu` units can have `memory` MiB (nothing
+    said when either is no whole number or cpu no Fargate value: their own
     checks say so)."""
-    cpu, memory = _int(cpu), _int(memory)
-    if cpu not in FARGATE_SIZES or memory is None or memory in FARGATE_SIZES[cpu]:
-        return None
-    return f"allowed memory (MiB): {allowed_memory_text(cpu)}"
-
-
-def check_size(errors, svc):
-    cpu, memory = svc.get("poc_cpu", 256), svc.get("poc_memory", 512)
-    problem = size_problem(cpu, memory)
-    if problem:
-        errors.append(f"poc_memory={memory!r} does not fit poc_cpu={_int(cpu)}; {problem}")
+    units, mib = _int(cpu), _int(memory)
+    if units in FARGATE_SIZES and mib is not None and mib not in FARGATE_SIZES[units]:
+        errors.append(f"{memory_var}={memory!r} does not fit {cpu_var}={units}; "
+                      f"allowed memory (MiB): {allowed_memory_text(units)}")
 
 
 def allowed_memory_text(cpu):
@@ -118,7 +107,7 @@ def check_routing(errors, svc):
     if hosts is not None and not isinstance(hosts, (list, tuple)):
         errors.append(f"poc_host_headers={hosts!r} must be a list of strings")
     for host in hosts if isinstance(hosts, (list, tuple)) else []:
-        if not isinstance(host, str) or not host_header_ok(host):
+        if not isinstance(host, str) or not HOST_HEADER.match(host):
             errors.append(f"poc_host_headers: {host!r} is not a host name; allowed: {HOST_RULE}")
     hosts = _strings(hosts)
     host, label = svc.get("poc_host"), "poc_path_patterns + poc_host_headers"
@@ -126,14 +115,10 @@ def check_routing(errors, svc):
         hosts, label = hosts + [host], label + " + poc_host"
     total = len(paths) + len(hosts)
     if total > MAX_CONDITION_VALUES:
-        errors.append(
-            f"{label}: {total} values; a listener rule allows at most {MAX_CONDITION_VALUES}"
-        )
+        errors.append(f"{label}: {total} values; a listener rule allows at most {MAX_CONDITION_VALUES}")
     wildcards = sum(value.count("*") + value.count("?") for value in paths + hosts)
     if wildcards > MAX_RULE_WILDCARDS:
-        errors.append(
-            f"{label}: {wildcards} wildcards (* and ?); a listener rule allows at most {MAX_RULE_WILDCARDS}"
-        )
+        errors.append(f"{label}: {wildcards} wildcards (* and ?); a listener rule allows at most {MAX_RULE_WILDCARDS}")
 
 
 def dns_name_problem(name):
@@ -146,11 +131,6 @@ def dns_name_problem(name):
     return None
 
 
-def hosted_zone_of(name, zone):
-    """The hosted zone of `name`: `zone` when given, else `name` without its first label."""
-    return (zone or name.split(".", 1)[-1]).lower().rstrip(".")
-
-
 def check_host(errors, svc, shared):
     """poc_host: one host name in the hosted zone (an alias record and a host-header condition)."""
     host = svc.get("poc_host")
@@ -161,13 +141,13 @@ def check_host(errors, svc, shared):
         errors.append(f"poc_host={host!r} is not a host name; {problem}")
         return
     zone = shared.get("pocstack_hosted_zone") or ""
-    if zone and not host.lower().rstrip(".").endswith("." + hosted_zone_of(host, zone)):
+    # without pocstack_hosted_zone, the host name without its first label
+    hosted = (zone or host.split(".", 1)[-1]).lower().rstrip(".")
+    if zone and not host.lower().rstrip(".").endswith("." + hosted):
         errors.append(f"poc_host={host!r} is not in pocstack_hosted_zone={zone!r}; use a name below it")
-    elif not zone and "." not in hosted_zone_of(host, zone):
-        errors.append(
-            f"poc_host={host!r}: its hosted zone would be {hosted_zone_of(host, zone)!r}; "
-            "set pocstack_hosted_zone or use a name like service.poc.example.com"
-        )
+    elif not zone and "." not in hosted:
+        errors.append(f"poc_host={host!r}: its hosted zone would be {hosted!r}; "
+                      "set pocstack_hosted_zone or use a name like service.poc.example.com")
 
 
 def check_counts(errors, svc):
@@ -186,23 +166,14 @@ def check_counts(errors, svc):
             f"poc_autoscaling: min {low} <= poc_desired_count {desired} <= max {high} does not hold; "
             "allowed: min <= desired <= max"
         )
-    check_scaling_policies(errors, scaling)
-
-
-def _number(value):
-    if isinstance(value, bool):
-        return None
+    # requests_per_target above 0: a bound RANGES (inclusive) cannot say; its type is its spec's
+    requests = scaling.get("requests_per_target")
     try:
-        return float(value)
+        below = not isinstance(requests, bool) and float(requests) <= 0
     except (TypeError, ValueError):
-        return None
-
-
-def check_scaling_policies(errors, scaling):
-    """requests_per_target above 0 (a bound RANGES, inclusive, cannot say)."""
-    requests = _number(scaling.get("requests_per_target"))
-    if requests is not None and requests <= 0:
-        errors.append(f"poc_autoscaling.requests_per_target={scaling['requests_per_target']!r} must be requests per "
+        below = False  # no number: its spec's type check names it
+    if below:
+        errors.append(f"poc_autoscaling.requests_per_target={requests!r} must be requests per "
                       "task and minute; allowed: a number above 0")
 
 
@@ -322,20 +293,6 @@ def check_access(errors, svc):
             errors.append(f"poc_task_policy_statements[{index}]: Action '*' grants everything; name the actions")
 
 
-def check_service_name(errors, service):
-    """alb_tls names the target group <service>-<6 hex digits of its immutable settings>, at most 32 characters."""
-    if len(service) > 32 - 7:
-        errors.append(
-            f"service name {service!r} has {len(service)} characters; at most {32 - 7} allowed "
-            "(its target group is named <service>-<6 hex digits>, at most 32 characters)"
-        )
-    elif not _ELB_NAME.match(service):
-        errors.append(
-            f"service name {service!r} is not allowed in a target group name; use letters, digits and '-', "
-            "not starting or ending with '-'"
-        )
-
-
 def check_service(service, svc, shared, roles):
     """All mistakes of one service: a list of messages. `roles`
     (preflight_roles.RoleSources) knows the poc_* variables the roles read and
@@ -348,7 +305,7 @@ def check_service(service, svc, shared, roles):
         errors.append(f"{var} is not a known service variable{hint}; known: {', '.join(sorted(roles.known))}")
     typed = roles.check_service_variables(svc)
     own = []
-    check_size(own, svc)
+    check_size(own, "poc_cpu", svc.get("poc_cpu", 256), "poc_memory", svc.get("poc_memory", 512))
     check_routing(own, svc)
     check_host(own, svc, shared)
     check_counts(own, svc)
@@ -357,14 +314,14 @@ def check_service(service, svc, shared, roles):
     check_image(own, svc)
     check_access(own, svc)
     if not any(message.startswith("poc_container_port") for message in typed):
-        check_service_name(own, service)
+        # alb_tls names the target group <service>-<6 hex digits of its immutable settings>
+        _elb_name(own, "service name", service, 32 - 7,
+                  " (its target group is named <service>-<6 hex digits>, at most 32 characters)")
     cluster = str(shared.get("pocstack_cluster_name", "pocstack"))
     for role in (f"{cluster}-{service}-exec", f"{cluster}-{service}-task"):
         if not _IAM_NAME.match(role):
-            own.append(
-                f"pocstack_cluster_name + service name: the IAM role name {role!r} is too long or has other characters "
-                "than letters, digits and +=,.@_-; at most 64 allowed"
-            )
+            own.append(f"pocstack_cluster_name + service name: the IAM role name {role!r} is too long or has other "
+                       "characters than letters, digits and +=,.@_-; at most 64 allowed")
     return errors + [message for message in typed if not _said_better(message, own)] + own
 
 
@@ -379,14 +336,22 @@ def _said_better(message, own):
 
 def check_shared(shared):
     errors = []
-    _elb_name(errors, "load balancer", str(shared.get("pocstack_alb_name", "pocstack")), "pocstack_alb_name")
+    _elb_name(errors, "pocstack_alb_name: the load balancer name", str(shared.get("pocstack_alb_name", "pocstack")))
     cluster = str(shared.get("pocstack_cluster_name", "pocstack"))
     if not re.match(r"^[A-Za-z0-9_-]{1,255}$", cluster):
         errors.append(f"pocstack_cluster_name={cluster!r} is not allowed; use 1-255 letters, digits, '_' and '-'")
     prefix = str(shared.get("pocstack_ssm_prefix", "/pocstack"))
     if not prefix.startswith("/") or prefix.endswith("/") or not _PARAM_PART.match(prefix):
         errors.append(f"pocstack_ssm_prefix={prefix!r} must start with '/', not end with '/', and use letters, digits, _.-/")
-    errors += check_certificate_source(shared)
+    # the certificate's sources: well formed, not both (pocstack_certificate_arn
+    # is checked against the account: check_certificate)
+    request, pem = shared.get("pocstack_certificate_request"), shared.get("pocstack_certificate_pem")
+    if request and pem:
+        errors.append("pocstack_certificate_request and pocstack_certificate_pem are both set; give one certificate source")
+    if request:
+        check_certificate_request(errors, request, shared.get("pocstack_hosted_zone"))
+    if pem:
+        check_certificate_pem(errors, pem)
     zone = shared.get("pocstack_hosted_zone")
     if zone not in (None, ""):
         problem = dns_name_problem(zone)
@@ -449,20 +414,6 @@ def check_certificate_pem(errors, pem):
         errors.append(f"{var}.private_key must be a PEM private key (-----BEGIN ... PRIVATE KEY-----)")
 
 
-def check_certificate_source(shared):
-    """pocstack_certificate_request / pocstack_certificate_pem: well formed, not both.
-    (pocstack_certificate_arn is checked against the account: check_certificate.)"""
-    errors = []
-    request, pem = shared.get("pocstack_certificate_request"), shared.get("pocstack_certificate_pem")
-    if request and pem:
-        errors.append("pocstack_certificate_request and pocstack_certificate_pem are both set; give one certificate source")
-    if request:
-        check_certificate_request(errors, request, shared.get("pocstack_hosted_zone"))
-    if pem:
-        check_certificate_pem(errors, pem)
-    return errors
-
-
 def check_certificate(arn, region):
     """The certificate must be an ACM certificate ARN in the deployment's region."""
     match = _ACM_ARN.match(str(arn or ""))
@@ -479,8 +430,7 @@ def check_subnets(subnets, vpc_id, requested=(), variable="pocstack_subnet_ids",
     errors = []
     requested = set(requested)
     subnets = [s for s in subnets if s.get("subnet_id") in requested] if requested else list(subnets)
-    found = {s.get("subnet_id") for s in subnets}
-    missing = sorted(requested - found)
+    missing = sorted(requested - {s.get("subnet_id") for s in subnets})
     if missing:
         errors.append(f"{variable}: {', '.join(missing)} not found in aws_region")
     outside = sorted(s["subnet_id"] for s in subnets if s.get("vpc_id") != vpc_id)
@@ -511,12 +461,10 @@ def check_services(services, shared, roles):
         if errors:
             result[service] = errors
     for priority, owners in sorted(priorities.items()):
-        if len(owners) > 1:
-            for service in owners:
-                others = ", ".join(o for o in owners if o != service)
-                result.setdefault(service, []).append(
-                    f"poc_priority={priority} is also used by {others}; priorities must be unique on the listener"
-                )
+        for service in owners if len(owners) > 1 else []:
+            others = ", ".join(o for o in owners if o != service)
+            result.setdefault(service, []).append(
+                f"poc_priority={priority} is also used by {others}; priorities must be unique on the listener")
     for service, message in check_rule_order({name: svc for name, svc in services.items() if name not in result}):
         result.setdefault(service, []).append(message)
     return result
@@ -558,42 +506,31 @@ def check_rule_order(services):
     whatever the priorities, or an explicit priority in front of a rule whose
     every request it matches. poc_allow_shadowing: true on the front one allows it."""
     found = []
-    rules = {name: rule_settings(svc) for name, svc in services.items()}
-    names = sorted(name for name, rule in rules.items() if rule["conditions"] is not None)
-    for index, first in enumerate(names):
-        for second in names[index + 1:]:
-            a, b = rules[first]["conditions"], rules[second]["conditions"]
-            if listener_rules.covers(a, b) and listener_rules.covers(b, a):
-                if not (rules[first]["allow_shadowing"] or rules[second]["allow_shadowing"]):
-                    for one, other in ((first, second), (second, first)):
-                        found.append((one, f"the listener rule of {one} has the same conditions as {other}'s "
-                                           f"({listener_rules.describe_conditions(a)}): whichever comes first takes all "
-                                           "the traffic of the other; give one of them other poc_path_patterns or poc_host"))
-                continue
-            for front, back in ((first, second), (second, first)):
-                fc, fp, bc, bp = (rules[front]["conditions"], rules[front]["priority"], rules[back]["conditions"],
-                                  rules[back]["priority"])
-                if (fp is not None and bp is not None and fp < bp and listener_rules.covers(fc, bc)
-                        and not rules[front]["allow_shadowing"]):
-                    found.append((front, f"poc_priority={fp} puts {front}'s rule ({listener_rules.describe_conditions(fc)}) "
-                                         f"in front of {back}'s (poc_priority={bp}; {listener_rules.describe_conditions(bc)}), "
-                                         f"whose every request it matches: {back} would get no traffic; give {front} a "
-                                         f"priority above {bp} or narrower conditions, or set poc_allow_shadowing: true"))
+    rules = {name: rule_settings(services[name]) for name in sorted(services)}
+    rules = {name: rule for name, rule in rules.items() if rule["conditions"] is not None}
+    for pair in itertools.combinations(rules, 2):
+        a, b = (rules[name]["conditions"] for name in pair)
+        if listener_rules.covers(a, b) and listener_rules.covers(b, a):
+            if not any(rules[name]["allow_shadowing"] for name in pair):
+                found += [(one, f"the listener rule of {one} has the same conditions as {other}'s "
+                                f"({listener_rules.describe_conditions(a)}): whichever comes first takes all "
+                                "the traffic of the other; give one of them other poc_path_patterns or poc_host")
+                          for one, other in (pair, pair[::-1])]
+            continue
+        for front, back in (pair, pair[::-1]):
+            fc, fp, bc, bp = (rules[front]["conditions"], rules[front]["priority"], rules[back]["conditions"],
+                              rules[back]["priority"])
+            if (None not in (fp, bp) and fp < bp and listener_rules.covers(fc, bc)
+                    and not rules[front]["allow_shadowing"]):
+                found.append((front, f"poc_priority={fp} puts {front}'s rule ({listener_rules.describe_conditions(fc)}) "
+                                     f"in front of {back}'s (poc_priority={bp}; {listener_rules.describe_conditions(bc)}), "
+                                     f"whose every request it matches: {back} would get no traffic; give {front} a "
+                                     f"priority above {bp} or narrower conditions, or set poc_allow_shadowing: true"))
     return found
 
 
 DEPLOYED_RULE_HINT = ("; give the service another {priority_var} or narrower poc_path_patterns / poc_host, or set "
                       "poc_allow_shadowing: true to keep it there on purpose")
-
-
-def _aws_rule(rule):
-    """A rule as elb_listener_rules_info returns it -> DescribeRules' form."""
-    return {
-        "RuleArn": rule["rule_arn"],
-        "Priority": rule.get("priority"),
-        "IsDefault": rule.get("is_default", False),
-        "Conditions": [snake_dict_to_camel_dict(c, capitalize_first=True) for c in rule.get("conditions") or []],
-    }
 
 
 def check_deployed_rules(services, listener):
@@ -608,7 +545,9 @@ def check_deployed_rules(services, listener):
     if not arn:
         return {}
     described = listener.get("rules") or []
-    rules = [_aws_rule(rule) for rule in described]
+    # DescribeRules' form, as listener_rules reads it; the placement needs no actions, and tag keys stay as they are
+    rules = [snake_dict_to_camel_dict({k: v for k, v in rule.items() if k not in ("actions", "tags")},
+                                      capitalize_first=True) for rule in described]
     tags = {rule["rule_arn"]: rule.get("tags") or {} for rule in described}
     found = {}
     for name in sorted(services):
@@ -624,11 +563,3 @@ def check_deployed_rules(services, listener):
             hint = DEPLOYED_RULE_HINT.format(**settings) if isinstance(problems[0], listener_rules.OrderProblem) else ""
             found[name] = [f"{variable}, against the rules deployed on the listener: {'; '.join(problems)}{hint}"]
     return found
-
-
-def format_report(result):
-    lines = [f"The inventory has {sum(map(len, result.values()))} mistake(s); nothing was created:"]
-    for service in sorted(result):
-        lines.append(f"{service}:")
-        lines.extend(f"  - {message}" for message in result[service])
-    return "\n".join(lines)

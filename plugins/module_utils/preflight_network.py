@@ -26,8 +26,7 @@ on AWS and fails only later, at a task start or in traffic:
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
 # Fargate's start-up calls by endpoint: the secrets one only for services that have secrets.
 ALWAYS_NEEDED = ("ecr.api", "ecr.dkr", "s3", "logs")
-KNOWN_ENDPOINTS = ("ecr.api", "ecr.dkr", "s3", "logs", "ssm", "secretsmanager", "kms", "ssmmessages", "sts",
-                   "dynamodb")
+KNOWN_ENDPOINTS = ALWAYS_NEEDED + ("ssm", "secretsmanager", "kms", "ssmmessages", "sts", "dynamodb")
 DEFAULT_ROUTE = "0.0.0.0/0"
 LIVE_ENDPOINT_STATES = ("available", "pending", "pendingacceptance")
 
@@ -51,20 +50,15 @@ def route_table_of(route_tables, subnet_id, vpc_id):
     return main
 
 
-def default_route(table):
-    for route in (table or {}).get("routes") or []:
-        if route.get("destination_cidr_block") == DEFAULT_ROUTE and route.get("state", "active") == "active":
-            return route
-    return None
-
-
 def way_out(table):
     """('igw', id), ('nat', id) or (None, None): where the table's 0.0.0.0/0 goes.
 
     A transit gateway, a NAT instance, a network interface or a peering as the
     target counts as a NAT route: what lies behind it cannot be seen from here.
     """
-    route = default_route(table)
+    route = next((route for route in (table or {}).get("routes") or []
+                  if route.get("destination_cidr_block") == DEFAULT_ROUTE and route.get("state", "active") == "active"),
+                 None)
     if route is None:
         return None, None
     gateway = route.get("gateway_id") or ""
@@ -77,39 +71,23 @@ def way_out(table):
     return None, None
 
 
-def short_service(service_name, region):
-    prefix = f"com.amazonaws.{region}."
-    return service_name[len(prefix):] if str(service_name).startswith(prefix) else None
-
-
 def endpoints_reaching(endpoints, vpc_id, region, table_id, planned, planned_tables):
     """The AWS services (ecr.api, s3, ...) a task subnet with route table
     `table_id` reaches through a VPC endpoint: those of the VPC, and those
     this deploy creates (`planned`, gateway ones on `planned_tables`)."""
-    found = set()
+    found, prefix = set(), f"com.amazonaws.{region}."
     for endpoint in endpoints:
-        name = short_service(endpoint.get("service_name"), region)
-        if endpoint.get("vpc_id") != vpc_id or not name or endpoint.get("state", "available").lower() not in LIVE_ENDPOINT_STATES:
+        service = str(endpoint.get("service_name"))
+        name = service.removeprefix(prefix)  # ecr.api, s3, ...; the whole name when of another region
+        if (endpoint.get("vpc_id") != vpc_id or name in ("", service)
+                or endpoint.get("state", "available").lower() not in LIVE_ENDPOINT_STATES):
             continue
         if (endpoint.get("vpc_endpoint_type") or "Gateway").lower() == "gateway":
             if table_id in (endpoint.get("route_table_ids") or []):
                 found.add(name)
         elif endpoint.get("private_dns_enabled", True):
             found.add(name)
-    for name in planned:
-        if name not in GATEWAY_ENDPOINTS or table_id in planned_tables:
-            found.add(name)
-    return found
-
-
-def describe_route(table, subnet_id):
-    if table is None:
-        return f"{subnet_id} has no route table"
-    kind, target = way_out(table)
-    table_id = _id(table, "route_table_id")
-    if kind is None:
-        return f"{subnet_id} (route table {table_id}) has no route to 0.0.0.0/0"
-    return f"{subnet_id} (route table {table_id}) sends 0.0.0.0/0 to {target}"
+    return found | {name for name in planned if name not in GATEWAY_ENDPOINTS or table_id in planned_tables}
 
 
 def check_task_reach(service, public_ip, has_secrets, task_subnets, route_tables, endpoints, vpc_id, region,
@@ -119,25 +97,28 @@ def check_task_reach(service, public_ip, has_secrets, task_subnets, route_tables
     errors = []
     for subnet_id in task_subnets:
         table = route_table_of(route_tables, subnet_id, vpc_id)
-        kind, _target = way_out(table)
+        kind, target = way_out(table)
         if kind == "nat" or (kind == "igw" and public_ip):
             continue
         table_id = _id(table, "route_table_id")
-        missing = [name for name in needed if name not in endpoints_reaching(
-            endpoints, vpc_id, region, table_id, planned, planned_tables)]
+        reached = endpoints_reaching(endpoints, vpc_id, region, table_id, planned, planned_tables)
+        missing = [name for name in needed if name not in reached]
         if not missing:
             continue
-        why = describe_route(table, subnet_id)
-        if kind == "igw":
-            why += ", but poc_assign_public_ip is false (the tasks get no public IP)"
-        ways = []
-        if kind == "igw":
-            ways.append("poc_assign_public_ip: true (the subnet routes to an internet gateway)")
-        else:
-            ways.append("task subnets with a route to an internet gateway and poc_assign_public_ip: true")
-        ways.append("task subnets with a NAT gateway route (pocstack_task_subnet_ids)")
-        ways.append(f"the VPC endpoints {', '.join(needed)} (pocstack_vpc_endpoints"
-                    + (f", with {table_id} in pocstack_vpc_endpoint_route_table_ids for s3" if table_id else "") + ")")
+        if table is None:
+            why = f"{subnet_id} has no route table"
+        elif kind is None:
+            why = f"{subnet_id} (route table {table_id}) has no route to 0.0.0.0/0"
+        else:  # an internet gateway, without a public IP
+            why = (f"{subnet_id} (route table {table_id}) sends 0.0.0.0/0 to {target}, "
+                   "but poc_assign_public_ip is false (the tasks get no public IP)")
+        ways = [
+            "poc_assign_public_ip: true (the subnet routes to an internet gateway)" if kind == "igw"
+            else "task subnets with a route to an internet gateway and poc_assign_public_ip: true",
+            "task subnets with a NAT gateway route (pocstack_task_subnet_ids)",
+            f"the VPC endpoints {', '.join(needed)} (pocstack_vpc_endpoints"
+            + (f", with {table_id} in pocstack_vpc_endpoint_route_table_ids for s3" if table_id else "") + ")",
+        ]
         errors.append(
             f"tasks in {why}, and no VPC endpoint for {', '.join(missing)}: Fargate pulls the image, reads the "
             f"secrets and ships the logs through the task's network interface, so every task of {service} would "
@@ -171,12 +152,11 @@ def check_endpoints(planned, planned_tables, vpc, vpc_id, route_tables, task_sub
                       f"allowed: {', '.join(KNOWN_ENDPOINTS)}")
     interface = [name for name in planned if name not in GATEWAY_ENDPOINTS]
     if interface and vpc:
-        off = [attribute for attribute, key in (("enableDnsSupport", "enable_dns_support"),
-                                                ("enableDnsHostnames", "enable_dns_hostnames"))
-               if vpc.get(key) is False]
+        off = {attribute: key for attribute, key in (("enableDnsSupport", "enable_dns_support"),
+                                                     ("enableDnsHostnames", "enable_dns_hostnames"))
+               if vpc.get(key) is False}
         if off:
-            flags = " ".join(f"--{'enable-dns-support' if a == 'enableDnsSupport' else 'enable-dns-hostnames'}"
-                             for a in off)
+            flags = " ".join("--" + key.replace("_", "-") for key in off.values())
             errors.append(
                 f"pocstack_vpc_endpoints: {vpc_id} has {' and '.join(off)} off; the interface endpoints' private DNS "
                 f"(how the tasks find {', '.join(interface)}) needs both on: "
@@ -184,11 +164,9 @@ def check_endpoints(planned, planned_tables, vpc, vpc_id, route_tables, task_sub
             )
     gateways = [name for name in planned if name in GATEWAY_ENDPOINTS]
     if gateways:
-        tables = []
-        for subnet_id in task_subnet_ids:
-            table_id = _id(route_table_of(route_tables, subnet_id, vpc_id), "route_table_id")
-            if table_id and table_id not in planned_tables and table_id not in tables:
-                tables.append(table_id)
+        tables = [_id(route_table_of(route_tables, subnet_id, vpc_id), "route_table_id")
+                  for subnet_id in task_subnet_ids]
+        tables = list(dict.fromkeys(table_id for table_id in tables if table_id and table_id not in planned_tables))
         if tables:
             errors.append(
                 f"pocstack_vpc_endpoint_route_table_ids={list(planned_tables)!r} leaves out {', '.join(tables)} "
@@ -213,10 +191,9 @@ def check_network(services, shared):
     planned_tables = list(shared.get("pocstack_vpc_endpoint_route_table_ids") or [])
     vpc = shared.get("vpc") or {}
     vpc_id = _id(vpc, "vpc_id") or shared.get("pocstack_vpc_id")
-    subnets = shared.get("subnets") or []
     route_tables = shared.get("route_tables") or []
     result = {}
-    errors = check_zones(subnets, alb_subnets, task_subnets) + check_endpoints(
+    errors = check_zones(shared.get("subnets") or [], alb_subnets, task_subnets) + check_endpoints(
         planned, planned_tables, vpc, vpc_id, route_tables, task_subnets)
     if errors:
         result["(shared)"] = errors

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 
 from ansible.module_utils.common.validation import check_type_int
 
+from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules
 from ansible_collections.pocstack.aws.plugins.module_utils import preflight
 
 ROLES = ("alb_tls", "ecr_image", "fargate_service", "ssm_secrets")
@@ -44,8 +45,8 @@ RANGES = {
     "alb_tls_healthy_threshold": (2, 10, "target group HealthyThresholdCount"),
     "alb_tls_unhealthy_threshold": (2, 10, "target group UnhealthyThresholdCount"),
     "alb_tls_deregistration_delay": (0, 3600, "target group attribute deregistration_delay.timeout_seconds"),
-    "alb_tls_priority": (*preflight.PRIORITY, "listener rule Priority"),
-    "alb_tls_priority_range": (*preflight.PRIORITY, "listener rule Priority"),
+    "alb_tls_priority": (*listener_rules.PRIORITY_RANGE, "listener rule Priority"),
+    "alb_tls_priority_range": (*listener_rules.PRIORITY_RANGE, "listener rule Priority"),
     "alb_tls_prune_wait_timeout": (0, 86400, "seconds"),
     "ecr_image_keep_last": (0, 10000, "ECR lifecycle rule countNumber; 0: no lifecycle policy"),
     "fargate_service_container_port": (1, 65535, "a TCP port"),
@@ -72,21 +73,13 @@ ALLOWED = {
 _MATCHER = re.compile(r"^[2-4]\d\d(?:-[2-4]\d\d)?(?:,[2-4]\d\d(?:-[2-4]\d\d)?)*$")
 _LOG_GROUP = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 _HEALTH_PATH = re.compile(r"^/[\x21-\x7e]{0,1023}$")
-_PATH = re.compile(r"^[/*][A-Za-z0-9_\-.$/~\"'@:+&*?]*$")
-_ECR_REPO = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+_PATH = re.compile(r"^[/*][A-Za-z0-9_\-.$/~\"'@:+&*?]{0,127}\Z")
+_ECR_REPO = re.compile(r"^(?=.{2,256}\Z)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _ECR_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
 def _elb_name(text):
     return len(text) <= 32 and preflight._ELB_NAME.match(text)
-
-
-def _path_pattern(text):
-    return len(text) <= 128 and _PATH.match(text)
-
-
-def _ecr_repository(text):
-    return 2 <= len(text) <= 256 and _ECR_REPO.match(text)
 
 
 def _cidr(text):
@@ -105,11 +98,11 @@ FORMS = {
     "alb_tls_health_check_matcher": (_MATCHER.match, "HTTP codes 200-499 as '200', '200,302' or '200-299'"),
     "alb_tls_health_check_path": (_HEALTH_PATH.match, "a path starting with '/', at most 1024 printable characters, no spaces"),
     "alb_tls_certificate_arn": (preflight._ACM_ARN.match, "an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID) or ''"),
-    "alb_tls_path_patterns": (_path_pattern, "a path pattern: start with '/' or '*', at most 128 characters of letters, "
-                                             "digits, _-.$/~\"'@:+&, and the wildcards * and ?"),
-    "alb_tls_host_headers": (preflight.host_header_ok, preflight.HOST_RULE),
+    "alb_tls_path_patterns": (_PATH.match, "a path pattern: start with '/' or '*', at most 128 characters of letters, "
+                                           "digits, _-.$/~\"'@:+&, and the wildcards * and ?"),
+    "alb_tls_host_headers": (preflight.HOST_HEADER.match, preflight.HOST_RULE),
     "fargate_service_log_group": (_LOG_GROUP.match, "1-512 of letters, digits and . - _ / #"),
-    "ecr_image_repository": (_ecr_repository, "an ECR repository name of 2-256 lower-case letters, digits and ._-/ "
+    "ecr_image_repository": (_ECR_REPO.match, "an ECR repository name of 2-256 lower-case letters, digits and ._-/ "
                                               "(no separator at either end)"),
     "ecr_image_tag": (_ECR_TAG.match, "an image tag of up to 128 letters, digits, _.- (not starting with . or -)"),
 }
@@ -117,10 +110,7 @@ FORMS = {
 
 def role_of(name):
     """The role a variable belongs to, or None (also for a role's internal `<role>__*` names)."""
-    for role in ROLES:
-        if name.startswith(role + "_") and not name.startswith(role + "__"):
-            return role
-    return None
+    return next((role for role in ROLES if name.startswith(role + "_") and not name.startswith(role + "__")), None)
 
 
 def merged_options(argument_specs):
@@ -175,16 +165,8 @@ class RoleSources:
                            if m not in errors]
             keys = self.key_feeds.get(poc)
             if keys and value is not None:
-                errors += self._check_keys(poc, value, keys)
-        return errors
-
-    def _check_keys(self, poc, value, keys):
-        if not isinstance(value, Mapping):
-            return [f"{poc}={value!r} must be a dict (a YAML mapping) with the keys {', '.join(keys)}, not a {_kind(value)}"]
-        errors = [_unknown_key(poc, key, keys) for key in value if key not in keys]
-        for key, variable in keys.items():
-            if key in value:
-                errors += check_option(f"{poc}.{key}", variable, value[key], self.options.get(variable, {"type": "raw"}))
+                errors += _check_dict(poc, value, {key: (variable, self.options.get(variable, {"type": "raw"}))
+                                                   for key, variable in keys.items()})
         return errors
 
 
@@ -262,7 +244,8 @@ def check_option(path, name, value, spec, secret=False):
             errors += check_option(f"{path}[{index}]", name, item, element, secret)
         return errors
     if kind == "dict":
-        return _check_dict(path, name, value, spec, secret)
+        keys = {key: (f"{name}.{key}", key_spec) for key, key_spec in (spec.get("options") or {}).items()}
+        return _check_dict(path, value, keys, secret)
     if kind == "bool":
         if not isinstance(value, bool):
             return [f"{path}={shown} must be true or false (a YAML boolean, unquoted): a string such as 'false' "
@@ -285,21 +268,16 @@ def check_option(path, name, value, spec, secret=False):
     return []
 
 
-def _check_dict(path, name, value, spec, secret):
+def _check_dict(path, value, keys, secret=False):
+    """A dict's keys: `keys` {key: (name as in check_option, spec)}; none: any key."""
     if not isinstance(value, Mapping):
-        return [f"{path}={_shown(value, secret or _holds_secret(spec))} must be a dict (a YAML mapping){_keys(spec)}, "
-                f"not a {_kind(value)}"]
-    keys = spec.get("options")
-    if not keys:
-        return []
-    errors = []
-    for key in value:
-        if key not in keys:
-            errors.append(_unknown_key(path, key, keys))
-    for key, key_spec in keys.items():
+        shown = _shown(value, secret or any(_holds_secret(spec) for _name, spec in keys.values()))
+        return [f"{path}={shown} must be a dict (a YAML mapping){_keys({'options': keys})}, not a {_kind(value)}"]
+    errors = [_unknown_key(path, key, keys) for key in value if keys and key not in keys]
+    for key, (name, spec) in keys.items():
         if key in value:
-            errors += check_option(f"{path}.{key}", f"{name}.{key}", value[key], key_spec, secret)
-        elif key_spec.get("required"):
+            errors += check_option(f"{path}.{key}", name, value[key], spec, secret)
+        elif spec.get("required"):
             errors.append(f"{path}.{key} is required")
     return errors
 
@@ -347,10 +325,8 @@ def _check_pairs(values):
     if interval is not None and timeout is not None and timeout >= interval:
         errors.append(f"alb_tls_health_check_timeout={timeout} must be less than alb_tls_health_check_interval={interval} "
                       "(a target group's health check timeout must be smaller than its interval)")
-    cpu, memory = values.get("fargate_service_cpu"), values.get("fargate_service_memory")
-    problem = preflight.size_problem(cpu, memory) if cpu is not None and memory is not None else None
-    if problem:
-        errors.append(f"fargate_service_memory={memory!r} does not fit fargate_service_cpu={preflight._int(cpu)}; {problem}")
+    preflight.check_size(errors, "fargate_service_cpu", values.get("fargate_service_cpu"),
+                         "fargate_service_memory", values.get("fargate_service_memory"))
     span = values.get("alb_tls_priority_range")
     numbers = [preflight._int(v) for v in span] if isinstance(span, (list, tuple)) else []
     if isinstance(span, (list, tuple)) and (len(numbers) != 2 or None in numbers or numbers[0] > numbers[1]):

@@ -2,13 +2,13 @@
 argument specs: each mistake named, with what is allowed; good values pass."""
 import pytest
 
-from ansible_collections.pocstack.aws.plugins.filter.preflight import role_specs
+from ansible_collections.pocstack.aws.plugins.filter.preflight import role_sources
 from ansible_collections.pocstack.aws.plugins.module_utils import preflight_roles
 from ansible_collections.pocstack.aws.plugins.module_utils.preflight import Unreadable
 
 
 def errors(values):
-    specs, defaults = role_specs()
+    specs, defaults = role_sources().specs, role_sources().defaults
     return preflight_roles.check_role_variables(values, specs, defaults)
 
 
@@ -76,7 +76,7 @@ def test_no_log_values_are_never_shown():
 
 
 def test_every_range_and_form_names_an_option_of_its_role():
-    specs, _ = role_specs()
+    specs = role_sources().specs
     def spec_of(name):
         variable, _, key = name.partition(".")
         role = preflight_roles.role_of(variable)
