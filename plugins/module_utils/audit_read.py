@@ -26,6 +26,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_an
 
 from ansible_collections.pocstack.aws.plugins.module_utils.audit import policy_document
 from ansible_collections.pocstack.aws.plugins.module_utils.ecr import describe_repository
+from ansible_collections.pocstack.aws.plugins.module_utils.elbv2 import get_listener_rules
 
 _ECR_IMAGE = re.compile(
     r"^(?P<registry>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
@@ -194,8 +195,7 @@ def _read_load_balancers(elbv2, target_group_arns):
         lb["attributes"] = {a["Key"]: a.get("Value") for a in attributes}
         lb["listeners"] = elb_utils.describe_listeners(elbv2, lb["LoadBalancerArn"])
         for listener in lb["listeners"]:
-            # by the paginator: elb_utils.describe_rules reads only the first page
-            listener["Rules"] = paginated_query_with_retries(elbv2, "describe_rules", ListenerArn=listener["ListenerArn"])["Rules"]
+            listener["Rules"] = get_listener_rules(elbv2, listener["ListenerArn"])
     names = sorted({li["SslPolicy"] for lb in load_balancers for li in lb["listeners"] if li.get("SslPolicy")})
     return load_balancers, ssl_policy_protocols(elbv2, names)
 

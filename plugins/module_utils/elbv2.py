@@ -16,8 +16,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 
 
 def describe_rules(client, listener_arn):
-    """Every rule of the listener, raising botocore's errors (audit_read's
-    use, until it reads the rules itself); the modules use get_listener_rules."""
+    """Every rule of the listener (raising botocore's errors; callers use
+    get_listener_rules, which raises AnsibleELBv2Error as elb_utils does)."""
     return paginated_query_with_retries(client, "describe_rules", ListenerArn=listener_arn)["Rules"]
 
 
