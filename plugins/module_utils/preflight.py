@@ -23,6 +23,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.pocstack.aws.plugins.module_utils import audit
 from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules
 from ansible_collections.pocstack.aws.plugins.module_utils import rule_actions
+from ansible_collections.pocstack.aws.plugins.module_utils.service_scaling import MAX_TASKS
 
 # AWS Fargate task sizes: cpu units -> allowed memory (MiB).
 FARGATE_SIZES = {
@@ -34,7 +35,6 @@ FARGATE_SIZES = {
     8192: list(range(16384, 61440 + 1, 4096)),
     16384: list(range(32768, 122880 + 1, 8192)),
 }
-MAX_TASKS = 5000
 MAX_CONDITION_VALUES = 5
 # ALB quota "Wildcards per rule" (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html).
 MAX_RULE_WILDCARDS = 5
