@@ -23,7 +23,7 @@ REGISTRY ?= http://127.0.0.1:5000
 
 .PHONY: demo test unit molecule emulator stop setup clean test-container docker
 
-setup: $(STAMP) $(LINK) $(BIN)/aws
+setup: $(STAMP) $(LINK) $(BIN)/aws $(VENV)/strategy
 
 $(STAMP): requirements.txt requirements-test.txt files/app/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ $(BIN)/aws: requirements-aws.txt $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --target $(VENV)/awscli -r requirements-aws.txt
 	printf '#!/bin/sh\nPYTHONPATH="$$(dirname "$$0")/../awscli" exec "$$(dirname "$$0")/python" -m awscli "$$@"\n' >$@
 	chmod +x $@
+
+# mitogen's strategy plugins, where ansible.cfg's strategy_plugins looks
+# (ANSIBLE_STRATEGY=mitogen_linear uses them: README, "Faster runs").
+$(VENV)/strategy: $(STAMP)
+	ln -sfn "$$($(BIN)/python -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')/plugins/strategy" $@
 
 # A checkout runs as the collection pocstack.aws through this link (see ansible.cfg).
 $(LINK):

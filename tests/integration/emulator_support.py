@@ -50,8 +50,10 @@ def emulator_call(port, path, post=False):
 
 def ansible_env(port, **extra):
     """The environment of an ansible command run by a test: our venv's Python, the
-    emulator's port, JSON output, and nothing from the caller's ANSIBLE_*/AWS_*."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "AWS_"))}
+    emulator's port, JSON output, and nothing from the caller's ANSIBLE_*/AWS_* but the
+    strategy (ANSIBLE_STRATEGY=mitogen_linear runs the suite under mitogen)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("ANSIBLE_", "AWS_")) or k in ("ANSIBLE_STRATEGY", "ANSIBLE_STRATEGY_PLUGINS")}
     env.update(POCSTACK_EMULATOR_PORT=str(port), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
                ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
                ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
