@@ -1,4 +1,5 @@
-# Bench only (bench/deploy.py enables it); not part of the collection.
+# Bench and tests only (bench/deploy.py and the no-op re-run's regression guard in
+# tests/integration/test_lifecycle.py enable it); not part of the collection.
 """Attribute the emulator's AWS API calls, wall time and CPU time to tasks.
 
 With the linear strategy every host finishes a task before the next task
@@ -8,9 +9,11 @@ the worker processes it has reaped (getrusage), so a task's figure can lag
 a little behind; the sum over all tasks is the run's total.
 
 Writes JSON to $POCSTACK_CALLS_PROFILE: a list of
-{"play", "task", "action", "hosts_ran", "hosts", "wall_s", "cpu_s", "reads", "writes", "calls"}
+{"play", "task", "action", "module", "hosts_ran", "hosts", "wall_s", "cpu_s", "reads", "writes", "calls"}
 ("hosts": the sorted names of the hosts the task ran on, so a reader can
-tell the controller's shared work from the services' own).
+tell the controller's shared work from the services' own; "module": whether
+the action runs a module, i.e. is not one of the controller-side actions that
+cost no fork and no interpreter).
 """
 import json
 import os
@@ -31,6 +34,8 @@ DOCUMENTATION = """
 """
 
 READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "Head", "Search", "Lookup")
+CONTROLLER_ACTIONS = {"set_fact", "assert", "debug", "fail", "include_role", "include_tasks", "import_tasks",
+                      "validate_argument_spec", "meta", "add_host", "group_by", "include_vars", "set_stats"}
 
 
 def _cpu():
@@ -73,7 +78,8 @@ class CallbackModule(CallbackBase):
 
     def _start(self, task):
         self._close()
-        self._current = {"play": self._play, "task": task.get_name(), "action": task.action, "hosts_ran": 0, "hosts": [],
+        self._current = {"play": self._play, "task": task.get_name(), "action": task.action,
+                         "module": task.action.rsplit(".", 1)[-1] not in CONTROLLER_ACTIONS, "hosts_ran": 0, "hosts": [],
                          "_start": (self._counted(), _cpu(), time.monotonic())}
 
     def v2_playbook_on_play_start(self, play):
