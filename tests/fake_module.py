@@ -1,5 +1,6 @@
 """A stand-in for AnsibleAWSModule: records what exit_json/fail_json got and
 stops the flow there, as the real ones do; and a stubbed boto3 client."""
+import collections
 import contextlib
 
 import boto3
@@ -54,3 +55,12 @@ def stubbed_client(service):
     with Stubber(client) as stubber:
         yield client, stubber
         stubber.assert_no_pending_responses()
+
+
+def count_calls(client):
+    """collections.Counter of the API operations `client` makes from now on,
+    by name ("DescribeTargetGroups"): one per request sent, retries included,
+    stubbed or not."""
+    calls = collections.Counter()
+    client.meta.events.register("before-parameter-build", lambda model, **_: calls.update([model.name]))
+    return calls

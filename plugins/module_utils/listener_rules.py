@@ -560,13 +560,28 @@ def protocol_problems(listener, actions):
     return errors
 
 
-def target_group_problems(lb, actions, groups):
+def forwarded_to(rules):
+    """ARNs of the target groups rules as DescribeRules returns them forward
+    to (plainly or weighted), the default rule's included."""
+    return {
+        target["TargetGroupArn"]
+        for rule in rules
+        for action in rule.get("Actions") or []
+        if action.get("Type") == ra.FORWARD
+        for target in [action, *((action.get("ForwardConfig") or {}).get("TargetGroups") or [])]
+        if target.get("TargetGroupArn")
+    }
+
+
+def target_group_problems(lb, actions, groups, known=()):
     """(errors, missing) for the target groups `actions` forward to, given
     {ARN: target group} of those that exist: a target group in another VPC
-    than the load balancer is an error, one that does not exist is missing."""
+    than the load balancer is an error, one that does not exist is missing.
+    ARNs in `known` (what the listener's rules forward to already, so AWS
+    has them in the load balancer's VPC) are not checked."""
     errors, missing = [], []
     lb_vpc = lb.get("VpcId")
-    for tg_arn in sorted(set(ra.target_group_arns(actions))):
+    for tg_arn in sorted(set(ra.target_group_arns(actions)) - set(known)):
         group = groups.get(tg_arn)
         if group is None:
             missing.append(f"actions: target group {tg_arn} does not exist; create it first or fix the target group ARN")

@@ -446,14 +446,14 @@ class TargetGroupManager:
 
     # ------------------------------------------------------------------ reads
     def read_state(self, group):
-        """(canonical group, tags) of an existing group."""
+        """(canonical group, tags, attributes as AWS lists them) of an existing group."""
         arn = group["TargetGroupArn"]
         try:
             attributes = elbv2.describe_target_group_attributes(self.client, arn)
             tags = elbv2.tags_by_arn(self.client, [arn]).get(arn, {})
         except AnsibleAWSError as e:
             self.module.fail_json_aws(e.exception, msg=f"Could not read the attributes and tags of target group {arn}")
-        return tgs.current_group(group, attributes), tags
+        return tgs.current_group(group, attributes), tags, attributes
 
     def users(self, group):
         """Listeners and rules that forward to the group, one line each (reads only)."""
@@ -486,7 +486,7 @@ class TargetGroupManager:
     # ---------------------------------------------------------------- present
     def present(self, group, desired):
         params = self.params
-        current, tags = self.read_state(group)
+        current, tags, attributes = self.read_state(group)
         tgs.check_against(desired, current)
         diffs = tgs.differences(desired, current)
         to_set, to_unset, after_tags = compare.tag_changes(tags, params["tags"], params["purge_tags"])
@@ -501,7 +501,8 @@ class TargetGroupManager:
         arn = group["TargetGroupArn"]
         self.changed = bool(changes)
         if self.module.check_mode or not self.changed:
-            return self.exit(arn, "updated" if self.changed else "none", changes, diff)
+            # Nothing written: the group is as just read.
+            return self.exit(arn, "updated" if self.changed else "none", changes, diff, (group, attributes, tags))
         try:
             if diffs["health_check"]:
                 kwargs = tgs.modify_kwargs(diffs["health_check"], current.get("protocol_version"))
@@ -569,7 +570,7 @@ class TargetGroupManager:
     def absent(self, group):
         if group is None:
             return self.exit(None, "none", [], {"before": {}, "after": {}})
-        current, tags = self.read_state(group)
+        current, tags, _attributes = self.read_state(group)
         diff = {"before": tgs.for_diff(current, tags), "after": {}}
         self.changed = True
         if self.module.check_mode:
@@ -610,17 +611,19 @@ class TargetGroupManager:
         )
 
     # ------------------------------------------------------------------- exit
-    def exit(self, arn, action, changes, diff):
+    def exit(self, arn, action, changes, diff, read=None):
+        """read: (group, attributes, tags) as this run read them, when it wrote
+        nothing since; otherwise the group is read again after the writes."""
         # In check mode this is the group as it is now, before the reported change.
         described = {}
-        if arn:
+        if arn and read:
+            described = self.described(*read)
+        elif arn:
             try:
                 group = elbv2.describe_target_group(self.client, TargetGroupArns=[arn])
                 if group:
-                    described = camel_dict_to_snake_dict(group)
-                    attributes = elbv2.describe_target_group_attributes(self.client, arn)
-                    described["attributes"] = {a["Key"]: str(a.get("Value", "")) for a in attributes}
-                    described["tags"] = elbv2.tags_by_arn(self.client, [arn]).get(arn, {})
+                    described = self.described(group, elbv2.describe_target_group_attributes(self.client, arn),
+                                               elbv2.tags_by_arn(self.client, [arn]).get(arn, {}))
             except AnsibleAWSError as e:
                 self.module.fail_json_aws(e.exception, msg=f"Could not describe the target group {arn}")
         result = dict(changed=self.changed, target_group_arn=arn or "", operation=action, changes=changes,
@@ -630,6 +633,14 @@ class TargetGroupManager:
             result["diff"] = {side: dict(sorted({**state, "name": self.group_name}.items())) if state else {}
                               for side, state in diff.items()}
         self.module.exit_json(**result)
+
+    @staticmethod
+    def described(group, attributes, tags):
+        """The target_group result: the group snake_cased, with its attributes and tags."""
+        described = camel_dict_to_snake_dict(group)
+        described["attributes"] = {a["Key"]: str(a.get("Value", "")) for a in attributes}
+        described["tags"] = tags
+        return described
 
 
 def main():

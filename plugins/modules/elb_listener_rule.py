@@ -17,7 +17,8 @@ description:
   - Input AWS would reject fails before any AWS write, with a message naming the option and what is
     allowed. With O(state=present) the listener, its load balancer and the target groups forwarded to are
     read first, so that a target group of another VPC, an authenticate action on a non-HTTPS listener
-    or an HTTPS-to-HTTP redirect is refused too.
+    or an HTTPS-to-HTTP redirect is refused too. A target group a rule of the listener forwards to already
+    is not read again (AWS keeps it, in the load balancer's VPC, while a rule uses it).
 options:
   name:
     description: Identity of the rule on its listener, stored in the tag C(pocstack:rule-name).
@@ -689,18 +690,23 @@ class RuleManager:
         return rules, elbv2.tags_by_arn(self.client, [r["RuleArn"] for r in rules if not r.get("IsDefault")])
 
     # ---------------------------------------------------------- validation
-    def check_against_listener(self, listener, lb, desired):
-        """Fail on what AWS would reject given this listener and the target
-        groups the actions forward to (read here)."""
+    def check_protocols(self, listener, desired):
+        """Fail on actions AWS would reject on this listener's protocol."""
         errors = lr.protocol_problems(listener, desired["actions"])
         if errors:
             self.module.fail_json(msg="; ".join(errors))
-        arns = sorted(set(ra.target_group_arns(desired["actions"])))
+
+    def check_target_groups(self, lb, desired, rules):
+        """Fail on target groups AWS would reject, reading those the actions
+        forward to but no rule of the listener (`rules`) does yet: AWS checked
+        those when it accepted the rules and refuses to delete them while used."""
+        known = lr.forwarded_to(rules)
+        arns = sorted(set(ra.target_group_arns(desired["actions"])) - known)
         try:
             groups = elbv2.target_groups_by_arn(self.client, arns) if arns else {}
         except AnsibleAWSError as e:
             self.module.fail_json_aws(e.exception, msg=f"Could not read the target groups {', '.join(arns)}")
-        errors, missing = lr.target_group_problems(lb, desired["actions"], groups)
+        errors, missing = lr.target_group_problems(lb, desired["actions"], groups, known)
         if self.module.check_mode:
             # An earlier task of this same check-mode run may create them.
             for message in missing:
@@ -736,13 +742,20 @@ class RuleManager:
             self.module.fail_json(msg=str(e))
         listener_arn, listener, lb = self.listener(details=present)
         if present:
-            self.check_against_listener(listener, lb, desired)
+            self.check_protocols(listener, desired)
         try:
-            rules, tags = self.read_listener(listener_arn)
+            try:
+                rules, tags = self.read_listener(listener_arn)
+            except AnsibleAWSError:
+                if present:  # a target group AWS would reject is named first, whatever the rules
+                    self.check_target_groups(lb, desired, [])
+                raise
         except is_ansible_aws_error_code("ListenerNotFound") as e:
             self.module.fail_json_aws(e.exception, msg=f"listener_arn: no listener {listener_arn}; create it first or fix the ARN")
         except AnsibleAWSError as e:  # pylint: disable=duplicate-except
             self.module.fail_json_aws(e.exception, msg=f"Could not read the rules of listener {listener_arn}")
+        if present:
+            self.check_target_groups(lb, desired, rules)
         rule, adopt = lr.find_owned(rules, tags, params["name"], desired["conditions"])
         if adopt and not present:
             rule = None
@@ -777,7 +790,8 @@ class RuleManager:
             self.changed = True
         if self.module.check_mode or not self.changed:
             self.moved = "priority" in changes
-            return self.exit(arn, desired["priority"], diff)
+            # Nothing written: the rule is as just read.
+            return self.exit(arn, desired["priority"], diff, (rule, tags.get(arn, {})))
         try:
             if {"conditions", "actions", "client_secret"} & set(changes):
                 elb_utils.modify_rule(self.client, arn, Conditions=lr.to_aws_conditions(desired["conditions"]),
@@ -853,10 +867,14 @@ class RuleManager:
         shown = ra.SECRET_HIDDEN if lr.has_oidc(before["actions"]) else None
         return self.exit(None, None, {"before": lr.for_diff(before, shown), "after": {}})
 
-    def exit(self, arn, priority, diff):
+    def exit(self, arn, priority, diff, read=None):
+        """read: (rule, tags) as this run read them, when it wrote nothing
+        since; otherwise the rule is read again after the writes."""
         # In check mode this is the rule as it is now, before the reported change.
         described = {}
-        if arn:
+        if arn and read:
+            described = lr.described_rule(*read)
+        elif arn:
             try:
                 found = elb_utils.describe_rules(self.client, RuleArns=[arn])[0]
                 described = lr.described_rule(found, elbv2.tags_by_arn(self.client, [arn]).get(arn, {}))

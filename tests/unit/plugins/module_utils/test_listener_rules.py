@@ -620,3 +620,30 @@ def test_target_group_problems(groups, errors, missing):
     actions = ra.normalize_actions([{"type": "forward", "target_groups": [{"target_group_arn": TG, "weight": 9},
                                                                           {"target_group_arn": TG2, "weight": 1}]}])
     assert lr.target_group_problems(LB, actions, groups) == (errors, missing)
+
+
+def test_target_groups_known_to_the_listener_are_not_checked():
+    actions = ra.normalize_actions([{"type": "forward", "target_groups": [{"target_group_arn": TG, "weight": 9},
+                                                                          {"target_group_arn": TG2, "weight": 1}]}])
+    other_vpc = {TG2: {"TargetGroupName": "other", "VpcId": "vpc-b"}}
+    assert lr.target_group_problems(LB, actions, other_vpc, known={TG}) == (
+        [f"actions: target group other ({TG2}) is in vpc-b, but load balancer pocstack is in vpc-a; "
+         "forward to a target group of vpc-a"], [])
+    assert lr.target_group_problems(LB, actions, {}, known={TG, TG2}) == ([], [])
+
+
+def test_forwarded_to_names_plain_and_weighted_targets_of_every_rule():
+    tg3 = TG2.replace("other-80", "third-80")
+    rules = [
+        {"RuleArn": "r1", "IsDefault": False, "Actions": [
+            {"Type": "authenticate-oidc", "AuthenticateOidcConfig": {"Issuer": "https://idp.example.com"}},
+            {"Type": "forward", "TargetGroupArn": TG,
+             "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": TG, "Weight": 1}]}}]},
+        {"RuleArn": "r2", "IsDefault": False, "Actions": [
+            {"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": TG2, "Weight": 0}]}}]},
+        {"RuleArn": "r3", "IsDefault": False, "Actions": [
+            {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "503"}}]},
+        {"RuleArn": "default", "IsDefault": True, "Actions": [{"Type": "forward", "TargetGroupArn": tg3}]},
+    ]
+    assert lr.forwarded_to(rules) == {TG, TG2, tg3}
+    assert lr.forwarded_to([]) == set()

@@ -13,6 +13,7 @@ from aws_target_groups import aws_attributes
 from aws_target_groups import aws_group
 from aws_target_groups import module_params
 from fake_module import Exited
+from fake_module import count_calls
 from fake_module import manager
 
 NEW_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/plotly-8050/0000000000000002"
@@ -164,11 +165,38 @@ def test_bad_input_fails_before_any_call(aws, overrides, message):
 def test_unchanged_group_makes_no_write_and_diff_sides_are_equal(aws):
     _client, stubber = aws
     found(stubber, aws_group(), attributes(), TAGS)
-    described_at_exit(stubber, aws_group(), attributes(), TAGS)
     result = run(aws)
     assert result["changed"] is False and result["operation"] == "none" and result["changes"] == []
     assert result["diff"]["before"] == result["diff"]["after"]
     assert result["target_group_arn"] == ARN
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check-mode"])
+def test_a_no_op_run_reads_the_group_its_attributes_and_its_tags_once_each(aws, check_mode):
+    client, stubber = aws
+    found(stubber, aws_group(), attributes(), TAGS)
+    calls = count_calls(client)
+    result = run(aws, check_mode=check_mode)
+    assert result["changed"] is False
+    assert calls == {"DescribeTargetGroups": 1, "DescribeTargetGroupAttributes": 1, "DescribeTags": 1}
+    # the result is the group as read: what a second read would have shown
+    described = result["target_group"]
+    assert described["target_group_arn"] == ARN and described["target_group_name"] == "plotly-8050"
+    assert described["health_check_path"] == "/health" and described["matcher"] == {"http_code": "200"}
+    assert described["load_balancer_arns"] == [] and described["port"] == 8050
+    assert described["attributes"] == {a["Key"]: a["Value"] for a in attributes()}
+    assert described["tags"] == TAGS
+
+
+def test_an_update_reads_the_group_again_after_writing(aws):
+    client, stubber = aws
+    found(stubber, aws_group(), attributes(), TAGS)
+    stubber.add_response(MODIFY, {"TargetGroups": [aws_group()]}, {"TargetGroupArn": ARN, "HealthCheckPath": "/ready"})
+    described_at_exit(stubber, aws_group(HealthCheckPath="/ready"), attributes(), TAGS)
+    calls = count_calls(client)
+    result = run(aws, health_check={"path": "/ready"})
+    assert calls["DescribeTargetGroups"] == 2 and calls["DescribeTargetGroupAttributes"] == 2 and calls["DescribeTags"] == 2
+    assert result["target_group"]["health_check_path"] == "/ready"  # as AWS has it after the write
 
 
 MODIFY = "modify_target_group"
@@ -231,7 +259,6 @@ def test_health_check_attributes_and_tags_together_make_one_call_each(aws):
 def test_tags_omitted_are_left_alone(aws):
     _client, stubber = aws
     found(stubber, aws_group(), attributes(), {"someone": "else"})
-    described_at_exit(stubber, aws_group(), attributes(), {"someone": "else"})
     result = run(aws, tags=None)
     assert result["changed"] is False
 
@@ -249,7 +276,6 @@ def test_grpc_group_matcher_is_sent_as_grpc_code(aws):
 def test_check_mode_update_reports_the_change_and_writes_nothing(aws):
     _client, stubber = aws
     found(stubber, aws_group(), attributes(), TAGS)
-    described_at_exit(stubber, aws_group(), attributes(), TAGS)  # reads only; no modify queued
     result = run(aws, check_mode=True, health_check={"path": "/ready"}, deregistration_delay=45, tags={"a": "b"})
     assert result["changed"] and result["operation"] == "updated"
     assert result["changes"] == ["attributes.deregistration_delay.timeout_seconds", "health_check.path", "tags.a",
@@ -267,7 +293,6 @@ def test_check_mode_update_reports_the_change_and_writes_nothing(aws):
 def test_without_diff_mode_there_is_no_diff(aws):
     _client, stubber = aws
     found(stubber, aws_group(), attributes(), TAGS)
-    described_at_exit(stubber, aws_group(), attributes(), TAGS)
     assert "diff" not in run(aws, diff=False)
 
 

@@ -10,6 +10,7 @@ from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules
 from ansible_collections.pocstack.aws.plugins.module_utils import rule_actions as ra
 from ansible_collections.pocstack.aws.plugins.modules import elb_listener_rule as module
 from fake_module import Exited
+from fake_module import count_calls
 from fake_module import manager
 
 LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/pocstack/50dc6c495c0c9188/f2f7dc8efc522ab2"
@@ -68,25 +69,35 @@ def run(aws, check_mode=False, diff=True, **overrides):
     return mgr.module.result
 
 
-def listener_is(stubber, protocol="HTTPS", groups=(TG,), vpcs=None):
-    """Queue what a present run reads first: the listener, its load balancer,
-    and the target groups it forwards to (in `vpcs`, default the LB's VPC)."""
+def listener_is(stubber, protocol="HTTPS"):
+    """Queue what a present run reads first: the listener and its load balancer."""
     stubber.add_response("describe_listeners", {"Listeners": [
         {"ListenerArn": LISTENER, "LoadBalancerArn": LB, "Port": 443, "Protocol": protocol}]},
         {"ListenerArns": [LISTENER]})
     stubber.add_response("describe_load_balancers", {"LoadBalancers": [
         {"LoadBalancerArn": LB, "LoadBalancerName": "pocstack", "VpcId": VPC}]}, {"LoadBalancerArns": [LB]})
-    if groups:
-        vpcs = vpcs or {}
-        stubber.add_response("describe_target_groups", {"TargetGroups": [
-            {"TargetGroupArn": arn, "TargetGroupName": arn.split("/")[-2], "VpcId": vpcs.get(arn, VPC)}
-            for arn in sorted(groups)]}, {"TargetGroupArns": sorted(groups)})
 
 
-def listener_has(stubber, rules, tags, present=True, **listener):
-    """Queue the reads every run starts with."""
+def groups_are(stubber, groups, vpcs=None):
+    """Queue the read of the target groups `groups` (in `vpcs`, default the LB's VPC)."""
+    vpcs = vpcs or {}
+    stubber.add_response("describe_target_groups", {"TargetGroups": [
+        {"TargetGroupArn": arn, "TargetGroupName": arn.split("/")[-2], "VpcId": vpcs.get(arn, VPC)}
+        for arn in sorted(groups)]}, {"TargetGroupArns": sorted(groups)})
+
+
+def forwarded(rules):
+    """The target groups the rules forward to already (AWS keeps them valid: not read again)."""
+    return {target["TargetGroupArn"] for rule in rules for action in rule["Actions"] if action["Type"] == "forward"
+            for target in [action, *action.get("ForwardConfig", {}).get("TargetGroups", [])] if "TargetGroupArn" in target}
+
+
+def listener_has(stubber, rules, tags, present=True, protocol="HTTPS", groups=(TG,), vpcs=None):
+    """Queue the reads every run starts with: for a present run the listener,
+    then its rules and their tags, then the target groups the actions forward
+    to that no rule of the listener forwards to yet."""
     if present:
-        listener_is(stubber, **listener)
+        listener_is(stubber, protocol)
     stubber.add_response("describe_rules", {"Rules": rules}, {"ListenerArn": LISTENER})
     arns = [r["RuleArn"] for r in rules if not r["IsDefault"]]
     if arns:
@@ -96,6 +107,9 @@ def listener_has(stubber, rules, tags, present=True, **listener):
             {"TagDescriptions": [{"ResourceArn": a, **({"Tags": tag_list(tags[a])} if tags.get(a) else {})} for a in arns]},
             {"ResourceArns": arns},
         )
+    unknown = set(groups) - forwarded(rules)
+    if present and unknown:
+        groups_are(stubber, unknown, vpcs)
 
 
 def described_at_exit(stubber, rule, tags):
@@ -140,16 +154,65 @@ def test_create_sends_priority_conditions_actions_and_tags(aws):
 def test_aws_describe_output_equals_desired_no_write(aws, overrides):
     _client, stubber = aws
     listener_has(stubber, [default_rule(), aws_rule()], {RULE: OWNED})
-    described_at_exit(stubber, aws_rule(), OWNED)
     result = run(aws, **overrides)
     assert result["changed"] is False and result["moved"] is False
     assert result["diff"]["before"] == result["diff"]["after"]
 
 
+LISTENER_READS = {"DescribeListeners": 1, "DescribeLoadBalancers": 1, "DescribeRules": 1, "DescribeTags": 1}
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check-mode"])
+def test_a_no_op_run_reads_the_rules_and_their_tags_once_and_no_target_group(aws, check_mode):
+    """The target group the rule forwards to already is not read: AWS keeps it
+    (it refuses to delete a target group a rule uses), in the LB's VPC."""
+    client, stubber = aws
+    listener_has(stubber, [default_rule(), aws_rule(), aws_rule(arn=OTHER, priority="20", paths=("/other*",), tg=TG2)],
+                 {RULE: {**OWNED, "team": "data"}, OTHER: {lr.OWNER_TAG: "grafana"}})
+    calls = count_calls(client)
+    result = run(aws, check_mode=check_mode, tags={"team": "data"})
+    assert result["changed"] is False and calls == LISTENER_READS
+    # the rule as read: what a second read would have shown
+    assert result["rule_arn"] == RULE and result["rule"]["rule_arn"] == RULE and result["rule"]["priority"] == "10"
+    assert result["rule"]["tags"] == {**OWNED, "team": "data"}
+    assert result["rule"]["conditions"][0]["path_pattern_config"] == {"values": ["/*"]}
+    assert result["rule"]["actions"][0]["target_group_arn"] == TG
+
+
+def test_a_target_group_another_rule_of_the_listener_forwards_to_is_not_read(aws):
+    client, stubber = aws
+    listener_has(stubber, [default_rule(), aws_rule(), aws_rule(arn=OTHER, priority="20", paths=("/other*",), tg=TG2)],
+                 {RULE: OWNED, OTHER: {lr.OWNER_TAG: "grafana"}}, groups=[TG2])
+    stubber.add_response("modify_rule", {"Rules": [aws_rule(tg=TG2)]}, {"RuleArn": RULE, "Conditions": ANY, "Actions": ANY})
+    described_at_exit(stubber, aws_rule(tg=TG2), OWNED)
+    calls = count_calls(client)
+    result = run(aws, actions=[{"type": "forward", "target_group_arn": TG2}])
+    assert result["changed"] and "DescribeTargetGroups" not in calls
+
+
+def test_a_new_target_group_is_read_once_and_the_rule_again_after_the_write(aws):
+    client, stubber = aws
+    listener_has(stubber, [default_rule(), aws_rule()], {RULE: OWNED}, groups=[TG2])
+    stubber.add_response("modify_rule", {"Rules": [aws_rule(tg=TG2)]}, {"RuleArn": RULE, "Conditions": ANY, "Actions": ANY})
+    described_at_exit(stubber, aws_rule(tg=TG2), OWNED)
+    calls = count_calls(client)
+    result = run(aws, actions=[{"type": "forward", "target_group_arn": TG2}])
+    assert result["changed"] and result["rule"]["actions"][0]["target_group_arn"] == TG2
+    assert calls == {**LISTENER_READS, "DescribeTargetGroups": 1, "ModifyRule": 1, "DescribeRules": 2, "DescribeTags": 2}
+
+
+def test_a_target_group_problem_is_named_before_a_failed_read_of_the_rules(aws):
+    _client, stubber = aws
+    listener_is(stubber)
+    stubber.add_client_error("describe_rules", "AccessDenied", "not allowed", 403, expected_params={"ListenerArn": LISTENER})
+    groups_are(stubber, [TG2], {TG2: "vpc-other"})
+    result = run(aws, actions=[{"type": "forward", "target_group_arn": TG2}])
+    assert result["failed"] and result["msg"].startswith(f"actions: target group other-80 ({TG2}) is in vpc-other")
+
+
 def test_check_mode_reports_the_change_and_writes_nothing(aws):
     _client, stubber = aws
     listener_has(stubber, [default_rule(), aws_rule()], {RULE: OWNED})
-    described_at_exit(stubber, aws_rule(), OWNED)  # reads are allowed; no modify_rule queued
     result = run(aws, check_mode=True, conditions=[{"field": "path-pattern", "values": ["/dash*"]}], priority=20)
     assert result["changed"] and result["moved"]
     assert result["diff"]["before"]["conditions"][0]["values"] == ["/*"]
@@ -405,7 +468,6 @@ def test_each_action_type_as_described_is_no_change(aws, name):
     given, _sent, described = ACTIONS[name]
     _client, stubber = aws
     listener_has(stubber, [default_rule(), aws_rule(actions=described)], {RULE: OWNED}, groups=groups_of(given))
-    described_at_exit(stubber, aws_rule(actions=described), OWNED)
     result = run(aws, actions=given)
     assert result["changed"] is False
     assert result["diff"]["before"] == result["diff"]["after"]
@@ -454,7 +516,6 @@ def test_check_mode_update_of_an_action_writes_nothing(aws):
     given, _sent, described = ACTIONS["weighted-canary"]
     _client, stubber = aws
     listener_has(stubber, [default_rule(), aws_rule()], {RULE: OWNED}, groups=groups_of(given))
-    described_at_exit(stubber, aws_rule(), OWNED)  # no modify_rule queued: calling it fails the test
     result = run(aws, check_mode=True, actions=given)
     assert result["changed"] and result["diff"]["after"]["actions"][0]["target_groups"][0]["weight"] == 10
 
@@ -479,7 +540,7 @@ def test_diff_is_sorted_plain_data(aws):
 
 def test_target_group_in_another_vpc_is_refused(aws):
     _client, stubber = aws
-    listener_is(stubber, groups=[TG2], vpcs={TG2: "vpc-other"})
+    listener_has(stubber, [default_rule()], {}, groups=[TG2], vpcs={TG2: "vpc-other"})
     result = run(aws, actions=[{"type": "forward", "target_group_arn": TG2}])
     assert result["failed"]
     assert result["msg"] == (f"actions: target group other-80 ({TG2}) is in vpc-other, but load balancer pocstack is "
@@ -489,7 +550,7 @@ def test_target_group_in_another_vpc_is_refused(aws):
 def test_one_weighted_target_group_in_another_vpc_is_refused(aws):
     _client, stubber = aws
     given = ACTIONS["weighted-canary"][0]
-    listener_is(stubber, groups=[TG, TG2], vpcs={TG2: "vpc-other"})
+    listener_has(stubber, [default_rule()], {}, groups=[TG, TG2], vpcs={TG2: "vpc-other"})
     result = run(aws, actions=given)
     assert result["failed"] and f"({TG2}) is in vpc-other" in result["msg"]
 
@@ -497,14 +558,13 @@ def test_one_weighted_target_group_in_another_vpc_is_refused(aws):
 @pytest.mark.parametrize("check_mode", [False, True])
 def test_missing_target_group_fails_or_warns_in_check_mode(aws, check_mode):
     _client, stubber = aws
-    listener_is(stubber, groups=())
+    listener_is(stubber)
+    listener_has(stubber, [default_rule()], {}, present=False)
     stubber.add_client_error("describe_target_groups", "TargetGroupNotFound", "One or more target groups not found",
                              400, expected_params={"TargetGroupArns": [TG]})
     stubber.add_client_error("describe_target_groups", "TargetGroupNotFound", "not found", 400,
                              expected_params={"TargetGroupArns": [TG]})
     message = f"actions: target group {TG} does not exist; create it first or fix the target group ARN"
-    if check_mode:
-        listener_has(stubber, [default_rule()], {}, present=False)
     result = run(aws, check_mode=check_mode)
     if check_mode:
         # an earlier task of the same check run may create it
@@ -517,7 +577,7 @@ def test_missing_target_group_fails_or_warns_in_check_mode(aws, check_mode):
 @pytest.mark.parametrize("kind", ["authenticate-oidc", "authenticate-cognito"])
 def test_authentication_on_an_http_listener_is_refused(aws, kind):
     _client, stubber = aws
-    listener_is(stubber, protocol="HTTP", groups=())
+    listener_is(stubber, protocol="HTTP")
     result = run(aws, actions=[OIDC if kind == "authenticate-oidc" else COGNITO, FORWARD])
     assert result["failed"]
     assert result["msg"] == f"actions: {kind} works only on HTTPS listeners; listener {LISTENER} is HTTP"
@@ -526,7 +586,7 @@ def test_authentication_on_an_http_listener_is_refused(aws, kind):
 
 def test_redirect_from_https_to_http_is_refused(aws):
     _client, stubber = aws
-    listener_is(stubber, groups=())
+    listener_is(stubber)
     result = run(aws, actions=[{"type": "redirect", "protocol": "HTTP", "status_code": 301}])
     assert result["failed"]
     assert result["msg"] == "actions: a redirect on an HTTPS listener cannot go to HTTP; use protocol HTTPS or #{protocol}"
@@ -589,7 +649,6 @@ def test_create_with_oidc_sends_the_secret_and_keeps_its_hash(aws, priority, cho
 def test_same_secret_same_settings_is_no_change(aws):
     _client, stubber = aws
     listener_has(stubber, [default_rule(), oidc_rule()], {RULE: hashed()})
-    described_at_exit(stubber, oidc_rule(), hashed())
     result = run(aws, actions=[OIDC, FORWARD])
     assert result["changed"] is False
     assert result["diff"]["before"] == result["diff"]["after"]
@@ -633,7 +692,6 @@ def test_secret_is_sent_and_its_hash_replaced(aws, start):
 def test_rotated_secret_in_check_mode_writes_nothing(aws):
     _client, stubber = aws
     listener_has(stubber, [default_rule(), oidc_rule()], {RULE: hashed("old-secret")})
-    described_at_exit(stubber, oidc_rule(), hashed("old-secret"))
     result = run(aws, check_mode=True, actions=[OIDC, FORWARD])
     assert result["changed"]
     assert result["diff"]["after"]["actions"][0]["client_secret"] == ra.SECRET_SENT
@@ -667,7 +725,6 @@ def test_modes_other_than_on_change_keep_no_hash(aws, mode):
 def test_on_create_never_sends_the_secret_to_an_existing_oidc_rule(aws):
     _client, stubber = aws
     listener_has(stubber, [default_rule(), oidc_rule()], {RULE: OWNED})
-    described_at_exit(stubber, oidc_rule(), OWNED)
     result = run(aws, actions=[{**OIDC, "client_secret": "anything"}, FORWARD], client_secret_update="on_create")
     assert result["changed"] is False
 
@@ -693,7 +750,6 @@ def test_on_create_removes_a_hash_left_by_on_change(aws):
 def test_secret_not_given_keeps_the_one_aws_has(aws, oidc):
     _client, stubber = aws
     listener_has(stubber, [default_rule(), oidc_rule()], {RULE: hashed()})
-    described_at_exit(stubber, oidc_rule(), hashed())
     result = run(aws, actions=[oidc, FORWARD])
     assert result["changed"] is False
 
@@ -726,7 +782,6 @@ def test_a_secret_described_back_is_never_returned(aws):
                                                           "ClientSecret": SECRET}}
     _client, stubber = aws
     listener_has(stubber, [default_rule(), oidc_rule(leaky)], {RULE: hashed()})
-    described_at_exit(stubber, oidc_rule(leaky), hashed())
     result = run(aws, actions=[OIDC, FORWARD])
     assert result["changed"] is False
     assert result["rule"]["actions"][0]["authenticate_oidc_config"]["client_id"] == "pocstack"
@@ -739,7 +794,6 @@ def test_extra_params_names_are_returned_as_given(aws):
                                                               "AuthenticationRequestExtraParams": params_given}}
     _client, stubber = aws
     listener_has(stubber, [default_rule(), oidc_rule(described)], {RULE: hashed()})
-    described_at_exit(stubber, oidc_rule(described), hashed())
     result = run(aws, actions=[{**OIDC, "authentication_request_extra_params": params_given}, FORWARD])
     assert result["changed"] is False
     extra = result["rule"]["actions"][0]["authenticate_oidc_config"]["authentication_request_extra_params"]
