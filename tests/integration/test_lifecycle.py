@@ -6,6 +6,8 @@ emulator throttles a tenth of the calls.
 The stages run in order on one emulator of this module's own; each builds on
 the state the previous one left.
 """
+import json
+import os
 import re
 
 import pytest
@@ -24,6 +26,14 @@ from harness import task_results
 
 TASK_DEFINITION_TASK = "task | Task definition (secrets by valueFrom, awslogs)"
 SERVICE_TASK = "service | Fargate service behind the target group"
+# Issue 19's regression guard: what a no-op re-run of one service may cost,
+# counted (never timed) by the bench's callback (bench/callback_plugins/):
+# module tasks (each a fork and a Python with boto3: about 0.7 s) and AWS
+# reads, of the service's own plays and of the controller's (local
+# bootstrap, preflight, shared infrastructure). Lower them when a change
+# saves some; a change that adds some must say why here.
+CALLS_CALLBACK = os.path.join(os.path.dirname(__file__), "..", "..", "bench", "callback_plugins")
+NO_OP_BUDGET = {"service module tasks": 22, "service reads": 59, "controller module tasks": 22, "controller reads": 0}
 SCALING = {"min": 1, "max": 4, "cpu_target": 60, "requests_per_target": 500, "scale_out_cooldown": 60}
 
 # Each a write the deploy makes, spread over the roles, in deploy order: the
@@ -84,12 +94,24 @@ def test_interrupted_deploys_leave_exactly_one_of_each(emulator, inventory, meas
     assert shared["load balancer"] == ["pocstack"] and shared["ecs cluster"] == ["pocstack"]
 
 
-def test_rerun_changes_nothing(emulator, inventory):
+def test_rerun_changes_nothing(emulator, inventory, tmp_path, measured):
     emulator.calls(reset=True)
-    rc, out = run(inventory, emulator.port, extra=["-e", "service=plotly"])
+    profile = tmp_path / "calls.json"
+    rc, out = run(inventory, emulator.port, extra=["-e", "service=plotly"], extra_env={
+        "ANSIBLE_CALLBACK_PLUGINS": CALLS_CALLBACK, "ANSIBLE_CALLBACKS_ENABLED": "pocstack_calls",
+        "POCSTACK_CALLS_PROFILE": str(profile)})
     assert rc == 0, failure_message(out)
     assert {host: s["changed"] for host, s in stats(out).items()} == {"localhost": 0, "plotly": 0}
     assert emulator.writes() == {}
+    tasks = json.loads(profile.read_text())
+    cost = {"service module tasks": 0, "service reads": 0, "controller module tasks": 0, "controller reads": 0}
+    for task in tasks:
+        who = "service" if "plotly" in task["hosts"] else "controller"
+        cost[f"{who} module tasks"] += bool(task["hosts_ran"] and task["module"])
+        cost[f"{who} reads"] += task["reads"]
+    measured(f"no-op re-run of one service: {cost}")
+    over = {what: f"{n} > {NO_OP_BUDGET[what]}" for what, n in cost.items() if n > NO_OP_BUDGET[what]}
+    assert not over, (cost, over, [(t["task"], t["reads"]) for t in tasks if t["hosts_ran"] and t["module"]])
 
 
 def test_check_mode_on_the_deployed_service_changes_nothing(emulator, inventory):

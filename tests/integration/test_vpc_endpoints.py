@@ -5,7 +5,9 @@ AWS's DuplicateSubnetsInSameZone).
 
 An interface endpoint gets one task subnet per zone, and its security group
 admits HTTPS from every address range of the VPC, so tasks in a subnet of the
-secondary range reach it too; a re-run changes nothing.
+secondary range reach it too; a re-run changes nothing and runs
+ec2_vpc_endpoint for no endpoint (issue 19), a changed tag gets it run for
+that endpoint alone.
 """
 import json
 import os
@@ -17,6 +19,7 @@ import pytest
 
 from emulator_support import ansible_env
 from emulator_support import failures
+from emulator_support import task_results
 from harness import ROOT
 
 ROLE_PLAY = """\
@@ -56,17 +59,43 @@ def deployed(emulator, tmp_path_factory):
     play = tmp_path_factory.mktemp("endpoints") / "play.yml"
     play.write_text(ROLE_PLAY % {"port": emulator.port, "vpc": vpc, "subnets": json.dumps(subnets), "table": table})
     env = ansible_env(emulator.port, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
-    runs = [subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
-                            str(play)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-            for _ in range(2)]
-    return {"ec2": ec2, "vpc": vpc, "subnets": subnets, "runs": runs}
+
+    def run():
+        return subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+                               str(play)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+    runs = [run(), run()]
+    # a tag of the logs endpoint changed outside Ansible
+    endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
+    [logs] = [e["VpcEndpointId"] for e in endpoints if e["ServiceName"].endswith(".logs")]
+    ec2.create_tags(Resources=[logs], Tags=[{"Key": "Name", "Value": "renamed"}])
+    runs.append(run())
+    return {"ec2": ec2, "vpc": vpc, "subnets": subnets, "runs": runs, "logs": logs}
+
+
+def endpoint_runs(stdout):
+    """The endpoints ec2_vpc_endpoint ran for in a run: {service: changed}."""
+    return {r["fargate_service__endpoint"]: r["changed"]
+            for r in task_results(stdout)["endpoints | One endpoint per AWS service the tasks use "
+                                          "(those missing or whose tags differ)"].get("results", [])}
 
 
 def test_the_role_runs_and_a_rerun_changes_nothing(deployed):
-    first, second = deployed["runs"]
+    first, second, _ = deployed["runs"]
     assert first.returncode == 0, failures(first.stdout)
+    assert endpoint_runs(first.stdout) == {"logs": True, "s3": True}
     assert second.returncode == 0, failures(second.stdout)
     assert json.loads(second.stdout)["stats"]["localhost"]["changed"] == 0
+    # one read of the VPC's endpoints told that the module would change none
+    assert endpoint_runs(second.stdout) == {}
+
+
+def test_a_changed_tag_runs_the_module_for_that_endpoint_alone(deployed):
+    third = deployed["runs"][2]
+    assert third.returncode == 0, failures(third.stdout)
+    assert endpoint_runs(third.stdout) == {"logs": True}
+    [tags] = [e["Tags"] for e in deployed["ec2"].describe_vpc_endpoints(VpcEndpointIds=[deployed["logs"]])["VpcEndpoints"]]
+    assert {t["Key"]: t["Value"] for t in tags}["Name"] == "endpoints-test-logs"
 
 
 def test_an_interface_endpoint_has_one_task_subnet_per_zone(deployed):
