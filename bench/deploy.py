@@ -262,7 +262,8 @@ def table(entries):
             "| reads | writes | service reads | service reads/owned resource | changed | rc |",
             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for e in entries:
-        for phase, p in e["phases"].items():
+        for phase in [ph for ph in PHASES if ph in e["phases"]]:
+            p = e["phases"][phase]
             tasks = f"{p['module_tasks']} ({p['service_module_tasks']})" if "module_tasks" in p else "–"
             rows.append(f"| {e['impl']} | {e['n']} | {phase} | {fmt(p['wall_s'])} | {fmt(p['cpu_s'])} "
                         f"| {fmt(p['cpu_s'] / e['n'], 2)} | {fmt(p['emulator_cpu_s'])} | {tasks} | {p['reads']} | {p['writes']} "
