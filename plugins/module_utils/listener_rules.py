@@ -563,14 +563,7 @@ def protocol_problems(listener, actions):
 def forwarded_to(rules):
     """ARNs of the target groups rules as DescribeRules returns them forward
     to (plainly or weighted), the default rule's included."""
-    return {
-        target["TargetGroupArn"]
-        for rule in rules
-        for action in rule.get("Actions") or []
-        if action.get("Type") == ra.FORWARD
-        for target in [action, *((action.get("ForwardConfig") or {}).get("TargetGroups") or [])]
-        if target.get("TargetGroupArn")
-    }
+    return {arn for rule in rules for arn in ra.target_group_arns(ra.current_actions(rule.get("Actions")))}
 
 
 def target_group_problems(lb, actions, groups, known=()):
