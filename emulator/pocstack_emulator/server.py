@@ -196,6 +196,11 @@ class Throttle:
       RequestLimitExceeded.
     - other query and REST-XML protocols (ELBv2, IAM, STS, Route 53): HTTP
       400, <ErrorResponse><Error> with code Throttling.
+    - S3 (REST-XML): HTTP 503, <Error> with code SlowDown ("Please reduce
+      your request rate.", S3 API Reference, "Error responses"); a HEAD
+      request's answer has no body, so botocore sees only the 503, which it
+      retries as a transient error. Throttled as the others were (400 with a
+      body), a HEAD request failed as "400 Bad Request", which nothing retries.
     The calls hit are drawn from a seeded generator: a run is repeatable.
     """
 
@@ -221,14 +226,16 @@ class Throttle:
             return aws_error(environ, start_response, name, "ThrottlingException", "Rate exceeded", 400)
         if name.startswith("ec2:"):
             return aws_error(environ, start_response, name, "RequestLimitExceeded", "Request limit exceeded.", 503)
+        if name.startswith("s3:"):
+            return aws_error(environ, start_response, name, "SlowDown", "Please reduce your request rate.", 503)
         return aws_error(environ, start_response, name, "Throttling", "Rate exceeded", 400)
 
 
 def aws_error(environ, start_response, name, code, message, status):
     """An error answer in the shape of the call's protocol: JSON protocols
     (X-Amz-Target) {"__type", "message"}; EC2's query protocol
-    <Response><Errors><Error>; other query and REST-XML protocols
-    <ErrorResponse><Error>."""
+    <Response><Errors><Error>; S3's <Error> (none for HEAD, as S3 sends);
+    other query and REST-XML protocols <ErrorResponse><Error>."""
     request_id = "00000000-0000-4000-8000-000000000000"
     reason = {400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error", 503: "Service Unavailable"}
     if environ.get("HTTP_X_AMZ_TARGET"):
@@ -238,6 +245,11 @@ def aws_error(environ, start_response, name, code, message, status):
         body = (f"<Response><Errors><Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
                 f"</Errors><RequestID>{request_id}</RequestID></Response>").encode()
         content_type = "text/xml"
+    elif name.startswith("s3:"):
+        body = b"" if environ.get("REQUEST_METHOD") == "HEAD" else (
+            f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{escape(code)}</Code><Message>{escape(message)}"
+            f"</Message><RequestId>{request_id}</RequestId></Error>").encode()
+        content_type = "application/xml"
     else:
         body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape(code)}</Code><Message>{escape(message)}"
                 f"</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>").encode()

@@ -223,6 +223,9 @@ def no_retry_client(emulator, name):
     ("elbv2", lambda c: c.describe_load_balancers(), "Throttling"),       # query protocol
     ("iam", lambda c: c.list_roles(), "Throttling"),
     ("route53", lambda c: c.list_hosted_zones(), "Throttling"),           # REST-XML
+    ("s3", lambda c: c.list_buckets(), "SlowDown"),                       # S3's REST-XML: 503
+    # A HEAD answer has no body: botocore sees the 503 alone (a transient error).
+    ("s3", lambda c: c.head_bucket(Bucket="any"), "503"),
 ])
 def test_throttling_error_of_each_protocol_is_one_botocore_retries(emulator, throttled, service, call, code):
     # botocore's own retries are what every call gets (amazon.aws's AWSRetry
@@ -230,12 +233,16 @@ def test_throttling_error_of_each_protocol_is_one_botocore_retries(emulator, thr
     # ThrottlingException), hence AWS_MAX_ATTEMPTS in the playbooks.
     from botocore.retries.standard import RetryContext
     from botocore.retries.standard import ThrottledRetryableChecker
+    from botocore.retries.standard import TransientRetryableChecker
 
     throttled(0.999)
     with pytest.raises(ClientError) as caught:
         call(no_retry_client(emulator, service))
     assert caught.value.response["Error"]["Code"] == code
-    assert ThrottledRetryableChecker().is_retryable(RetryContext(attempt_number=1, parsed_response=caught.value.response))
+    checker = TransientRetryableChecker() if code == "503" else ThrottledRetryableChecker()
+    context = RetryContext(attempt_number=1, parsed_response=caught.value.response,
+                           http_response=type("Answer", (), {"status_code": caught.value.response["ResponseMetadata"]["HTTPStatusCode"]})())
+    assert checker.is_retryable(context)
     assert http(emulator, "/_pocstack/calls")["throttled"] == 1
 
 
