@@ -9,7 +9,9 @@ import sys
 import pytest
 
 from rendering import ROOT
+from rendering import load
 from rendering import render as render_text
+from rendering import trusted
 
 TEMPLATE = os.path.join(ROOT, "roles", "fargate_service", "templates", "ecs-tasks-trust.json.j2")
 sys.path.insert(0, os.path.join(ROOT, "emulator"))
@@ -19,13 +21,20 @@ from pocstack_emulator.iam import policy  # noqa: E402
 ECS = {"Service": "ecs-tasks.amazonaws.com"}
 
 
-def render(account="123456789012", region="us-east-1", partition="aws"):
-    """The document as `lookup('ansible.builtin.template', 'ecs-tasks-trust.json.j2')` makes it
-    after `amazon.aws.aws_caller_info` (registered as fargate_service__caller)."""
-    caller = {"account": account, "arn": f"arn:{partition}:iam::{account}:user/deployer", "user_id": "AIDAEXAMPLE"}
+ROLE_VARS = trusted(load("roles", "fargate_service", "vars", "main.yml"))
+
+
+def render(account="123456789012", region="us-east-1", partition="aws", cluster_arn=""):
+    """The document as `lookup('ansible.builtin.template', 'ecs-tasks-trust.json.j2')` makes it,
+    with the role's vars/main.yml: after `amazon.aws.aws_caller_info` (registered as
+    fargate_service__caller), or from the cluster's ARN the caller passed."""
+    variables = dict(ROLE_VARS, aws_region=region, fargate_service_cluster="pocstack", fargate_service_cluster_arn=cluster_arn)
+    if not cluster_arn:
+        variables["fargate_service__caller"] = {"account": account, "arn": f"arn:{partition}:iam::{account}:user/deployer",
+                                                "user_id": "AIDAEXAMPLE"}
     with open(TEMPLATE) as fh:
         text = fh.read()
-    return json.loads(render_text(text, {"fargate_service__caller": caller, "aws_region": region}))
+    return json.loads(render_text(text, variables))
 
 
 def test_only_ecs_tasks_of_this_account_and_region():
@@ -45,6 +54,27 @@ def test_partition_region_and_account_come_from_the_caller():
     [statement] = render(account="000011112222", region="cn-north-1", partition="aws-cn")["Statement"]
     assert statement["Condition"] == {"ArnLike": {"aws:SourceArn": "arn:aws-cn:ecs:cn-north-1:000011112222:*"},
                                       "StringEquals": {"aws:SourceAccount": "000011112222"}}
+
+
+def test_account_and_partition_from_the_cluster_arn_without_sts():
+    """The site playbook passes the cluster's ARN (fargate_service_cluster_arn): no caller
+    identity was read, and the policy names the cluster's account and partition."""
+    [statement] = render(region="cn-north-1", cluster_arn="arn:aws-cn:ecs:cn-north-1:000011112222:cluster/pocstack")["Statement"]
+    assert statement["Condition"] == {"ArnLike": {"aws:SourceArn": "arn:aws-cn:ecs:cn-north-1:000011112222:*"},
+                                      "StringEquals": {"aws:SourceAccount": "000011112222"}}
+
+
+@pytest.mark.parametrize("cluster_arn", [
+    "arn:aws:ecs:us-east-1:999999999999:cluster/other",   # another cluster
+    "arn:aws:ecs:eu-west-1:999999999999:cluster/pocstack",  # another region
+    "not-an-arn",
+])
+def test_another_clusters_arn_is_not_trusted_for_the_account(cluster_arn):
+    """An ARN that is not this region's cluster of this name: the caller identity decides."""
+    variables = dict(ROLE_VARS, aws_region="us-east-1", fargate_service_cluster="pocstack", fargate_service_cluster_arn=cluster_arn)
+    assert render_text("{{ fargate_service__cluster_arn_known }}", variables) is False
+    [statement] = render(cluster_arn="")["Statement"]
+    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
 
 
 def test_an_account_id_with_leading_zeros_stays_a_string():
