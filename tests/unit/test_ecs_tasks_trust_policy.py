@@ -24,12 +24,13 @@ ECS = {"Service": "ecs-tasks.amazonaws.com"}
 ROLE_VARS = trusted(load("roles", "fargate_service", "vars", "main.yml"))
 
 
-def render(account="123456789012", region="us-east-1", partition="aws", cluster_arn=""):
+def render(account="123456789012", region="us-east-1", partition="aws", cluster_arn="", sts=True):
     """The document as `lookup('ansible.builtin.template', 'ecs-tasks-trust.json.j2')` makes it,
-    with the role's vars/main.yml: after `amazon.aws.aws_caller_info` (registered as
-    fargate_service__caller), or from the cluster's ARN the caller passed."""
+    with the role's vars/main.yml and the cluster's ARN the caller passed (cluster_arn): after
+    `amazon.aws.aws_caller_info` (registered as fargate_service__caller) unless `sts` is false,
+    as when service_present.yml skips it."""
     variables = dict(ROLE_VARS, aws_region=region, fargate_service_cluster="pocstack", fargate_service_cluster_arn=cluster_arn)
-    if not cluster_arn:
+    if sts:
         variables["fargate_service__caller"] = {"account": account, "arn": f"arn:{partition}:iam::{account}:user/deployer",
                                                 "user_id": "AIDAEXAMPLE"}
     with open(TEMPLATE) as fh:
@@ -59,7 +60,8 @@ def test_partition_region_and_account_come_from_the_caller():
 def test_account_and_partition_from_the_cluster_arn_without_sts():
     """The site playbook passes the cluster's ARN (fargate_service_cluster_arn): no caller
     identity was read, and the policy names the cluster's account and partition."""
-    [statement] = render(region="cn-north-1", cluster_arn="arn:aws-cn:ecs:cn-north-1:000011112222:cluster/pocstack")["Statement"]
+    [statement] = render(region="cn-north-1", cluster_arn="arn:aws-cn:ecs:cn-north-1:000011112222:cluster/pocstack",
+                         sts=False)["Statement"]
     assert statement["Condition"] == {"ArnLike": {"aws:SourceArn": "arn:aws-cn:ecs:cn-north-1:000011112222:*"},
                                       "StringEquals": {"aws:SourceAccount": "000011112222"}}
 
@@ -71,10 +73,9 @@ def test_account_and_partition_from_the_cluster_arn_without_sts():
 ])
 def test_another_clusters_arn_is_not_trusted_for_the_account(cluster_arn):
     """An ARN that is not this region's cluster of this name: the caller identity decides."""
-    variables = dict(ROLE_VARS, aws_region="us-east-1", fargate_service_cluster="pocstack", fargate_service_cluster_arn=cluster_arn)
-    assert render_text("{{ fargate_service__cluster_arn_known }}", variables) is False
-    [statement] = render(cluster_arn="")["Statement"]
-    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
+    [statement] = render(cluster_arn=cluster_arn)["Statement"]
+    assert statement["Condition"] == {"ArnLike": {"aws:SourceArn": "arn:aws:ecs:us-east-1:123456789012:*"},
+                                      "StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
 def test_an_account_id_with_leading_zeros_stays_a_string():
