@@ -29,6 +29,7 @@ import time
 from pocstack_emulator import HOST
 from pocstack_emulator import docker_engine
 from pocstack_emulator.ec2 import network
+from pocstack_emulator.ecs import capacity
 from pocstack_emulator.ecs.fargate import TaskFailed
 from pocstack_emulator.ecs.scheduler import Scheduler
 from pocstack_emulator.ecs.tasks import FargateTask
@@ -239,6 +240,12 @@ class DataPlane:
         except Exception:
             ec2.enis.pop(eni.id, None)  # never leave an interface behind
             raise
+        task.capacity_provider_name = capacity.next_provider(getattr(service, "capacity_provider_strategy", None),
+                                                             [t.capacity_provider_name for t in live])
+        # as DescribeTasks shows a Fargate task's platform
+        platform = getattr(task_definition, "runtime_platform", None) or {}
+        task.attributes = [{"name": "ecs.cpu-architecture",
+                            "value": "arm64" if platform.get("cpuArchitecture") == "ARM64" else "x86_64"}]
         task.backends = self.backends_for(backend.account_id, backend.region_name)
         eni.description = f"arn:aws:ecs:{backend.region_name}:{backend.account_id}:attachment/{task.attachment_id}"
         eni.requester_id = "578734482556"  # ECS's, as DescribeNetworkInterfaces shows for task interfaces
