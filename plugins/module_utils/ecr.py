@@ -84,6 +84,20 @@ def config_digest(client, repository, image_digest, registry_id=None):
         return None
 
 
+def architectures(client, repository, image_digest, registry_id=None):
+    """CPU architectures (Docker's names: amd64, arm64) of the Linux images a
+    manifest list or OCI index names, or [] for one image's manifest, whose
+    platform only its config blob says."""
+    images = _images(client, repository, image_digest, registry_id, MANIFEST_MEDIA_TYPES)
+    try:
+        listed = json.loads(images[0]["imageManifest"]).get("manifests") or []
+    except (IndexError, KeyError, TypeError, ValueError, AttributeError):
+        return []
+    # buildx's attestation manifests say unknown/unknown
+    return sorted({m["platform"]["architecture"] for m in listed
+                   if (m.get("platform") or {}).get("os") == "linux" and m["platform"].get("architecture")})
+
+
 def authorization(client, registry_id=None):
     """(proxy endpoint, user name, password, expiry) of GetAuthorizationToken."""
     kwargs = {"registryIds": [registry_id]} if registry_id else {}

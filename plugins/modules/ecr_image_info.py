@@ -36,6 +36,13 @@ options:
     type: bool
     default: false
     version_added: 0.2.0
+  include_architectures:
+    description:
+      - Also return each image's C(architectures), the CPU architectures of the Linux images its manifest list or
+        OCI index names, read with C(BatchGetImage); empty for a single image's manifest, which does not say it.
+    type: bool
+    default: false
+    version_added: 0.3.0
 author:
   - pocstack.aws maintainers (@pocstack)
 notes:
@@ -119,6 +126,15 @@ images:
       type: str
       sample: sha256:21d765b190c399837994a9b25891c82d0a066f57a74b494f014e9a52c5c9dbc6
       version_added: 0.2.0
+    architectures:
+      description:
+        - CPU architectures (C(amd64), C(arm64), ...) of the Linux images the manifest list or index names; empty
+          for a single image's manifest.
+        - Only with O(include_architectures=true).
+      type: list
+      elements: str
+      sample: [amd64, arm64]
+      version_added: 0.3.0
 """
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
@@ -148,6 +164,8 @@ def describe(client, module):
         }
         if params["include_config_digest"]:
             image["config_digest"] = ecr.config_digest(client, params["repository_name"], detail["imageDigest"], registry_id)
+        if params["include_architectures"]:
+            image["architectures"] = ecr.architectures(client, params["repository_name"], detail["imageDigest"], registry_id)
         images.append(image)
     return dict(changed=False, repository_uri=repository.get("repositoryUri", ""),
                 repository=camel_dict_to_snake_dict(repository), images=images)
@@ -161,6 +179,7 @@ def main():
             image_tags=dict(type="list", elements="str", default=[]),
             image_digests=dict(type="list", elements="str", default=[]),
             include_config_digest=dict(type="bool", default=False),
+            include_architectures=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )

@@ -72,7 +72,7 @@ def test_a_wrong_role_or_entry_point_is_an_error(role, entry_point, message):
 
 def test_outputs_are_what_the_roles_set_for_the_next_ones():
     assert {"alb_tls_target_group_arn", "alb_tls_serving_target_group_arns", "alb_tls_changeover_pending"} <= role_outputs("alb_tls")
-    assert role_outputs("ecr_image") == {"ecr_image_uri", "ecr_image_digest"}
+    assert role_outputs("ecr_image") == {"ecr_image_uri", "ecr_image_digest", "ecr_image_architectures"}
     assert "alb_tls_health_check_interval" not in role_outputs("alb_tls")
 
 
