@@ -21,6 +21,7 @@ from ansible.module_utils.common.dict_transformations import snake_dict_to_camel
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.pocstack.aws.plugins.module_utils import audit
+from ansible_collections.pocstack.aws.plugins.module_utils import ecs_services
 from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules
 from ansible_collections.pocstack.aws.plugins.module_utils import rule_actions
 from ansible_collections.pocstack.aws.plugins.module_utils.service_scaling import MAX_TASKS
@@ -83,6 +84,30 @@ def check_size(errors, cpu_var, cpu, memory_var, memory):
     if units in FARGATE_SIZES and mib is not None and mib not in FARGATE_SIZES[units]:
         errors.append(f"{memory_var}={memory!r} does not fit {cpu_var}={units}; "
                       f"allowed memory (MiB): {allowed_memory_text(units)}")
+
+
+def check_capacity(errors, strategy_var, strategy, arch_var, architecture):
+    """A capacity provider strategy's entries together (what ECS refuses at
+    CreateService), and with the CPU architecture: Fargate Spot runs only
+    X86_64 Linux tasks (AWS, "Fargate capacity providers": "Linux tasks with
+    the ARM64 architecture don't support the Fargate Spot capacity
+    provider"). Nothing said of a strategy with entries the argument spec's
+    checks name (no dict, another provider, a number out of range)."""
+    if not isinstance(strategy, (list, tuple)) or not strategy or not all(isinstance(s, dict) for s in strategy):
+        return
+    entries = [{**s, "weight": _int(s.get("weight", 0)), "base": _int(s.get("base", 0))} for s in strategy]
+    limits = {"weight": ecs_services.WEIGHT, "base": ecs_services.BASE}
+    if any(e.get("capacity_provider") not in ("FARGATE", "FARGATE_SPOT")
+           or any(e[key] is None or not low <= e[key] <= high for key, (low, high) in limits.items())
+           for e in entries):
+        return
+    try:
+        ecs_services.capacity_provider_strategy(entries, where=strategy_var)
+    except ecs_services.ServiceError as e:
+        errors.append(str(e))
+    if architecture == "ARM64" and any(e.get("capacity_provider") == "FARGATE_SPOT" for e in entries):
+        errors.append(f"{strategy_var}: FARGATE_SPOT does not run ARM64 tasks ({arch_var}=ARM64); Fargate Spot runs "
+                      "only X86_64 Linux tasks: use FARGATE alone, or X86_64")
 
 
 def allowed_memory_text(cpu):
@@ -263,6 +288,11 @@ def check_image(errors, svc):
         return
     if image.get("source") == "mirror" and not (isinstance(image.get("image"), str) and image["image"].strip()):
         errors.append("poc_image.image is required with source 'mirror': the image to pull, e.g. docker.io/library/nginx:1.27")
+    architecture = svc.get("poc_cpu_architecture", "X86_64")
+    wanted = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}.get(architecture)
+    if image.get("source") == "build" and image.get("platform") and wanted and image["platform"] != wanted:
+        errors.append(f"poc_image.platform={image['platform']!r} does not run on poc_cpu_architecture={architecture}; "
+                      f"build for {wanted}, or leave poc_image.platform out (it follows poc_cpu_architecture)")
 
 
 def check_access(errors, svc):
@@ -306,6 +336,8 @@ def check_service(service, svc, shared, roles):
     typed = roles.check_service_variables(svc)
     own = []
     check_size(own, "poc_cpu", svc.get("poc_cpu", 256), "poc_memory", svc.get("poc_memory", 512))
+    check_capacity(own, "poc_capacity_provider_strategy", svc.get("poc_capacity_provider_strategy"),
+                   "poc_cpu_architecture", svc.get("poc_cpu_architecture", "X86_64"))
     check_routing(own, svc)
     check_host(own, svc, shared)
     check_counts(own, svc)

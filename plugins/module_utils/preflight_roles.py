@@ -30,6 +30,7 @@ from collections.abc import Mapping
 
 from ansible.module_utils.common.validation import check_type_int
 
+from ansible_collections.pocstack.aws.plugins.module_utils import ecs_services
 from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules
 from ansible_collections.pocstack.aws.plugins.module_utils import preflight
 
@@ -57,6 +58,8 @@ RANGES = {
     "fargate_service_wait_timeout": (1, 86400, "seconds"),
     "fargate_service_wait_poll_interval": (1, 300, "seconds"),
     "fargate_service_teardown_retries": (0, 360, "retries"),
+    "fargate_service_capacity_provider_strategy.weight": (*ecs_services.WEIGHT, "ECS capacity provider weight"),
+    "fargate_service_capacity_provider_strategy.base": (*ecs_services.BASE, "ECS capacity provider base"),
     "fargate_service_autoscaling.min": (0, preflight.MAX_TASKS, "ECS quota tasks per service"),
     "fargate_service_autoscaling.max": (0, preflight.MAX_TASKS, "ECS quota tasks per service"),
     "fargate_service_autoscaling.cpu_target": (1, 100, "percent of the service's CPU"),
@@ -327,6 +330,9 @@ def _check_pairs(values):
                       "(a target group's health check timeout must be smaller than its interval)")
     preflight.check_size(errors, "fargate_service_cpu", values.get("fargate_service_cpu"),
                          "fargate_service_memory", values.get("fargate_service_memory"))
+    preflight.check_capacity(errors, "fargate_service_capacity_provider_strategy",
+                             values.get("fargate_service_capacity_provider_strategy"),
+                             "fargate_service_cpu_architecture", values.get("fargate_service_cpu_architecture"))
     span = values.get("alb_tls_priority_range")
     numbers = [preflight._int(v) for v in span] if isinstance(span, (list, tuple)) else []
     if isinstance(span, (list, tuple)) and (len(numbers) != 2 or None in numbers or numbers[0] > numbers[1]):

@@ -32,9 +32,12 @@ SERVICE_TASK = "service | Fargate service behind the target group"
 # module tasks (each a fork and a Python with boto3: about 0.7 s) and AWS
 # reads, of the service's own plays and of the controller's (local
 # bootstrap, preflight, shared infrastructure). Lower them when a change
-# saves some; a change that adds some must say why here.
+# saves some; a change that adds some must say why here. Service reads
+# 49 -> 50 (issue 22): ecr_image reads the image's manifest once more
+# (BatchGetImage), for the platforms an index lists, which fargate_service
+# checks against the tasks' CPU architecture before it writes.
 CALLS_CALLBACK = os.path.join(os.path.dirname(__file__), "..", "..", "bench", "callback_plugins")
-NO_OP_BUDGET = {"service module tasks": 18, "service reads": 49, "controller module tasks": 15, "controller reads": 53}
+NO_OP_BUDGET = {"service module tasks": 18, "service reads": 50, "controller module tasks": 15, "controller reads": 53}
 SCALING = {"min": 1, "max": 4, "cpu_target": 60, "requests_per_target": 500, "scale_out_cooldown": 60}
 
 # Each a write the deploy makes, spread over the roles, in deploy order: the
