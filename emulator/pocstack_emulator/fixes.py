@@ -32,6 +32,7 @@ PATCHES = [
     acm.patch_acm_request_key_algorithm,
     acm.patch_acm_dns_validation_needs_records,
     acm.patch_acm_in_use_by_load_balancers,
+    acm.patch_acm_import_key_must_match,
     ec2.patch_ec2_endpoint_subnets_one_per_zone,
 ]
 

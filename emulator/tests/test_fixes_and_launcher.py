@@ -793,6 +793,31 @@ def test_acm_certificate_module_reimport_is_unchanged(emulator, tmp_path):
     assert rc == 0, out
 
 
+def test_acm_import_refuses_a_key_that_is_not_the_certificates(emulator):
+    acm = client(emulator, "acm")
+    cert, key, _, _ = self_signed("pair.pocstack.test")
+    _, other_key, _, _ = self_signed("other.pocstack.test")
+    before = acm.list_certificates()["CertificateSummaryList"]
+    with pytest.raises(ClientError) as caught:
+        acm.import_certificate(Certificate=cert, PrivateKey=other_key, Tags=[{"Key": "Name", "Value": "mismatch"}])
+    assert caught.value.response["Error"] == {"Code": "ValidationException", "Message": (
+        "The public key certificate and the private key do not match.")}
+    assert acm.list_certificates()["CertificateSummaryList"] == before  # nothing stored
+
+    # a re-import with the wrong key is refused too, and the imported certificate stays
+    arn = acm.import_certificate(Certificate=cert, PrivateKey=key)["CertificateArn"]
+    cert2, _, _, _ = self_signed("pair.pocstack.test")
+    with pytest.raises(ClientError) as again:
+        acm.import_certificate(CertificateArn=arn, Certificate=cert2, PrivateKey=other_key)
+    assert again.value.response["Error"]["Code"] == "ValidationException"
+    assert acm.get_certificate(CertificateArn=arn)["Certificate"].strip() == cert.decode().strip()
+    # a key that does not parse keeps moto's own message
+    with pytest.raises(ClientError) as garbage:
+        acm.import_certificate(Certificate=cert, PrivateKey=b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+    assert garbage.value.response["Error"]["Message"] == "The private key is not PEM-encoded or is not valid."
+    acm.delete_certificate(CertificateArn=arn)
+
+
 def _requested(acm, domain, **kwargs):
     arn = acm.request_certificate(DomainName=domain, ValidationMethod="DNS", **kwargs)["CertificateArn"]
     return arn, acm.describe_certificate(CertificateArn=arn)["Certificate"]

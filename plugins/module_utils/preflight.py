@@ -13,6 +13,7 @@ that must fit together (Fargate sizes, a listener rule's conditions, unique
 priorities), secrets, names AWS derives from the service's.
 """
 
+import datetime
 import difflib
 import itertools
 import re
@@ -25,6 +26,14 @@ from ansible_collections.pocstack.aws.plugins.module_utils import ecs_services
 from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules
 from ansible_collections.pocstack.aws.plugins.module_utils import rule_actions
 from ansible_collections.pocstack.aws.plugins.module_utils.service_scaling import MAX_TASKS
+
+try:
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+except ImportError:  # ansible-core requires it on the controller; said in check_certificate_pem_contents
+    x509 = serialization = None
+    UnsupportedAlgorithm = ValueError
 
 # AWS Fargate task sizes: cpu units -> allowed memory (MiB).
 FARGATE_SIZES = {
@@ -432,18 +441,82 @@ def check_certificate_request(errors, request, zone):
         errors.append(f"{var}.wait_timeout={timeout!r} must be 1-7200 seconds")
 
 
-def check_certificate_pem(errors, pem):
-    var = "pocstack_certificate_pem"
+def check_certificate_pem(errors, pem, var="pocstack_certificate_pem", now=None):
+    """A PEM pair ACM would import: the texts parse, the key is the
+    certificate's, the certificate is valid `now` (default: the current UTC
+    time). ACM refuses each of these only at ImportCertificate, after the
+    run has written to the account. Messages never hold the key's text."""
     if not _mapping(errors, var, pem, CERTIFICATE_PEM_KEYS):
         return
+    own = []
     for key in ("certificate", "certificate_chain"):
         if pem.get(key) is not None and "-----BEGIN CERTIFICATE-----" not in str(pem.get(key)):
-            errors.append(f"{var}.{key} must be PEM text (-----BEGIN CERTIFICATE-----)")
+            own.append(f"{var}.{key} must be PEM text (-----BEGIN CERTIFICATE-----)")
     if not pem.get("certificate"):
-        errors.append(f"{var}.certificate is required")
+        own.append(f"{var}.certificate is required")
     # Never the value: it is a private key.
     if not pem.get("private_key") or "PRIVATE KEY-----" not in str(pem.get("private_key")):
-        errors.append(f"{var}.private_key must be a PEM private key (-----BEGIN ... PRIVATE KEY-----)")
+        own.append(f"{var}.private_key must be a PEM private key (-----BEGIN ... PRIVATE KEY-----)")
+    if not own:
+        check_certificate_pem_contents(own, pem, var, now)
+    errors.extend(own)
+
+
+def check_certificate_pem_contents(errors, pem, var, now=None):
+    """What ACM's ImportCertificate checks of a well-formed PEM pair (see
+    check_certificate_pem), with the cryptography library ansible-core
+    depends on."""
+    if x509 is None:
+        errors.append(f"{var}: the Python library cryptography is missing on the controller; it is needed to check the pair")
+        return
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    text = str(pem["certificate"])
+    if text.count("-----BEGIN CERTIFICATE-----") > 1:
+        # ACM: "The certificate field contains more than one certificate."
+        errors.append(f"{var}.certificate holds more than one certificate; put the issuer's certificates in "
+                      f"{var}.certificate_chain (ACM takes one certificate in this field)")
+        return
+    try:
+        certificate = x509.load_pem_x509_certificate(text.strip().encode())
+    except ValueError as e:
+        errors.append(f"{var}.certificate does not parse as a PEM X.509 certificate: {e}")
+        return
+    _check_validity(errors, f"{var}.certificate", certificate, now)
+    if pem.get("certificate_chain"):
+        try:
+            chain = x509.load_pem_x509_certificates(str(pem["certificate_chain"]).strip().encode())
+        except ValueError as e:
+            errors.append(f"{var}.certificate_chain does not parse as PEM X.509 certificates: {e}")
+        else:
+            for index, issuer in enumerate(chain):
+                _check_validity(errors, f"{var}.certificate_chain[{index}]", issuer, now)
+    try:
+        key = serialization.load_pem_private_key(str(pem["private_key"]).strip().encode(), password=None)
+    except TypeError:  # a password-protected key
+        errors.append(f"{var}.private_key is encrypted; ACM imports only an unencrypted private key")
+        return
+    except (ValueError, UnsupportedAlgorithm):
+        # The library's reason may quote the input: never shown.
+        errors.append(f"{var}.private_key does not parse as a PEM private key (PKCS#8, or PKCS#1 RSA / SEC1 EC)")
+        return
+    if _public_key_der(key.public_key()) != _public_key_der(certificate.public_key()):
+        errors.append(f"{var}.private_key does not match the certificate's public key ({var}.certificate "
+                      f"{certificate.subject.rfc4514_string()!r}); ACM refuses the pair (ValidationException)")
+
+
+def _public_key_der(public_key):
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _check_validity(errors, what, certificate, now):
+    """ACM imports a certificate only while the current time is between its Not Before and Not After."""
+    before, after = certificate.not_valid_before_utc, certificate.not_valid_after_utc
+    if after < now:
+        errors.append(f"{what} ({certificate.subject.rfc4514_string()!r}) expired on {after:%Y-%m-%d %H:%M} UTC; "
+                      "ACM does not import an expired certificate")
+    elif before > now:
+        errors.append(f"{what} ({certificate.subject.rfc4514_string()!r}) is not valid before "
+                      f"{before:%Y-%m-%d %H:%M} UTC; ACM does not import a certificate that is not yet valid")
 
 
 def check_certificate(arn, region):

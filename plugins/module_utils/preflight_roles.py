@@ -111,6 +111,21 @@ FORMS = {
 }
 
 
+def _certificate_pem(name, value):
+    errors = []
+    if value:  # unset: the role uses another certificate source
+        preflight.check_certificate_pem(errors, value, name)
+    return errors
+
+
+# Variables whose contents are checked, not only their form (in place of
+# check_option, so that a private key is never shown): {variable: check(name, value) -> messages}.
+# A role used alone refuses a PEM pair ACM would refuse, before its first write.
+CONTENTS = {
+    "alb_tls_certificate_pem": _certificate_pem,
+}
+
+
 def role_of(name):
     """The role a variable belongs to, or None (also for a role's internal `<role>__*` names)."""
     return next((role for role in ROLES if name.startswith(role + "_") and not name.startswith(role + "__")), None)
@@ -191,6 +206,8 @@ def check_role_variables(values, specs, defaults=None):
             errors.append(f"{name} is not a variable of the role pocstack.aws.{role} (the role would ignore it); {hint}")
         elif hasattr(value, "message"):
             errors.append(value.message)
+        elif name in CONTENTS:
+            errors += CONTENTS[name](name, value)
         else:
             errors += check_option(name, name, value, options[name])
     return errors + _check_pairs({**(defaults or {}), **values})

@@ -209,3 +209,49 @@ def patch_acm_in_use_by_load_balancers():
 
     models.CertBundle.describe = describe
     backend_cls.delete_certificate = delete_certificate
+
+
+# AWS does not publish ACM's message for this case. The wording is that of
+# AWS's documented error for the same mismatch at IAM's certificate import
+# (UploadServerCertificate, KeyPairMismatchException: "The request was
+# rejected because the public key certificate and the private key do not
+# match."), with ACM's error code for import mistakes, ValidationException
+# (as ACM answers an unparsable, expired or multi-certificate import).
+KEY_MISMATCH = "The public key certificate and the private key do not match."
+
+
+def patch_acm_import_key_must_match():
+    """ACM ImportCertificate (new, or a re-import into an ARN) of a key that is not the certificate's.
+
+    AWS: refused with ValidationException; the ImportCertificate reference
+    requires "the private key that matches the certificate you are importing",
+    and nothing is stored (a re-import leaves the old certificate in place).
+    moto 5.2.5: parses the key and the certificate separately and never
+    compares them, so any key imports, and an HTTPS listener with that
+    certificate could not complete a TLS handshake.
+    Fix: the key's public key must be the certificate's (compared as
+    SubjectPublicKeyInfo DER), else ValidationException with KEY_MISMATCH.
+    Texts that do not parse are left to moto's own messages.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from moto.acm import models
+    from moto.acm.exceptions import AWSValidationException
+
+    def spki(public_key):
+        return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    backend_cls = models.AWSCertificateManagerBackend
+    original = backend_cls.import_certificate
+
+    def import_certificate(self, certificate, private_key, chain, arn, tags):
+        try:
+            cert = x509.load_pem_x509_certificate(certificate)
+            key = serialization.load_pem_private_key(private_key, password=None)
+        except (TypeError, ValueError):  # moto's own checks name these
+            cert = key = None
+        if cert is not None and spki(key.public_key()) != spki(cert.public_key()):
+            raise AWSValidationException(KEY_MISMATCH)
+        return original(self, certificate, private_key, chain, arn, tags)
+
+    backend_cls.import_certificate = import_certificate
