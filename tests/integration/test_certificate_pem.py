@@ -10,7 +10,8 @@ deployed and observed on the emulator.
   and put it on the HTTPS listener. A TLS handshake with the emulator's
   listener (it terminates TLS with the listener's ACM certificate) is served
   exactly that certificate, verified against it for a name of the stack; a
-  second run imports nothing (changed=0 for the certificate).
+  second run imports nothing (changed=0 for the certificate); a renewed pair
+  is re-imported under the same ARN, and the listener serves it.
 
 The handshake needs the emulator's data plane (a Docker engine: the listeners
 serve only with it); without one that half is skipped, except in CI.
@@ -217,3 +218,40 @@ def test_a_second_run_imports_nothing(deployed, pair):
     assert changed_tasks(deployed["second"]) == [], changed_tasks(deployed["second"])
     for output in (deployed["first"], deployed["second"]):
         assert_key_not_in(output, pair["good"])
+
+
+def served_fingerprint(port, host, cadata):
+    """SHA-256 of the certificate served for `host`, verified against `cadata`;
+    None while another one is served (the listener not rebuilt yet)."""
+    context = ssl.create_default_context(cadata=cadata)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with context.wrap_socket(raw, server_hostname=host) as tls:
+                return hashlib.sha256(tls.getpeercert(binary_form=True)).digest()
+    except ssl.SSLCertVerificationError:
+        return None
+
+
+def test_a_renewed_pair_is_reimported_under_the_same_arn_and_served(deployed, pair, tmp_path):
+    """A renewal: a new certificate and key in the inventory. ACM keeps the ARN
+    (ImportCertificate with CertificateArn), the listener keeps pointing at
+    it, and what clients are served is the new certificate."""
+    acm = deployed["aws"]["acm"]
+    [arn] = imported(acm)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = self_signed(NAMES, key)
+    renewed = {"certificate": cert.public_bytes(serialization.Encoding.PEM).decode(), "private_key": pem_of(key),
+               "name": NAME_TAG}
+    inventory = make_inventory(tmp_path, [("plotly", {})], {"pocstack_certificate_pem": renewed})
+    playbook = tmp_path / "shared_part.yml"
+    playbook.write_text(SHARED_PART)
+    rc, out = run(inventory, deployed["emulator"].port, playbook=str(playbook))
+    assert rc == 0, failure_message(out)
+    [result] = task_results(out, IMPORT_TASK)
+    assert result["changed"]
+    assert imported(acm) == [arn]
+    port = https_listener(deployed)
+    fingerprint = cert.fingerprint(hashes.SHA256())
+    assert eventually(lambda: served_fingerprint(port, "localhost", renewed["certificate"]), timeout=30, interval=0.5,
+                      what="the listener serving the renewed certificate") == fingerprint
+    assert_key_not_in(out, renewed)

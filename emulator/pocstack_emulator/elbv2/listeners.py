@@ -29,6 +29,7 @@ connected to: as on AWS, where the connection attempt times out after 10 s,
 the request ends in 504 (after at most the idle timeout here).
 """
 import asyncio
+import hashlib
 import http.client
 import itertools
 import os
@@ -386,7 +387,7 @@ class Listeners:
             self.mapped_balancer = None
         for arn, (backend, balancer, listener) in wanted.items():
             fingerprint = (listener.protocol, int(listener.port), tuple(listener.certificates or ()),
-                           listener.ssl_policy)
+                           listener.ssl_policy, self._certificate_contents(backend, listener))
             current = self.servers.get(arn)
             if current and current[1] == fingerprint:
                 continue
@@ -414,6 +415,27 @@ class Listeners:
                 self.mapped_balancer = balancer.arn
                 return self.port_map[int(listener.port)]
         return free_port()
+
+    @staticmethod
+    def _certificate_contents(backend, listener):
+        """Digests of what the listener's certificates hold now. ACM's
+        ImportCertificate with the CertificateArn of an imported certificate
+        (a renewal) replaces its contents under the same ARN, and the ALB serves
+        the new one: the listener is rebuilt then, not only when its ARNs change."""
+        from moto.acm.models import acm_backends
+
+        if listener.protocol != "HTTPS":
+            return ()
+        acm = acm_backends[backend.account_id][backend.region_name]
+        contents = []
+        for arn in dict.fromkeys([a for a in [listener.certificate, *(listener.certificates or [])] if a]):
+            try:
+                cert = acm.get_certificate(arn).cert
+            except Exception:  # not in ACM: _certificates says so
+                contents.append(None)
+                continue
+            contents.append(hashlib.sha256(cert if isinstance(cert, bytes) else cert.encode()).hexdigest())
+        return tuple(contents)
 
     @staticmethod
     def _certificates(backend, listener):
