@@ -34,6 +34,7 @@ from pocstack_emulator.ecs.fargate import TaskFailed
 from pocstack_emulator.ecs.scheduler import Scheduler
 from pocstack_emulator.ecs.tasks import FargateTask
 from pocstack_emulator.ecs.tasks import TaskRunner
+from pocstack_emulator.ecs.tasks import docker_healthcheck
 from pocstack_emulator.elbv2.listeners import Listeners
 from pocstack_emulator.elbv2.listeners import parse_port_map
 from pocstack_emulator.elbv2.target_health import TargetHealth
@@ -256,10 +257,13 @@ class DataPlane:
         return task
 
     def task_healthy(self, task):
-        """RUNNING, and healthy in every target group it is registered in; a
-        task behind no load balancer, once it has stayed RUNNING a few seconds
-        (a container that exits at once must not complete a deployment)."""
+        """RUNNING, HEALTHY when an essential container has a health check, and
+        healthy in every target group it is registered in; a task behind no
+        load balancer, once it has stayed RUNNING a few seconds (a container
+        that exits at once must not complete a deployment)."""
         if task.desired_status != "RUNNING" or task.last_status != "RUNNING":
+            return False
+        if task.container_health_checked and task.health_status != "HEALTHY":
             return False
         if not task.registrations:
             return task.started_at is not None and \
@@ -385,6 +389,7 @@ class DataPlane:
             "detach": True,
             "init": False,
             "log_config": {"type": "json-file", "config": {"max-size": "10m"}},
+            "healthcheck": docker_healthcheck(definition),
         }
         if definition.get("memoryReservation"):
             kwargs["mem_reservation"] = f"{int(definition['memoryReservation'])}m"

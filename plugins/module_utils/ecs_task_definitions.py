@@ -9,7 +9,8 @@ another form is not a difference:
 - task cpu/memory as strings ("256"), also from ints, "0.25 vCPU" or "0.5 GB";
 - container defaults AWS adds: essential true, cpu 0, empty lists and dicts
   (mountPoints, volumesFrom, systemControls, environment, ...), healthCheck
-  interval 30 / timeout 5 / retries 3, an EFS volume's rootDirectory "/";
+  interval 30 / timeout 5 / retries 3 (and startPeriod 0, AWS's "off", left
+  out whether sent or not), an EFS volume's rootDirectory "/";
 - portMappings: protocol "tcp", hostPort = containerPort under awsvpc/host
   (0 for a dynamic port under bridge), numbers from strings;
 - the order of containers, environment, secrets, port mappings, ulimits,
@@ -32,6 +33,9 @@ GENERATED = (
 )
 CONTAINER_INTS = ("cpu", "memory", "memoryReservation", "startTimeout", "stopTimeout")
 HEALTH_CHECK_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3}
+# What ECS's HealthCheck allows (API reference, HealthCheck).
+HEALTH_CHECK_RANGES = {"interval": (5, 300), "timeout": (2, 60), "retries": (1, 10), "startPeriod": (0, 300)}
+HEALTH_CHECK_COMMANDS = ("CMD", "CMD-SHELL")
 EPHEMERAL_GIB = (21, 200)
 
 
@@ -104,6 +108,27 @@ def _port_mapping(mapping, network_mode, where):
     return mapping
 
 
+def _health_check(check, where):
+    """A container's healthCheck with ECS's defaults, checked against ECS's limits."""
+    if not isinstance(check, dict):
+        raise TaskDefinitionError(f"{where}: must be a dict with command, interval, timeout, retries, startPeriod")
+    check = {**HEALTH_CHECK_DEFAULTS, **check}
+    _ints(check, tuple(HEALTH_CHECK_RANGES), where)
+    if check.get("startPeriod") == 0:
+        del check["startPeriod"]
+    command = check.get("command")
+    if not isinstance(command, list) or len(command) < 2 or command[0] not in HEALTH_CHECK_COMMANDS:
+        raise TaskDefinitionError(
+            f"{where}.command: {command!r} must be a list starting with CMD (the command's words follow) or "
+            "CMD-SHELL (one string for the container's shell follows)"
+        )
+    check["command"] = [str(word) for word in command]
+    for key, (low, high) in HEALTH_CHECK_RANGES.items():
+        if key in check and not low <= check[key] <= high:
+            raise TaskDefinitionError(f"{where}.{key}: {check[key]} is out of range; allowed: {low}-{high}")
+    return check
+
+
 def _by(*keys):
     return lambda item: tuple(str(item.get(k, "")) if isinstance(item, dict) else str(item) for k in keys)
 
@@ -130,8 +155,7 @@ def normalize_container(container, network_mode, where):
                 raise TaskDefinitionError(f"{where}.{key}[{i}]: needs name and {value_key}, got {item!r}")
             item[value_key] = str(item[value_key])
     if "healthCheck" in c:
-        c["healthCheck"] = {**HEALTH_CHECK_DEFAULTS, **c["healthCheck"]}
-        _ints(c["healthCheck"], ("interval", "timeout", "retries", "startPeriod"), f"{where}.healthCheck")
+        c["healthCheck"] = _health_check(c["healthCheck"], f"{where}.healthCheck")
     for i, ulimit in enumerate(c.get("ulimits", [])):
         _ints(ulimit, ("softLimit", "hardLimit"), f"{where}.ulimits[{i}]")
     log = c.get("logConfiguration")

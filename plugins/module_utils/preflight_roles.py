@@ -10,8 +10,9 @@ without `options`, any key. Here the same argument specs are read (the one
 source of each option's name, type, elements, choices and keys) and applied
 strictly to every role variable the inventory sets, before any AWS call; the
 ranges AWS enforces on numbers, the values it allows where another table is
-the source (Fargate's CPU sizes) and the forms of some strings, which argument
-specs cannot express, are in RANGES, ALLOWED and FORMS below, and nowhere else.
+the source (Fargate's CPU sizes), the forms of some strings and what a dict's
+keys must satisfy together, which argument specs cannot express, are in
+RANGES, ALLOWED, FORMS and WHOLE below, and nowhere else.
 
 The service variables `poc_*` are checked by the same rules: RoleSources reads
 from the roles' defaults which role variable each one feeds
@@ -65,6 +66,10 @@ RANGES = {
     "fargate_service_autoscaling.cpu_target": (1, 100, "percent of the service's CPU"),
     "fargate_service_autoscaling.scale_in_cooldown": (0, 3600, "seconds"),
     "fargate_service_autoscaling.scale_out_cooldown": (0, 3600, "seconds"),
+    "fargate_service_container_health_check.interval": (5, 300, "ECS HealthCheck interval, seconds"),
+    "fargate_service_container_health_check.timeout": (2, 60, "ECS HealthCheck timeout, seconds"),
+    "fargate_service_container_health_check.retries": (1, 10, "ECS HealthCheck retries"),
+    "fargate_service_container_health_check.start_period": (0, 300, "ECS HealthCheck startPeriod, seconds"),
 }
 
 # Values AWS allows that a table elsewhere holds (the argument spec would be a
@@ -123,6 +128,25 @@ def _certificate_pem(name, value):
 # A role used alone refuses a PEM pair ACM would refuse, before its first write.
 CONTENTS = {
     "alb_tls_certificate_pem": _certificate_pem,
+}
+
+
+def _health_check(path, value, shown):
+    """ECS's HealthCheck command: CMD or CMD-SHELL first, then what to run; a
+    check without a command is none only when nothing else is set either."""
+    command = value.get("command")
+    if command is None:
+        return [f"{path}.command is required once another key is set ({{}} for no health check)"] if value else []
+    if not isinstance(command, (list, tuple)) or len(command) < 2 or command[0] not in ("CMD", "CMD-SHELL"):
+        return [f"{path}.command={shown(command)} must start with CMD (the command's words follow, run directly) or "
+                "CMD-SHELL (one string follows, run by the container's shell), e.g. "
+                "['CMD-SHELL', 'curl -f http://localhost:8080/health || exit 1']"]
+    return []
+
+
+# What a dict's keys must satisfy together, beyond each key's spec: {variable: check(path, value, shown)}.
+WHOLE = {
+    "fargate_service_container_health_check": _health_check,
 }
 
 
@@ -265,7 +289,10 @@ def check_option(path, name, value, spec, secret=False):
         return errors
     if kind == "dict":
         keys = {key: (f"{name}.{key}", key_spec) for key, key_spec in (spec.get("options") or {}).items()}
-        return _check_dict(path, value, keys, secret)
+        errors = _check_dict(path, value, keys, secret)
+        if not errors and name in WHOLE:
+            errors = WHOLE[name](path, value, lambda part: _shown(part, secret))
+        return errors
     if kind == "bool":
         if not isinstance(value, bool):
             return [f"{path}={shown} must be true or false (a YAML boolean, unquoted): a string such as 'false' "

@@ -12,7 +12,8 @@ description:
     (task O(cpu) and O(memory) as strings, container defaults such as C(essential=true) and C(cpu=0),
     empty lists such as C(mountPoints), C(volumesFrom) and C(systemControls), the order of containers,
     C(environment) and C(secrets), a port mapping's C(protocol=tcp) and C(hostPort) equal to
-    C(containerPort) under C(awsvpc), health check defaults).
+    C(containerPort) under C(awsvpc), health check defaults (C(interval=30), C(timeout=5), C(retries=3),
+    C(startPeriod=0) as off)).
   - After registering, older C(ACTIVE) revisions beyond O(keep_revisions) are deregistered.
   - With O(state=absent), every C(ACTIVE) revision of the family is deregistered and, with
     O(delete_inactive=true), every C(INACTIVE) one deleted.
@@ -26,6 +27,9 @@ options:
       - Container definitions in the shape of the ECS API (C(containerDefinitions), camelCase keys such
         as C(portMappings), C(logConfiguration), C(secrets) with C(name) and C(valueFrom)).
       - Numbers may be given as strings; environment values are compared as strings.
+      - A C(healthCheck) is checked against ECS's limits before any call (C(command) starts with C(CMD) or
+        C(CMD-SHELL), C(interval) 5-300, C(timeout) 2-60, C(retries) 1-10, C(startPeriod) 0-300 seconds).
+        An empty one is none.
       - Required when O(state=present).
     type: list
     elements: dict

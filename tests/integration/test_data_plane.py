@@ -3,7 +3,8 @@ teardown.yml as a user runs them: every behaviour is observed on the real
 container (its published 127.0.0.1 port, the Docker engine, its CloudWatch
 Logs stream), not read back from stored settings.
 
-The tests run in order on one deployment: deploy → a changed secret → scaling
+The tests run in order on one deployment: deploy → a re-run (unchanged) and
+a health check change in --check --diff → a changed secret → scaling
 1→3→1 → a crashing change the circuit breaker rolls back → teardown.
 """
 import ipaddress
@@ -19,13 +20,18 @@ from data_plane import http_status
 from data_plane import published
 from data_plane import service
 from data_plane import tasks
+from harness import changed_tasks
 from harness import failure_message
 from harness import make_inventory
+from harness import results
 from harness import run
 from harness import set_service
+from harness import stats
+from harness import task_name
 
 PASSWORD = "dp-Secret-1"
 NEW_PASSWORD = "dp-Secret-2"
+TASK_DEFINITION = "task | Task definition (secrets by valueFrom, awslogs)"
 
 
 def secrets(password):
@@ -93,6 +99,35 @@ def test_deploy_runs_the_app_built_from_files_app_as_a_container(stack, measured
     assert any("Listening at: http://0.0.0.0:8050" in e["message"] for e in events)
     messages = [e["message"] for e in service(aws, "plotly")["events"]]
     assert messages[0] == "(service plotly) has reached a steady state."
+    # files/app's own HEALTHCHECK is the task definition's container health
+    # check (ECS runs no other), run by Docker and reported HEALTHY.
+    check = definition["containerDefinitions"][0]["healthCheck"]
+    assert check["command"][:2] == ["CMD", "python3"] and "/health" in check["command"][-1]
+    assert (check["interval"], check["timeout"], check["retries"], check["startPeriod"]) == (10, 3, 3, 10)
+    assert container.attrs["Config"]["Healthcheck"]["Test"] == check["command"]
+    [task] = tasks(aws, "plotly")
+    assert task["healthStatus"] == "HEALTHY" and task["containers"][0]["healthStatus"] == "HEALTHY"
+
+
+def test_a_re_run_is_unchanged_and_check_diff_shows_a_health_check_change(stack, measured):
+    rc, out = run(stack["inventory"], stack["port"], extra=["-e", "service=plotly"])
+    assert rc == 0, failure_message(out)
+    assert stats(out)["plotly"]["changed"] == 0, changed_tasks(out, "plotly")
+    set_service(stack["inventory"], "plotly", {"poc_health_check": {"command": ["CMD-SHELL", "exit 0"], "interval": 5}})
+    try:
+        rc, out = run(stack["inventory"], stack["port"], extra=["-e", "service=plotly", "--check", "--diff"])
+    finally:
+        set_service(stack["inventory"], "plotly", {"poc_health_check": None})
+    assert rc == 0, failure_message(out)
+    [result] = [task["hosts"]["plotly"] for play in results(out)["plays"] for task in play["tasks"]
+                if task_name(task) == TASK_DEFINITION]
+    assert result["changed"] and result["changes"] == ["containerDefinitions[plotly].healthCheck.command",
+                                                       "containerDefinitions[plotly].healthCheck.interval",
+                                                       "containerDefinitions[plotly].healthCheck.startPeriod",
+                                                       "containerDefinitions[plotly].healthCheck.timeout"]
+    after = result["diff"]["after"]["containerDefinitions"][0]["healthCheck"]
+    assert after == {"command": ["CMD-SHELL", "exit 0"], "interval": 5, "timeout": 5, "retries": 3}
+    assert len(stack["aws"]["ecs"].list_task_definitions(familyPrefix="plotly")["taskDefinitionArns"]) == 1
 
 
 def test_a_changed_secret_rolls_the_service_to_a_task_that_sees_it(stack, measured):

@@ -14,7 +14,10 @@ as the ECS developer guide describes the rolling update deployment type:
   registered). A deployment without tasks left disappears.
 - A RUNNING task whose target turns `unhealthy` after the service's health
   check grace period is stopped ("Task failed ELB health checks in ...") and
-  replaced.
+  replaced; so is one whose healthStatus turns UNHEALTHY (an essential
+  container failed its container health check: "Task failed container
+  health checks"). A task with a container health check counts as healthy
+  only once its healthStatus is HEALTHY.
 - A task that stops by failure (start-up checks, an essential container that
   exits, failed health checks) counts in its deployment's `failedTasks`; with
   the circuit breaker on, `failedTasks` reaching the threshold (50 % of the
@@ -238,6 +241,12 @@ class Scheduler:
             if task.last_status != "RUNNING" or task.started_at is None:
                 continue
             if (utcnow() - task.started_at).total_seconds() < grace:
+                continue
+            if task.health_status == "UNHEALTHY":
+                self.event(service, f"(service {service.name}) (task {task.id}) failed container health checks.")
+                self._stop(service, task, "ServiceSchedulerInitiated", "Task failed container health checks",
+                           failure=True)
+                self.event(service, f"(service {service.name}) has stopped 1 running tasks: (task {task.id}).")
                 continue
             for group_arn, target_id, port in task.registrations:
                 found = self.plane.target_state(group_arn, target_id, port)

@@ -8,6 +8,7 @@ PROVISIONING  network interface attached (a private IP of the task's subnet)
 PENDING       the start-up checks (fargate.py), image pulls by digest
 ACTIVATING    containers started, targets registered in the service's target groups
 RUNNING       until an essential container exits or the task is asked to stop
+              (the scheduler asks when an essential container turns UNHEALTHY)
 DEACTIVATING  targets deregistered; they drain for the group's deregistration delay
 STOPPING      SIGTERM, SIGKILL after stopTimeout (30 s)
 DEPROVISIONING containers removed, network interface released
@@ -18,6 +19,13 @@ containers of a task); the container ports of the task definition are
 published on 127.0.0.1 only, on ports Docker picks. The data plane maps the
 task's private IP and container port to that published port, for the health
 checker and the load balancers.
+
+Container health checks: a container definition's `healthCheck` becomes the
+container's Docker healthcheck (ECS hands it to the engine the same way, as
+the HEALTHCHECK of `docker run`); a container without one gets none, since
+ECS neither runs nor reports a HEALTHCHECK the image itself carries. The
+runner reads Docker's verdict each second into the container's
+`healthStatus` (starting: UNKNOWN) and the task's (`task_health`).
 """
 import datetime
 import threading
@@ -35,6 +43,11 @@ from pocstack_emulator.logs.awslogs import LogForwarder
 
 LIVE = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING")
 DEFAULT_STOP_TIMEOUT = 30
+# Docker's State.Health.Status -> ECS's healthStatus.
+DOCKER_HEALTH = {"healthy": "HEALTHY", "unhealthy": "UNHEALTHY", "starting": "UNKNOWN"}
+NANOSECONDS = 1_000_000_000
+# ECS's defaults for what a healthCheck leaves out (HealthCheck, ECS API reference).
+HEALTH_CHECK_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3, "startPeriod": 0}
 
 
 def now():
@@ -48,6 +61,35 @@ def private_dns_name(eni, region):
         return found
     suffix = "ec2.internal" if region == "us-east-1" else f"{region}.compute.internal"
     return f"ip-{eni.private_ip_address.replace('.', '-')}.{suffix}"
+
+
+def docker_healthcheck(definition):
+    """The Docker healthcheck (docker-py's keys, times in nanoseconds) of a
+    container definition; NONE switches off the image's own HEALTHCHECK,
+    which ECS ignores (it runs only the task definition's)."""
+    check = definition.get("healthCheck") or {}
+    if not check.get("command"):
+        return {"test": ["NONE"]}
+    check = {**HEALTH_CHECK_DEFAULTS, **check}
+    return {"test": list(check["command"]), "interval": int(check["interval"]) * NANOSECONDS,
+            "timeout": int(check["timeout"]) * NANOSECONDS, "retries": int(check["retries"]),
+            "start_period": int(check["startPeriod"]) * NANOSECONDS}
+
+
+def health_checked(container):
+    return bool((container.definition.get("healthCheck") or {}).get("command"))
+
+
+def task_health(containers):
+    """A task's healthStatus from its essential containers that have a health
+    check, as ECS ranks them: UNHEALTHY if any is, else UNKNOWN if any is (or
+    none has a check), else HEALTHY. Other containers do not count."""
+    statuses = [c.health_status for c in containers if c.essential and health_checked(c)]
+    if "UNHEALTHY" in statuses:
+        return "UNHEALTHY"
+    if not statuses or "UNKNOWN" in statuses:
+        return "UNKNOWN"
+    return "HEALTHY"
 
 
 class TaskContainer(BaseModel):
@@ -148,6 +190,12 @@ class FargateTask(BaseModel):
     @property
     def live(self):
         return self.desired_status == "RUNNING" and self.last_status in LIVE
+
+    @property
+    def container_health_checked(self):
+        """Whether an essential container has a health check (then ECS counts
+        the task healthy only once its healthStatus is HEALTHY)."""
+        return any(c.essential and health_checked(c) for c in self.containers)
 
 
 class TaskRunner(threading.Thread):
@@ -293,12 +341,36 @@ class TaskRunner(threading.Thread):
             self.wake.clear()
             if self.stop_request:
                 return
+            self._read_health()
             for container in self.task.containers:
                 if container.name in self.exited and container.essential:
                     with self.plane.lock:
                         self.request_stop("EssentialContainerExited", "Essential container in task exited",
                                           failure=True)
                     return
+
+    def _read_health(self):
+        """Docker's health verdicts into the containers' and the task's
+        healthStatus (the scheduler stops a task whose status is UNHEALTHY)."""
+        checked = [c for c in self.task.containers if health_checked(c) and c.name not in self.exited]
+        found = {}
+        for container in checked:
+            try:
+                docker_container = self.docker[container.name]
+                docker_container.reload()
+            except Exception:  # exiting or removed: its exit decides
+                continue
+            status = ((docker_container.attrs.get("State") or {}).get("Health") or {}).get("Status")
+            found[container.name] = DOCKER_HEALTH.get(status, "UNKNOWN")
+        if not found:
+            return
+        with self.plane.lock:
+            before = self.task.health_status
+            for container in checked:
+                container.health_status = found.get(container.name, container.health_status)
+            self.task.health_status = task_health(self.task.containers)
+        if self.task.health_status != before:
+            self.plane.wake()
 
     def _stop(self):
         task, plane = self.task, self.plane

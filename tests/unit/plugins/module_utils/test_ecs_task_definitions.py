@@ -39,6 +39,8 @@ def _aws_container(**changes):
     return c
 
 
+HEALTH = {"command": ["CMD", "true"], "interval": 30, "timeout": 5, "retries": 3}
+
 # Each: (what AWS returns or the user writes differently, params, described) -> still no difference
 SAME = [
     ("cpu and memory as ints", params(cpu=256, memory=512), described()),
@@ -63,6 +65,15 @@ SAME = [
     ("healthCheck defaults", params(containers=[container(healthCheck={"command": ["CMD", "true"]})]),
      described(containers=[_aws_container(healthCheck={"command": ["CMD", "true"], "interval": 30, "timeout": 5,
                                                         "retries": 3})])),
+    ("healthCheck startPeriod 0 sent, AWS leaves it out",
+     params(containers=[container(healthCheck={"command": ["CMD", "true"], "startPeriod": 0})]),
+     described(containers=[_aws_container(healthCheck=HEALTH)])),
+    ("healthCheck startPeriod 0 described", params(containers=[container(healthCheck=HEALTH)]),
+     described(containers=[_aws_container(healthCheck=dict(HEALTH, startPeriod=0))])),
+    ("healthCheck numbers as strings (a template's)", params(containers=[container(healthCheck={
+        "command": ["CMD", "true"], "interval": "30", "timeout": "5", "retries": "3", "startPeriod": "10"})]),
+     described(containers=[_aws_container(healthCheck=dict(HEALTH, startPeriod=10))])),
+    ("healthCheck empty: none", params(containers=[container(healthCheck={})]), described()),
     ("log options as numbers", params(containers=[container(logConfiguration={"logDriver": "awslogs", "options": {
         "awslogs-group": "/pocstack/plotly", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs",
         "max-buffer-size": 25}})]),
@@ -139,6 +150,35 @@ def test_each_real_change_is_a_difference_at_its_path(wanted, paths):
     assert differs(wanted, described()) == paths
 
 
+# Each: (what changed, the healthCheck wanted, the one described, the paths reported)
+HEALTH_CHANGES = [
+    ("command", dict(HEALTH, command=["CMD", "false"]), HEALTH, ["containerDefinitions[plotly].healthCheck.command"]),
+    ("CMD-SHELL instead of CMD", dict(HEALTH, command=["CMD-SHELL", "true"]), HEALTH,
+     ["containerDefinitions[plotly].healthCheck.command"]),
+    ("interval", dict(HEALTH, interval=10), HEALTH, ["containerDefinitions[plotly].healthCheck.interval"]),
+    ("timeout", dict(HEALTH, timeout=3), HEALTH, ["containerDefinitions[plotly].healthCheck.timeout"]),
+    ("retries", dict(HEALTH, retries=5), HEALTH, ["containerDefinitions[plotly].healthCheck.retries"]),
+    ("start period added", dict(HEALTH, startPeriod=10), HEALTH, ["containerDefinitions[plotly].healthCheck.startPeriod"]),
+    ("start period removed", HEALTH, dict(HEALTH, startPeriod=10),
+     ["containerDefinitions[plotly].healthCheck.startPeriod"]),
+    ("check removed", None, HEALTH, ["containerDefinitions[plotly].healthCheck"]),
+    ("check added", HEALTH, None, ["containerDefinitions[plotly].healthCheck"]),
+]
+
+
+@pytest.mark.parametrize("wanted, current, paths", [c[1:] for c in HEALTH_CHANGES], ids=[c[0] for c in HEALTH_CHANGES])
+def test_each_health_check_change_is_a_difference_at_its_path(wanted, current, paths):
+    described_container = _aws_container(healthCheck=current) if current else _aws_container()
+    assert differs(params(containers=[container(healthCheck=wanted)]), described(containers=[described_container])) \
+        == paths
+
+
+def test_the_health_check_is_registered_as_given_with_ecs_defaults():
+    sent = td.desired_definition(params(containers=[container(healthCheck={"command": ["CMD-SHELL", "exit 0"]})]))
+    assert sent["containerDefinitions"][0]["healthCheck"] == {"command": ["CMD-SHELL", "exit 0"], "interval": 30,
+                                                              "timeout": 5, "retries": 3}
+
+
 @pytest.mark.parametrize(
     "extra",
     [{"pidMode": "task"}, {"placementConstraints": [{"type": "memberOf", "expression": "x"}]},
@@ -200,6 +240,14 @@ INVALID = [
     (params(containers=[container(memory=True)]), "containers[0].memory: True is not a whole number"),
     (params(containers=[container(healthCheck={"command": ["x"], "interval": "often"})]),
      "containers[0].healthCheck.interval: 'often' is not a whole number"),
+    (params(containers=[container(healthCheck={"command": ["curl", "-f", "http://localhost/"]})]),
+     "containers[0].healthCheck.command: ['curl', '-f', 'http://localhost/'] must be a list starting with CMD"),
+    (params(containers=[container(healthCheck={"command": ["CMD-SHELL"]})]),
+     "containers[0].healthCheck.command: ['CMD-SHELL'] must be a list starting with CMD"),
+    (params(containers=[container(healthCheck={"command": "CMD-SHELL exit 0"})]),
+     "containers[0].healthCheck.command: 'CMD-SHELL exit 0' must be a list"),
+    (params(containers=[container(healthCheck={"interval": 10})]), "containers[0].healthCheck.command: None must be"),
+    (params(containers=[container(healthCheck="CMD true")]), "containers[0].healthCheck: must be a dict"),
     (params(cpu="fast"), "cpu: 'fast' is not a CPU value"),
     (params(memory="lots"), "memory: 'lots' is not a memory value"),
     (params(cpu="300"), "cpu: 300 is not a Fargate CPU value; allowed: 256, 512, 1024"),
@@ -210,6 +258,15 @@ INVALID = [
     (params(ephemeral_storage_gib=10), "ephemeral_storage_gib: 10 is out of range; allowed: 21-200"),
     (params(volumes=[{"host": {}}]), "volumes[0]: each volume must be a dict with a name"),
 ]
+
+
+# ECS's limits of a health check, just outside each end: (key, value, allowed)
+HEALTH_LIMITS = [("interval", 4, "5-300"), ("interval", 301, "5-300"), ("timeout", 1, "2-60"), ("timeout", 61, "2-60"),
+                 ("retries", 0, "1-10"), ("retries", 11, "1-10"), ("startPeriod", -1, "0-300"),
+                 ("startPeriod", 301, "0-300")]
+INVALID += [(params(containers=[container(healthCheck=dict(HEALTH, **{key: value}))]),
+             f"containers[0].healthCheck.{key}: {value} is out of range; allowed: {allowed}")
+            for key, value, allowed in HEALTH_LIMITS]
 
 
 @pytest.mark.parametrize("wanted, message", INVALID, ids=[m.split(":")[0] + f"-{i}" for i, (_, m) in enumerate(INVALID)])

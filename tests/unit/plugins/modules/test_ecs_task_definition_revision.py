@@ -132,6 +132,37 @@ def test_check_mode_on_an_empty_account(aws):
     assert result["task_definition"] == {}
 
 
+APP_CHECK = {"command": ["CMD", "python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8050/health')"],
+             "interval": 10, "timeout": 3, "retries": 3, "startPeriod": 10}
+
+
+def with_check(check):
+    """The described revision's containers with this healthCheck, as AWS returns it."""
+    found = described()["containerDefinitions"][0]
+    return [dict(found, healthCheck=check)]
+
+
+def test_a_health_check_aws_describes_as_sent_is_no_change(aws):
+    _client, stubber = aws
+    listed(stubber, [3])
+    latest_is(stubber, 3, containerDefinitions=with_check(APP_CHECK))
+    result = run(aws, containers=[container(healthCheck=dict(APP_CHECK, interval="10"))])
+    assert result["changed"] is False and result["changes"] == []
+
+
+def test_check_mode_shows_a_health_check_change_in_the_diff_and_writes_nothing(aws):
+    _client, stubber = aws
+    listed(stubber, [3])
+    latest_is(stubber, 3, containerDefinitions=with_check(APP_CHECK))
+    listed(stubber, [], status="INACTIVE")
+    listed(stubber, [], status="DELETE_IN_PROGRESS")
+    result = run(aws, check_mode=True, containers=[container(healthCheck=dict(APP_CHECK, retries=5))])
+    assert result["changed"] and result["registered"] and result["revision"] == 4
+    assert result["changes"] == ["containerDefinitions[plotly].healthCheck.retries"]
+    before, after = (result["diff"][side]["containerDefinitions"][0]["healthCheck"] for side in ("before", "after"))
+    assert before["retries"] == 3 and after == dict(APP_CHECK, retries=5)
+
+
 def test_diff_shows_containers_with_secret_sources_not_values(aws):
     _client, stubber = aws
     listed(stubber, [3])
@@ -270,8 +301,12 @@ def test_aws_error_names_what_failed(aws):
         ({"containers": [container(portMappings=[{"containerPort": 8050, "hostPort": 80}])]},
          "containers[0].portMappings[0].hostPort: must equal containerPort"),
         ({"family": "a b"}, "family: 'a b' is not allowed"),
+        ({"containers": [container(healthCheck={"command": ["CMD-SHELL", "exit 0"], "timeout": 90})]},
+         "containers[0].healthCheck.timeout: 90 is out of range; allowed: 2-60"),
+        ({"containers": [container(healthCheck={"command": ["exit 0"]})]},
+         "containers[0].healthCheck.command: ['exit 0'] must be a list starting with CMD"),
     ],
-    ids=["keep", "cpu", "host-port", "family"],
+    ids=["keep", "cpu", "host-port", "family", "health-timeout", "health-command"],
 )
 def test_invalid_input_fails_before_any_call(aws, overrides, message):
     result = run(aws, **overrides)
