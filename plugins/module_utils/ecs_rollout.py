@@ -362,6 +362,9 @@ HINTS = {
     "health": ("Health checks: the target group's health check path (/health) must answer 200 on the container port "
                "without authentication and within the health check timeout; the service's health check grace "
                "period must cover the app's start-up."),
+    "container_health": ("Container health check: the task definition's healthCheck command (poc_health_check) "
+                         "failed more often than its retries allow; run it inside the container (ECS Exec, or docker "
+                         "exec locally), and make its start period cover the app's start-up."),
     "health_code": ("Health check answered the wrong HTTP code (see the target's description): /health must answer "
                     "200 without login; 401 means it sits behind basic auth, 404 a wrong path or port."),
     "health_network": ("Health checks time out or cannot connect: the task security group must allow the container "
@@ -397,7 +400,9 @@ def classify_task(task):
         keys.append("secret_missing")
     if "resourceinitializationerror" in lowered and not keys:
         keys.append("network")
-    if "elb health checks" in lowered or ("health checks" in lowered and task.get("stop_code") == "ServiceSchedulerInitiated"):
+    if "container health checks" in lowered:
+        keys.append("container_health")
+    elif "elb health checks" in lowered or ("health checks" in lowered and task.get("stop_code") == "ServiceSchedulerInitiated"):
         keys.append("health")
     if "cannotstartcontainererror" in lowered:
         keys.append("start")

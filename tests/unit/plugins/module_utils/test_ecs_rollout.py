@@ -367,6 +367,7 @@ def test_circuit_breaker_disabled_says_only_the_timeout_ends_it():
      "caused by: Post \"https://api.ecr.us-east-1.amazonaws.com/\": dial tcp 52.46.1.1:443: i/o timeout",
      None, "TaskFailedToStart", ["network"]),
     ("Task failed ELB health checks in (target-group arn:...)", None, "ServiceSchedulerInitiated", ["health"]),
+    ("Task failed container health checks", None, "ServiceSchedulerInitiated", ["container_health"]),
     ("Essential container in task exited", None, "EssentialContainerExited", ["exited"]),
     ("Essential container in task exited", "CannotStartContainerError: Error response from daemon",
      "EssentialContainerExited", ["start"]),
