@@ -19,6 +19,9 @@ does not:
   and lists every task. Hook: both filters.
 - ECS StopTask: the task stops (stopCode UserInitiated); moto sets STOPPED
   at once. Hook: the task stops as any other.
+- ECS ExecuteCommand: a Session Manager session into a running task's
+  container, or AWS's refusals; moto has no such action. Added:
+  ecs/execute.py.
 - ELBv2 DescribeTargetHealth reports what the health checks saw, draining
   targets included; moto says `healthy` at once. Hook: target_health.py.
 - ELBv2 DeregisterTargets: the target drains for the group's deregistration
@@ -31,7 +34,10 @@ import json
 
 
 def install(plane):
+    from pocstack_emulator.ecs import execute
+
     _ecs(plane)
+    execute.install(plane)
     _elbv2(plane)
     _reset(plane)
 

@@ -89,7 +89,7 @@ def network(ec2):
     return {"public": public, "private": private}
 
 
-def task_definition(aws, command, family="sleeper", logs=False, role=None):
+def task_definition(aws, command, family="sleeper", logs=False, role=None, task_role=None):
     container = {"name": "main", "image": IMAGE, "command": ["sh", "-c", command], "essential": True}
     extra = {}
     if logs:
@@ -97,14 +97,17 @@ def task_definition(aws, command, family="sleeper", logs=False, role=None):
             "awslogs-group": "/test/sleeper", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}}
     if role:
         extra["executionRoleArn"] = role
+    if task_role:
+        extra["taskRoleArn"] = task_role
     return aws["ecs"].register_task_definition(
         family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
         containerDefinitions=[container], **extra)["taskDefinition"]["taskDefinitionArn"]
 
 
-def create_service(aws, definition, count=1, subnet="public", breaker=False):
+def create_service(aws, definition, count=1, subnet="public", breaker=False, execute_command=False):
     aws["ecs"].create_service(
         cluster="c", serviceName="s", taskDefinition=definition, desiredCount=count, launchType="FARGATE",
+        enableExecuteCommand=execute_command,
         deploymentConfiguration={"deploymentCircuitBreaker": {"enable": breaker, "rollback": breaker},
                                  "maximumPercent": 200, "minimumHealthyPercent": 100},
         networkConfiguration={"awsvpcConfiguration": {"subnets": [aws[subnet]],
@@ -224,6 +227,55 @@ def test_a_private_subnet_with_no_way_out_cannot_reach_cloudwatch_logs(aws):
         "ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: "
         "failed to create Cloudwatch log stream: RequestError: send request failed caused by: "
         'Post "https://logs.us-east-1.amazonaws.com/": dial tcp 52.46.152.12:443: i/o timeout : exit status 1')
+
+
+EXEC_CHANNEL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+    "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel"]}]}
+
+
+def exec_task(aws, enabled):
+    role = aws["iam"].create_role(RoleName="task", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    aws["iam"].put_role_policy(RoleName="task", PolicyName="exec", PolicyDocument=json.dumps(EXEC_CHANNEL))
+    create_service(aws, task_definition(aws, "sleep 300", task_role=role), execute_command=enabled)
+    [task] = until(lambda: [t for t in tasks(aws) if t["lastStatus"] == "RUNNING"], what="a running task")
+    return task
+
+
+def execute(aws, task):
+    return aws["ecs"].execute_command(cluster="c", task=task["taskArn"], container="main", command="/bin/sh",
+                                      interactive=True)
+
+
+def test_ecs_exec_opens_a_session_while_the_agent_can_reach_ssmmessages_as_the_task_role(aws):
+    task = exec_task(aws, enabled=True)
+    [agent] = task["containers"][0]["managedAgents"]
+    assert (agent["name"], agent["lastStatus"]) == ("ExecuteCommandAgent", "RUNNING") and agent["lastStartedAt"]
+    answer = execute(aws, task)
+    session = answer["session"]
+    assert (answer["taskArn"], answer["clusterArn"], answer["containerName"], answer["interactive"]) == (
+        task["taskArn"], task["clusterArn"], "main", True)
+    assert answer["containerArn"] == task["containers"][0]["containerArn"]
+    assert session["streamUrl"] == (f"wss://ssmmessages.us-east-1.amazonaws.com/v1/data-channel/"
+                                    f"{session['sessionId']}?role=publish_subscribe")
+    assert session["tokenValue"]
+    # Without the channel actions the agent cannot connect: ECS's words, at the call.
+    aws["iam"].delete_role_policy(RoleName="task", PolicyName="exec")
+    with pytest.raises(aws["ecs"].exceptions.TargetNotConnectedException) as refused:
+        execute(aws, task)
+    assert refused.value.response["Error"]["Message"] == \
+        "The execute command failed due to an internal error. Try again later."
+
+
+def test_ecs_exec_into_a_task_run_without_it_is_refused_in_ecs_words(aws):
+    task = exec_task(aws, enabled=False)
+    assert not task["containers"][0].get("managedAgents")
+    with pytest.raises(aws["ecs"].exceptions.InvalidParameterException) as refused:
+        execute(aws, task)
+    assert refused.value.response["Error"]["Message"] == (
+        "The execute command failed because execute command was not enabled when the task was run or the execute "
+        "command agent isn\u2019t running. Wait and try again or run a new task with execute command enabled and "
+        "try again.")
 
 
 def test_reset_and_exit_remove_every_container(emulator):

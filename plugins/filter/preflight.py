@@ -216,7 +216,12 @@ def preflight_network(selected, hostvars, shared):
             public_ip = boolean(host.get("poc_assign_public_ip", False), strict=False)
         except Exception:  # a malformed value: the inventory preflight has named it already
             public_ip = False
-        services[name] = {"public_ip": public_ip, "secrets": bool(host.get("poc_secrets"))}
+        try:
+            execute_command = boolean(host.get("poc_enable_execute_command", False), strict=False)
+        except Exception:  # a malformed value: the inventory preflight has named it already
+            execute_command = False
+        services[name] = {"public_ip": public_ip, "secrets": bool(host.get("poc_secrets")),
+                          "execute_command": execute_command}
     return network.check_network(services, dict(shared or {}))
 
 

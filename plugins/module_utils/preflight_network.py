@@ -21,6 +21,11 @@ on AWS and fails only later, at a task start or in traffic:
   enableDnsSupport and enableDnsHostnames; the S3 gateway endpoint serves only
   the route tables it is associated with.
   https://docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html
+- ECS Exec (poc_enable_execute_command) runs through the Session Manager
+  agent in the task, which opens its channels to ssmmessages through the
+  same interface: without a way to it the tasks start, but every
+  `aws ecs execute-command` fails with TargetNotConnectedException.
+  https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html
 """
 
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
@@ -91,8 +96,9 @@ def endpoints_reaching(endpoints, vpc_id, region, table_id, planned, planned_tab
 
 
 def check_task_reach(service, public_ip, has_secrets, task_subnets, route_tables, endpoints, vpc_id, region,
-                     planned, planned_tables):
-    """Messages for a service whose tasks could not reach what Fargate needs at start."""
+                     planned, planned_tables, execute_command=False):
+    """Messages for a service whose tasks could not reach what Fargate needs at
+    start, or (with ECS Exec) the Session Manager channel once running."""
     needed = list(ALWAYS_NEEDED) + (["ssm"] if has_secrets else [])
     errors = []
     for subnet_id in task_subnets:
@@ -104,6 +110,14 @@ def check_task_reach(service, public_ip, has_secrets, task_subnets, route_tables
         reached = endpoints_reaching(endpoints, vpc_id, region, table_id, planned, planned_tables)
         missing = [name for name in needed if name not in reached]
         if not missing:
+            if execute_command and "ssmmessages" not in reached:
+                errors.append(
+                    f"poc_enable_execute_command is true, but tasks in {subnet_id} (route table {table_id}) reach "
+                    f"AWS only through VPC endpoints and none is for ssmmessages: the tasks would run, but every "
+                    f"`aws ecs execute-command` into {service} would fail with TargetNotConnectedException. One way "
+                    f"out is needed: the VPC endpoint ssmmessages (pocstack_vpc_endpoints; site.yml adds it to a "
+                    f"non-empty list itself); or task subnets with a NAT gateway route (pocstack_task_subnet_ids); "
+                    f"or poc_enable_execute_command: false")
             continue
         if table is None:
             why = f"{subnet_id} has no route table"
@@ -116,7 +130,7 @@ def check_task_reach(service, public_ip, has_secrets, task_subnets, route_tables
             "poc_assign_public_ip: true (the subnet routes to an internet gateway)" if kind == "igw"
             else "task subnets with a route to an internet gateway and poc_assign_public_ip: true",
             "task subnets with a NAT gateway route (pocstack_task_subnet_ids)",
-            f"the VPC endpoints {', '.join(needed)} (pocstack_vpc_endpoints"
+            f"the VPC endpoints {', '.join(needed + (['ssmmessages'] if execute_command else []))} (pocstack_vpc_endpoints"
             + (f", with {table_id} in pocstack_vpc_endpoint_route_table_ids for s3" if table_id else "") + ")",
         ]
         errors.append(
@@ -180,7 +194,7 @@ def check_endpoints(planned, planned_tables, vpc, vpc_id, route_tables, task_sub
 def check_network(services, shared):
     """{service or '(shared)': [messages]}.
 
-    services: {name: {"public_ip": bool, "secrets": bool}};
+    services: {name: {"public_ip": bool, "secrets": bool, "execute_command": bool}};
     shared: subnets, route_tables, endpoints, vpc (as the *_info modules
     return them), pocstack_subnet_ids, pocstack_task_subnet_ids,
     pocstack_vpc_endpoints, pocstack_vpc_endpoint_route_table_ids, aws_region.
@@ -201,7 +215,8 @@ def check_network(services, shared):
         settings = services[service]
         errors = check_task_reach(service, bool(settings.get("public_ip")), bool(settings.get("secrets")),
                                   task_subnets, route_tables, shared.get("endpoints") or [], vpc_id,
-                                  shared.get("aws_region"), planned, planned_tables)
+                                  shared.get("aws_region"), planned, planned_tables,
+                                  bool(settings.get("execute_command")))
         if errors:
             result[service] = errors
     return result

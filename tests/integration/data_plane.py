@@ -1,5 +1,6 @@
 """What the data plane tests share: an emulator that runs ECS tasks as
 containers, boto3 clients on it, and the Docker engine's view of the tasks."""
+import json
 import os
 import time
 import urllib.error
@@ -10,6 +11,9 @@ import docker
 import pytest
 
 from harness import Emulator
+from harness import failure_message
+from harness import make_inventory
+from harness import run
 
 TASK_LABEL = "com.amazonaws.ecs.task-arn"
 
@@ -23,6 +27,25 @@ def data_plane_emulator(state_dir):
         if os.environ.get("CI"):
             raise
         pytest.skip(str(e))
+
+
+def stack_of(tmp, services):
+    """A module's stack (a generator for its fixture to `yield from`): a data
+    plane emulator, boto3 clients on it, and a local inventory of `services`
+    (make_inventory's list); at the end, no container may be left."""
+    emulator = data_plane_emulator(tmp / "emulator")
+    inventory = make_inventory(tmp, services)
+    yield {"emulator": emulator, "inventory": inventory, "aws": clients(emulator.port), "port": emulator.port}
+    emulator.stop()
+    assert not containers_of(emulator.port, running_only=False), "the emulator left containers behind at exit"
+
+
+def deploy(stack, measured, what, service="plotly"):
+    """site.yml -e service=SERVICE, which must succeed; its stats go to the run's measured section."""
+    rc, out = run(stack["inventory"], stack["port"], extra=["-e", f"service={service}"])
+    assert rc == 0, failure_message(out)
+    measured(f"{what}: {json.loads(out)['stats'][service]}")
+    return out
 
 
 def clients(port, region="us-east-1", names=("ecs", "elbv2", "ec2", "logs", "iam", "ssm")):

@@ -8,21 +8,19 @@ a health check change in --check --diff → a changed secret → scaling
 1→3→1 → a crashing change the circuit breaker rolls back → teardown.
 """
 import ipaddress
-import json
 
 import pytest
 
-from data_plane import clients
 from data_plane import containers_of
-from data_plane import data_plane_emulator
+from data_plane import deploy
 from data_plane import eventually
 from data_plane import http_status
 from data_plane import published
 from data_plane import service
+from data_plane import stack_of
 from data_plane import tasks
 from harness import changed_tasks
 from harness import failure_message
-from harness import make_inventory
 from harness import results
 from harness import run
 from harness import set_service
@@ -40,19 +38,8 @@ def secrets(password):
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("data-plane")
-    emulator = data_plane_emulator(tmp / "emulator")
-    inventory = make_inventory(tmp, [("plotly", {"poc_secrets": secrets(PASSWORD), "poc_priority": 100})])
-    yield {"emulator": emulator, "inventory": inventory, "aws": clients(emulator.port), "port": emulator.port}
-    emulator.stop()
-    assert not containers_of(emulator.port, running_only=False), "the emulator left containers behind at exit"
-
-
-def deploy(stack, measured, what):
-    rc, out = run(stack["inventory"], stack["port"], extra=["-e", "service=plotly"])
-    assert rc == 0, failure_message(out)
-    measured(f"{what}: {json.loads(out)['stats']['plotly']}")
-    return out
+    yield from stack_of(tmp_path_factory.mktemp("data-plane"),
+                        [("plotly", {"poc_secrets": secrets(PASSWORD), "poc_priority": 100})])
 
 
 def the_container(stack):

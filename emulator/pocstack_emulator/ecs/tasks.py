@@ -34,6 +34,7 @@ import uuid
 
 from moto.core.common_models import BaseModel
 
+from pocstack_emulator.ecs.execute import managed_agents
 from pocstack_emulator.ecs.fargate import Checks
 from pocstack_emulator.ecs.fargate import TaskFailed
 from pocstack_emulator.ecs.fargate import assume_role_error
@@ -114,6 +115,7 @@ class TaskContainer(BaseModel):
         self.memory = str(definition["memory"]) if definition.get("memory") else None
         self.memory_reservation = str(definition["memoryReservation"]) if definition.get("memoryReservation") else None
         self.essential = definition.get("essential", True)
+        self.managed_agents = []  # ECS Exec's agent, once the container runs (execute.managed_agents)
 
 
 class FargateTask(BaseModel):
@@ -300,6 +302,8 @@ class TaskRunner(threading.Thread):
                 docker_container = self.docker[definition["name"]]
                 container.runtime_id = docker_container.id
                 container.last_status = "RUNNING"
+                if task.enable_execute_command:
+                    container.managed_agents = managed_agents(now())
                 if stream:
                     forwarder = LogForwarder(docker_container, logs, stream["group"], stream["stream"], plane.lock)
                     forwarder.start()
@@ -403,6 +407,8 @@ class TaskRunner(threading.Thread):
             for container in task.containers:
                 exited = self.exited.get(container.name)
                 container.last_status = "STOPPED"
+                for agent in container.managed_agents:
+                    agent["lastStatus"] = "STOPPED"
                 if exited is not None:
                     container.exit_code = exited["code"]
                     if exited["oom"]:

@@ -37,13 +37,14 @@ def endpoint(name, kind="Interface", tables=(), dns=True, state="available"):
 
 
 def check(tasks=None, tables=(PUBLIC, PRIVATE, MAIN), endpoints=(), planned=(), planned_tables=(), public_ip=False,
-          secrets=True, vpc=None):
+          secrets=True, vpc=None, execute_command=False):
     shared = {"subnets": SUBNETS, "route_tables": list(tables), "endpoints": list(endpoints),
               "vpc": vpc or {"vpc_id": VPC, "enable_dns_support": True, "enable_dns_hostnames": True},
               "pocstack_subnet_ids": ["subnet-pub-a", "subnet-pub-b"], "pocstack_task_subnet_ids": list(tasks or []),
               "pocstack_vpc_endpoints": list(planned), "pocstack_vpc_endpoint_route_table_ids": list(planned_tables),
               "aws_region": REGION}
-    return check_network({"plotly": {"public_ip": public_ip, "secrets": secrets}}, shared)
+    return check_network({"plotly": {"public_ip": public_ip, "secrets": secrets, "execute_command": execute_command}},
+                         shared)
 
 
 def test_public_subnets_without_a_public_ip_name_the_three_ways_out():
@@ -117,3 +118,38 @@ def test_the_s3_gateway_must_be_on_every_task_subnets_route_table():
 def test_unknown_endpoint_names_are_refused_with_the_known_ones():
     result = check(tasks=["subnet-prv-a"], planned=["ecr.api", "ecr"], public_ip=True, tables=(PUBLIC, NAT, MAIN))
     assert result["(shared)"][0].startswith("pocstack_vpc_endpoints: 'ecr' unknown; allowed: ecr.api, ecr.dkr, s3")
+
+
+PRIVATE_TASKS = ["subnet-prv-a", "subnet-prv-b"]
+EXISTING = [endpoint("ecr.api"), endpoint("ecr.dkr"), endpoint("logs"), endpoint("ssm"),
+            endpoint("s3", "Gateway", ["rtb-prv"])]
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"public_ip": True},
+    {"tasks": PRIVATE_TASKS, "tables": (PUBLIC, NAT, MAIN)},
+    {"tasks": PRIVATE_TASKS, "planned": ENDPOINTS + ["ssmmessages"], "planned_tables": ["rtb-prv"]},
+    {"tasks": PRIVATE_TASKS, "endpoints": EXISTING + [endpoint("ssmmessages")]},
+    {"tasks": PRIVATE_TASKS, "endpoints": EXISTING, "planned": ["ssmmessages"]},
+], ids=["public-ip", "nat", "planned-endpoint", "existing-endpoint", "existing-and-planned"])
+def test_ecs_exec_reaches_ssmmessages_each_way(kwargs):
+    assert check(execute_command=True, **kwargs) == {}
+
+
+def test_ecs_exec_through_endpoints_without_ssmmessages_is_refused_with_the_ways_out():
+    assert check(tasks=PRIVATE_TASKS, endpoints=EXISTING) == {}  # without ECS Exec nothing more is needed
+    result = check(tasks=PRIVATE_TASKS, endpoints=EXISTING + [endpoint("ssmmessages", dns=False)],
+                   execute_command=True)
+    assert list(result) == ["plotly"] and len(result["plotly"]) == 2  # one per subnet
+    assert result["plotly"][0] == (
+        "poc_enable_execute_command is true, but tasks in subnet-prv-a (route table rtb-prv) reach AWS only through "
+        "VPC endpoints and none is for ssmmessages: the tasks would run, but every `aws ecs execute-command` into "
+        "plotly would fail with TargetNotConnectedException. One way out is needed: the VPC endpoint ssmmessages "
+        "(pocstack_vpc_endpoints; site.yml adds it to a non-empty list itself); or task subnets with a NAT gateway "
+        "route (pocstack_task_subnet_ids); or poc_enable_execute_command: false")
+
+
+def test_ecs_exec_names_ssmmessages_among_the_endpoints_when_the_tasks_could_not_start_either():
+    message = check(tasks=PRIVATE_TASKS, execute_command=True)["plotly"][0]
+    assert "no VPC endpoint for ecr.api, ecr.dkr, s3, logs, ssm:" in message
+    assert "the VPC endpoints ecr.api, ecr.dkr, s3, logs, ssm, ssmmessages (pocstack_vpc_endpoints" in message
