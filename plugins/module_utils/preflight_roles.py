@@ -32,10 +32,12 @@ from collections.abc import Mapping
 from ansible.module_utils.common.validation import check_type_int
 
 from ansible_collections.pocstack.aws.plugins.module_utils import ecs_services
+from ansible_collections.pocstack.aws.plugins.module_utils import ecs_task_definitions
 from ansible_collections.pocstack.aws.plugins.module_utils import listener_rules
 from ansible_collections.pocstack.aws.plugins.module_utils import preflight
 
 ROLES = ("alb_tls", "ecr_image", "fargate_service", "ssm_secrets")
+HEALTH_CHECK = ecs_task_definitions.HEALTH_CHECK_RANGES
 
 # AWS's limits on the roles' numbers, also on a dict option's key
 # ("variable.key"): (lowest, highest, whose limit).
@@ -66,10 +68,12 @@ RANGES = {
     "fargate_service_autoscaling.cpu_target": (1, 100, "percent of the service's CPU"),
     "fargate_service_autoscaling.scale_in_cooldown": (0, 3600, "seconds"),
     "fargate_service_autoscaling.scale_out_cooldown": (0, 3600, "seconds"),
-    "fargate_service_container_health_check.interval": (5, 300, "ECS HealthCheck interval, seconds"),
-    "fargate_service_container_health_check.timeout": (2, 60, "ECS HealthCheck timeout, seconds"),
-    "fargate_service_container_health_check.retries": (1, 10, "ECS HealthCheck retries"),
-    "fargate_service_container_health_check.start_period": (0, 300, "ECS HealthCheck startPeriod, seconds"),
+    # the limits ecs_task_definition_revision enforces
+    "fargate_service_container_health_check.interval": (*HEALTH_CHECK["interval"], "ECS HealthCheck interval, seconds"),
+    "fargate_service_container_health_check.timeout": (*HEALTH_CHECK["timeout"], "ECS HealthCheck timeout, seconds"),
+    "fargate_service_container_health_check.retries": (*HEALTH_CHECK["retries"], "ECS HealthCheck retries"),
+    "fargate_service_container_health_check.start_period": (*HEALTH_CHECK["startPeriod"],
+                                                            "ECS HealthCheck startPeriod, seconds"),
 }
 
 # Values AWS allows that a table elsewhere holds (the argument spec would be a
@@ -137,7 +141,7 @@ def _health_check(path, value, shown):
     command = value.get("command")
     if command is None:
         return [f"{path}.command is required once another key is set ({{}} for no health check)"] if value else []
-    if not isinstance(command, (list, tuple)) or len(command) < 2 or command[0] not in ("CMD", "CMD-SHELL"):
+    if not isinstance(command, (list, tuple)) or len(command) < 2 or command[0] not in ecs_task_definitions.HEALTH_CHECK_COMMANDS:
         return [f"{path}.command={shown(command)} must start with CMD (the command's words follow, run directly) or "
                 "CMD-SHELL (one string follows, run by the container's shell), e.g. "
                 "['CMD-SHELL', 'curl -f http://localhost:8080/health || exit 1']"]
