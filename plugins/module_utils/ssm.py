@@ -80,6 +80,15 @@ def read_path(client, path):
     return found
 
 
+def child_paths(client, path):
+    """Sorted names of the paths directly below `path` that hold parameters
+    (at any depth): /pocstack/plotly/proxy for /pocstack/plotly/proxy/TOKEN.
+    Names only, values never decrypted."""
+    by_path = paginated_query_with_retries(client, "get_parameters_by_path", Path=path, Recursive=True, WithDecryption=False)
+    below = (p["Name"][len(path) + 1:] for p in by_path["Parameters"] if p["Name"].startswith(path + "/"))
+    return sorted({rest.split("/", 1)[0] for rest in below if "/" in rest})
+
+
 def read_tags(client, path, names):
     return {
         name: boto3_tag_list_to_ansible_dict(

@@ -66,6 +66,13 @@ options:
     type: bool
     default: false
     version_added: 0.3.0
+  child_paths:
+    description:
+      - Also return RV(child_paths), the paths below O(path) that hold parameters (one more listing, names only).
+      - Those parameters are never changed here (O(purge) and O(state=absent) act directly under O(path) only).
+    type: bool
+    default: false
+    version_added: 0.3.0
   state:
     description: C(absent) deletes every parameter directly under O(path).
     type: str
@@ -178,6 +185,14 @@ deleted:
   returned: always
   type: list
   elements: str
+child_paths:
+  description: Names of the paths directly below O(path) that hold parameters at any depth, sorted (C(proxy) for
+    C(<path>/proxy/TOKEN)), as they were before this run.
+  returned: with O(child_paths=true)
+  type: list
+  elements: str
+  sample: [proxy]
+  version_added: 0.3.0
 """
 
 try:
@@ -211,6 +226,7 @@ class SecureStrings:
             current = ssm.read_path(self.client, path)
             read = params["tags"] is not None or params["owner_tags"] is not None
             current_tags = ssm.read_tags(self.client, path, sorted(current)) if read else None
+            children = ssm.child_paths(self.client, path) if params["child_paths"] else None
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             self.module.fail_json_aws(e, msg=f"Could not read the parameters under {path}")
 
@@ -259,6 +275,8 @@ class SecureStrings:
             updated=todo["update"],
             deleted=[n for n in todo["delete"] if n not in todo["create"]],
         )
+        if children is not None:
+            result["child_paths"] = children
         if self.module._diff:
             result["diff"] = diff
         self.module.exit_json(**result)
@@ -310,6 +328,7 @@ def main():
             tags=dict(type="dict", aliases=["resource_tags"]),
             owner_tags=dict(type="dict"),
             adopt=dict(type="bool", default=False),
+            child_paths=dict(type="bool", default=False),
             purge_tags=dict(type="bool", default=True),
         ),
         supports_check_mode=True,

@@ -25,7 +25,7 @@ def params(**overrides):
         "parameters": [{"name": "PLOTLY_USER", "value": "admin", "description": None},
                        {"name": "PLOTLY_PASS", "value": SECRET, "description": None}],
         "description": "{name} of plotly", "key_id": "alias/aws/ssm", "purge": True, "state": "present",
-        "tags": None, "purge_tags": True, "owner_tags": None, "adopt": False,
+        "tags": None, "purge_tags": True, "owner_tags": None, "adopt": False, "child_paths": False,
     }
     base.update(overrides)
     return base
@@ -267,3 +267,14 @@ def test_purged_tags_keep_the_aws_keys_in_the_diff(aws):
     assert result["changed"] is True  # team=data would go
     assert result["diff"]["after"]["PLOTLY_PASS"]["tags"] == dict(sorted({**OWNER, **stack}.items()))
     assert result["diff"]["after"]["PLOTLY_USER"] == result["diff"]["before"]["PLOTLY_USER"]
+
+
+def test_child_paths_lists_the_paths_below_without_values_and_leaves_them_alone(aws):
+    expect_read(aws[1], BOTH, BOTH_META)
+    below = [{"Name": f"{PATH}/{name}", "Type": "SecureString", "Value": "AQICAH-encrypted", "Version": 1}
+             for name in ("PLOTLY_PASS", "proxy/TOKEN", "proxy/OTHER", "auth/deep/KEY")]
+    aws[1].add_response("get_parameters_by_path", {"Parameters": below},
+                        {"Path": PATH, "Recursive": True, "WithDecryption": False})
+    result = run(aws, child_paths=True)
+    assert result["child_paths"] == ["auth", "proxy"]
+    assert result["changed"] is False and result["deleted"] == []  # purge stays directly under the path
