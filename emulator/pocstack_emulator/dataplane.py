@@ -369,10 +369,14 @@ class DataPlane:
                              f"resolve ref {image['uri']}: the local emulator reaches no public registry, and the "
                              "Docker engine has no such image")
 
-    def create_container(self, task, definition, image, environment, ports, network_of=None):
+    def create_container(self, task, definition, image, environment, ports, network_of=None, exec_format_error=None):
         """One container of a task: limits from the task definition, the task's
         first container holding the network namespace (awsvpc: one localhost)
-        and the published ports, on 127.0.0.1 only."""
+        and the published ports, on 127.0.0.1 only. With exec_format_error (the
+        image is made for another CPU architecture than the task's), its
+        process fails as the kernel refuses a foreign binary: "exec <path>:
+        exec format error" on stderr, exit code 1 (AWS's knowledge-center page
+        "ecs-task-exec-format-error"); this engine would run it."""
         cpu = int(definition.get("cpu") or 0) or int(task.task_definition.cpu or 0) or 256
         memory = definition.get("memory") or task.task_definition.memory or 512
         kwargs = {
@@ -403,6 +407,13 @@ class DataPlane:
             kwargs["user"] = definition["user"]
         if definition.get("stopTimeout"):
             kwargs["stop_signal"] = "SIGTERM"
+        if exec_format_error:
+            config = self.client.images.get(image).attrs.get("Config") or {}
+            path = (definition.get("entryPoint") or config.get("Entrypoint") or definition.get("command")
+                    or config.get("Cmd") or ["/bin/sh"])[0]
+            kwargs["entrypoint"] = ["/bin/sh", "-c", 'echo "exec $0: exec format error" >&2; exit 1', path]
+            kwargs["command"] = []
+            kwargs["healthcheck"] = {"Test": ["NONE"]}
         if network_of is None:
             kwargs["ports"] = {f"{port}/tcp": (HOST, None) for port in ports}
             kwargs["hostname"] = f"ip-{task.private_ip.replace('.', '-')}.ec2.internal"

@@ -286,8 +286,8 @@ class TaskRunner(threading.Thread):
             environment.update({"AWS_EXECUTION_ENV": "AWS_ECS_FARGATE", "AWS_REGION": task.region_name,
                                 "AWS_DEFAULT_REGION": task.region_name})
             ports = [] if index else [m["containerPort"] for d in definitions for m in d.get("portMappings") or []]
-            container = plane.create_container(task, definition, image, environment, ports,
-                                               network_of=first)
+            container = plane.create_container(task, definition, image, environment, ports, network_of=first,
+                                               exec_format_error=images[index].get("exec_format_error"))
             self.docker[definition["name"]] = container
             if first is None:
                 first = container
