@@ -172,3 +172,19 @@ def test_an_init_container_that_fails_stops_the_task_in_ecs_words(aws, emulator)
         f"CannotStartContainerError: dependency graph: failed to resolve container ordering dependency "
         f"[init({IMAGE}) (STOPPED->RUNNING) - Exit: 1] for target [main({IMAGE}) (NONE->RUNNING)] "
         "as dependency did not exit successfully.")
+
+
+def test_a_dependency_that_never_gets_healthy_within_its_start_timeout_stops_the_task(aws, emulator):
+    failing = {"command": ["CMD-SHELL", "exit 1"], "interval": 5, "timeout": 2, "retries": 1}
+    create_service(aws, register(aws["ecs"], [
+        container("main", IDLE, depends_on={"sidecar": "HEALTHY"}),
+        container("sidecar", IDLE, healthCheck=failing, startTimeout=3)]))
+    stopped = until(lambda: tasks(aws, "STOPPED"), timeout=40, what="the task stopped")[0]
+    assert (stopped["stopCode"], stopped["stoppedReason"]) == ("EssentialContainerExited",
+                                                              "Essential container in task exited")
+    containers = by_name(stopped)
+    assert containers["main"]["exitCode"] == 143
+    assert containers["main"]["reason"] == (
+        f"CannotStartContainerError: dependency graph: container ordering dependency "
+        f"[sidecar({IMAGE}) (RUNNING->RUNNING)] for target [main({IMAGE}) (NONE->RUNNING)] has timed out.")
+    assert "startedAt" not in stopped  # it never ran
