@@ -23,6 +23,7 @@ the emulator is a control plane only, as before.
 """
 import datetime
 import ipaddress
+import os
 import threading
 import time
 
@@ -47,6 +48,10 @@ STOPPED_TASK_TTL = 3600
 # A public IP of a task with assignPublicIp ENABLED (a documentation range:
 # never routed, never sent to).
 PUBLIC_IPS = ipaddress.ip_network("198.51.100.0/24")
+
+# The namespace holder of a task whose first container cannot hold it (create_holder).
+HOLDER_IMAGE = os.environ.get("POCSTACK_BASE_IMAGE", "pocstack/python-base:bookworm")
+HOLDER_NAME = "~internal~ecs~pause"  # the container name label ECS's own pause container carries
 
 PLANE = None  # the running DataPlane, once start() made one
 
@@ -369,10 +374,14 @@ class DataPlane:
                              f"resolve ref {image['uri']}: the local emulator reaches no public registry, and the "
                              "Docker engine has no such image")
 
-    def create_container(self, task, definition, image, environment, ports, network_of=None):
+    def create_container(self, task, definition, image, environment, ports, network_of=None, exec_format_error=None):
         """One container of a task: limits from the task definition, the task's
         first container holding the network namespace (awsvpc: one localhost)
-        and the published ports, on 127.0.0.1 only."""
+        and the published ports, on 127.0.0.1 only. With exec_format_error (the
+        image is made for another CPU architecture than the task's), its
+        process fails as the kernel refuses a foreign binary: "exec <path>:
+        exec format error" on stderr, exit code 1 (AWS's knowledge-center page
+        "ecs-task-exec-format-error"); this engine would run it."""
         cpu = int(definition.get("cpu") or 0) or int(task.task_definition.cpu or 0) or 256
         memory = definition.get("memory") or task.task_definition.memory or 512
         kwargs = {
@@ -403,12 +412,46 @@ class DataPlane:
             kwargs["user"] = definition["user"]
         if definition.get("stopTimeout"):
             kwargs["stop_signal"] = "SIGTERM"
+        if exec_format_error:
+            config = self.client.images.get(image).attrs.get("Config") or {}
+            path = (definition.get("entryPoint") or config.get("Entrypoint") or definition.get("command")
+                    or config.get("Cmd") or ["/bin/sh"])[0]
+            kwargs["entrypoint"] = ["/bin/sh", "-c", 'echo "exec $0: exec format error" >&2; exit 1', path]
+            kwargs["command"] = []
+            kwargs["healthcheck"] = {"Test": ["NONE"]}
         if network_of is None:
             kwargs["ports"] = {f"{port}/tcp": (HOST, None) for port in ports}
             kwargs["hostname"] = f"ip-{task.private_ip.replace('.', '-')}.ec2.internal"
         else:
             kwargs["network_mode"] = f"container:{network_of.id}"
         return self.client.containers.create(image, **kwargs)
+
+    def create_holder(self, task, image, ports):
+        """The task's namespace holder, as ECS's pause container: it owns the
+        network namespace (awsvpc: one localhost) and the published ports, on
+        127.0.0.1 only, when the first container of the definition cannot (it
+        waits on a dependsOn, or is not essential and may exit). `sleep
+        infinity` of the project's base image (docker-setup.sh builds it; the
+        task's first image when the engine lacks it); labelled as the task's
+        containers, so that every removal path removes it."""
+        import docker
+
+        try:
+            self.client.images.get(HOLDER_IMAGE)
+            holder_image = HOLDER_IMAGE
+        except docker.errors.ImageNotFound:
+            holder_image = image
+        return self.client.containers.create(
+            holder_image, entrypoint=["sleep"], command=["infinity"],
+            name=f"pocstack-{self.port}-{task.service_name}-{task.id[:12]}-pause"[:128],
+            labels={docker_engine.LABEL: str(self.port), docker_engine.TASK_LABEL: task.task_arn,
+                    "com.amazonaws.ecs.task-arn": task.task_arn,
+                    "com.amazonaws.ecs.container-name": HOLDER_NAME,
+                    "com.amazonaws.ecs.cluster": task.cluster_arn},
+            detach=True, init=False, nano_cpus=int(0.01 * 1e9), mem_limit="16m",
+            log_config={"type": "none", "config": {}}, healthcheck={"test": ["NONE"]},
+            ports={f"{port}/tcp": (HOST, None) for port in ports},
+            hostname=f"ip-{task.private_ip.replace('.', '-')}.ec2.internal")
 
     @staticmethod
     def published_ports(container):

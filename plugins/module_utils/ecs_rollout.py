@@ -359,6 +359,10 @@ HINTS = {
     "exited": ("The container exits by itself: read its log stream (awslogs, stream prefix ecs) for the error; exit "
                "code 137 means it was killed (out of memory, or it ignored SIGTERM), 1 usually an error at start-up."),
     "start": "The container could not start: check its command, entry point and memory in the task definition.",
+    "architecture": ("exec format error: the image is made for another CPU architecture than the tasks' "
+                     "(runtimePlatform; poc_cpu_architecture, X86_64 by default): build it for that platform "
+                     "(poc_image.platform, linux/arm64 for ARM64) or mirror a variant that has it, or change the "
+                     "tasks' architecture."),
     "health": ("Health checks: the target group's health check path (/health) must answer 200 on the container port "
                "without authentication and within the health check timeout; the service's health check grace "
                "period must cover the app's start-up."),
@@ -419,6 +423,8 @@ def hints(result):
         keys.extend({"Target.ResponseCodeMismatch": ["health_code"], "Target.Timeout": ["health_network"],
                      "Target.FailedHealthChecks": ["health_network"],
                      "Target.NotInUse": ["not_in_use"]}.get(target.get("reason"), []))
+    if any("exec format error" in line for log in result.get("logs", []) for line in log.get("lines") or []):
+        keys = ["architecture"] + [key for key in keys if key != "exited"]
     deployment = result.get("deployment") or {}
     if (not keys and result.get("outcome") == "timeout" and not result.get("stopped_tasks")
             and not deployment.get("running_count") and deployment.get("pending_count")):

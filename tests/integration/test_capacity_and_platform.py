@@ -161,3 +161,58 @@ def test_an_arm64_service_of_a_multi_platform_image_runs_with_its_platform_recor
     assert service(aws, "graviton")["launchType"] == "FARGATE"
     container = containers_of(port)[task["taskArn"]]
     assert http_status(published(container) + "/health") == 200
+
+
+def test_an_arm64_task_of_an_image_made_for_amd64_fails_as_on_aws(stack):
+    """What the role cannot see before it deploys (a single image's manifest
+    does not say its platform), or is told to deploy anyway: on AWS an ARM64
+    task of an amd64 image stops with "Essential container in task exited",
+    exit code 1 and "exec format error" in its log; of an index without an arm64
+    variant, it fails its pull. The emulator's tasks of the graviton service's
+    definition with such images, started by ECS's API alone, do the same."""
+    aws, port = stack["aws"], stack["port"]
+    logs = clients(port, names=("logs",))["logs"]
+    graviton = service(aws, "graviton")
+    definition = aws["ecs"].describe_task_definition(taskDefinition=graviton["taskDefinition"])["taskDefinition"]
+    [detail] = [d for d in aws["ecr"].describe_images(repositoryName="pocstack/graviton")["imageDetails"]
+                if d.get("imageManifestMediaType") == MANIFEST]
+    [image] = aws["ecr"].batch_get_image(repositoryName="pocstack/graviton", acceptedMediaTypes=[MANIFEST],
+                                         imageIds=[{"imageDigest": detail["imageDigest"]}])["images"]
+    body = image["imageManifest"].encode()
+    index = json.dumps({"schemaVersion": 2, "mediaType": INDEX, "manifests": [
+        {"mediaType": MANIFEST, "digest": detail["imageDigest"], "size": len(body),
+         "platform": {"architecture": "amd64", "os": "linux"}}]}).encode()
+    _registry(port, "PUT", "/v2/pocstack/graviton/manifests/amd64-only", index, INDEX)
+    repository = definition["containerDefinitions"][0]["image"].split("@")[0]
+    images = {"single": f"{repository}@{detail['imageDigest']}",
+              "index": f"{repository}@sha256:{hashlib.sha256(index).hexdigest()}"}
+    keep = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "requiresCompatibilities", "cpu", "memory",
+            "runtimePlatform")
+    for name, uri in images.items():
+        containers = [dict(definition["containerDefinitions"][0], image=uri)]
+        arn = aws["ecs"].register_task_definition(**{k: definition[k] for k in keep if k in definition},
+                                                  containerDefinitions=containers)["taskDefinition"]["taskDefinitionArn"]
+        aws["ecs"].create_service(cluster="pocstack", serviceName=f"mismatch-{name}", taskDefinition=arn,
+                                  desiredCount=1, launchType="FARGATE",
+                                  networkConfiguration=graviton["networkConfiguration"])
+
+    def stopped(name):
+        arns = aws["ecs"].list_tasks(cluster="pocstack", serviceName=f"mismatch-{name}", desiredStatus="STOPPED")["taskArns"]
+        return aws["ecs"].describe_tasks(cluster="pocstack", tasks=arns[:1])["tasks"] if arns else None
+
+    try:
+        [single] = eventually(lambda: stopped("single"), timeout=120, what="the task of the amd64 image stopped")
+        [index_task] = eventually(lambda: stopped("index"), timeout=120, what="the task of the amd64 index stopped")
+    finally:
+        for name in images:
+            aws["ecs"].delete_service(cluster="pocstack", service=f"mismatch-{name}", force=True)
+    assert single["stoppedReason"] == "Essential container in task exited"
+    assert single["stopCode"] == "EssentialContainerExited"
+    assert [c["exitCode"] for c in single["containers"]] == [1]
+    stream = f"ecs/graviton/{single['taskArn'].rsplit('/', 1)[-1]}"
+    messages = eventually(lambda: [e["message"] for e in logs.get_log_events(
+        logGroupName="/pocstack/graviton", logStreamName=stream)["events"]] or None, timeout=30, what="the log")
+    assert any(m.endswith(": exec format error") and m.startswith("exec ") for m in messages), messages
+    assert index_task["stopCode"] == "TaskFailedToStart"
+    assert index_task["stoppedReason"].startswith("CannotPullContainerError: ")
+    assert "no match for platform linux/arm64" in index_task["stoppedReason"]

@@ -12,10 +12,13 @@ streams), or raises TaskFailed with that text.
 The texts follow what Fargate writes (seen in AWS's troubleshooting guide and
 in users' reports); request IDs and retry counts are AWS's usual ones.
 """
+import json
 import re
+import urllib.request
 import uuid
 
 from pocstack_emulator.ec2 import network
+from pocstack_emulator.ecr.registry import registry_url
 from pocstack_emulator.iam import policy
 
 ECS_TASKS = {"Service": "ecs-tasks.amazonaws.com"}
@@ -24,6 +27,8 @@ ECR_IMAGE = re.compile(
     r"(?P<repository>[a-z0-9][a-z0-9._/-]*?)(?:@(?P<digest>sha256:[0-9a-f]{64})|:(?P<tag>[A-Za-z0-9_.-]{1,128}))?$")
 SSM_PARAMETER_ARN = re.compile(r"^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter(?P<name>/.+)$")
 # The public endpoints an agent without a path out times out on (documentation addresses).
+# runtimePlatform.cpuArchitecture as image manifests name it.
+ARCHITECTURES = {"X86_64": "amd64", "ARM64": "arm64"}
 ENDPOINTS = {
     "ecr.api": ('Post "https://api.ecr.{region}.amazonaws.com/"', "52.46.130.2"),
     "ssm": ('Post "https://ssm.{region}.amazonaws.com/"', "52.46.141.140"),
@@ -200,6 +205,36 @@ class Checks:
         if found is None:
             raise TaskFailed(head + f"{ref}: not found")
         image["digest"] = found.image_digest
+        self._platform(image, found, head)
+
+    def _platform(self, image, found, head):
+        """The image's variant for the task's CPU architecture (runtimePlatform;
+        X86_64 without one). An index (a multi-platform image) that lists none
+        fails the pull, as containerd's platform match does (Fargate's wording
+        for it is not published: containerd's own words follow the common
+        head). A single image made for another architecture is pulled, and its
+        container fails as the kernel refuses its binaries: AWS's
+        knowledge-center page "ecs-task-exec-format-error" says the task stops
+        with "Essential container in task exited", exit code 1, and the log
+        "exec <path>: exec format error"; image["exec_format_error"] tells the
+        runner so (its config's architecture). The engine here pulls the host's
+        variant of an index, so an index that lists the task's architecture
+        runs that: the platform is recorded, not emulated."""
+        wanted = ARCHITECTURES.get((getattr(self.td, "runtime_platform", None) or {}).get("cpuArchitecture"), "amd64")
+        try:
+            manifest = json.loads(found.image_manifest or "{}")
+        except ValueError:
+            return
+        if isinstance(manifest.get("manifests"), list):
+            platforms = [m.get("platform") or {} for m in manifest["manifests"]]
+            if not any(p.get("os") == "linux" and p.get("architecture") == wanted for p in platforms):
+                raise TaskFailed(head + f"no match for platform linux/{wanted} in manifest {found.image_digest}: "
+                                        "not found")
+            return
+        config = _config_blob(image["repository"], (manifest.get("config") or {}).get("digest"))
+        made_for = config.get("architecture")
+        if made_for and made_for != wanted:
+            image["exec_format_error"] = made_for
 
     def log_stream(self, container):
         """awslogs: the group must exist (or awslogs-create-group), and the role
@@ -277,6 +312,18 @@ class Checks:
             if image["tag"] and image["tag"] in (found.image_tags or []):
                 return found
         return None
+
+
+def _config_blob(repository, digest):
+    """An image's config (architecture, entrypoint) from the registry behind
+    ECR, as the agent reads it after the manifest; {} when there is none."""
+    if not digest or not registry_url():
+        return {}
+    try:
+        with urllib.request.urlopen(f"{registry_url()}/v2/{repository}/blobs/{digest}", timeout=10) as answer:
+            return json.load(answer)
+    except (OSError, ValueError):
+        return {}
 
 
 def parse_image(uri):

@@ -181,6 +181,7 @@ def patch_ecs_task_definition_revisions():
         return self._pocstack_highest_revision
 
     def register_task_definition(self, family, *args, **kwargs):
+        check_container_dependencies(args[0] if args else kwargs.get("container_definitions") or [])
         task_definition = original_register(self, family, *args, **kwargs)
         highest(self)[family] = max(highest(self).get(family, 0), task_definition.revision)
         return task_definition
@@ -246,3 +247,37 @@ def patch_ecs_service_target_groups():
         return original_update(self)
 
     cls.create_service, cls.update_service = create_service, update_service
+
+
+def check_container_dependencies(containers):
+    """What RegisterTaskDefinition refuses in a task's containers (ClientException).
+
+    moto registers any set of containers; ECS refuses, in these words as users
+    report them (not in AWS's reference): a dependsOn naming no container of
+    the definition ("Cannot depend on container + '<name>' because it does not
+    exist", the stray "+" is ECS's own), a COMPLETE/SUCCESS dependency on an
+    essential container. Unverified wordings (ECS refuses both; its texts are
+    not published): duplicate container names, no essential container. An
+    unknown condition is the strict layer's (the API's enum). Not refused here,
+    since no AWS source says ECS refuses them at registration: a HEALTHY
+    dependency on a container without healthCheck, a dependency cycle (the
+    task cannot start; see ecs/tasks.py).
+    """
+    from moto.ecs.exceptions import EcsClientException
+
+    names = [c.get("name") for c in containers]
+    for name in names:
+        if names.count(name) > 1:  # unverified wording
+            raise EcsClientException(f"Container names must be unique within a task definition. Duplicate: {name}")
+    by_name = {c.get("name"): c for c in containers}
+    for container in containers:
+        for dependency in container.get("dependsOn") or []:
+            other = by_name.get(dependency.get("containerName"))
+            if other is None:
+                raise EcsClientException(f"Cannot depend on container + '{dependency.get('containerName')}' "
+                                         "because it does not exist")
+            if dependency.get("condition") in ("COMPLETE", "SUCCESS") and other.get("essential", True):
+                raise EcsClientException("A dependency container with SUCCESS or COMPLETE condition cannot be "
+                                         "an essential container")
+    if containers and not any(c.get("essential", True) for c in containers):  # unverified wording
+        raise EcsClientException("Task definition must have at least one essential container.")

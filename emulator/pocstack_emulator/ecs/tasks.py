@@ -6,7 +6,9 @@ Fargate's life cycle, as the task lifecycle page of the ECS guide describes:
 
 PROVISIONING  network interface attached (a private IP of the task's subnet)
 PENDING       the start-up checks (fargate.py), image pulls by digest
-ACTIVATING    containers started, targets registered in the service's target groups
+              containers started in dependsOn order (START, COMPLETE, SUCCESS,
+              HEALTHY; `blocked`), each given up on when its dependency cannot get there
+ACTIVATING    targets registered in the service's target groups
 RUNNING       until an essential container exits or the task is asked to stop
               (the scheduler asks when an essential container turns UNHEALTHY)
 DEACTIVATING  targets deregistered; they drain for the group's deregistration delay
@@ -15,8 +17,10 @@ DEPROVISIONING containers removed, network interface released
 STOPPED       with stopCode, stoppedReason and each container's exit code
 
 Containers share one network namespace (awsvpc: localhost between the
-containers of a task); the container ports of the task definition are
-published on 127.0.0.1 only, on ports Docker picks. The data plane maps the
+containers of a task), held by the first container, or by a holder container
+(as ECS's pause container) when the first one waits on a dependsOn or is not
+essential; the container ports of the task definition are published on
+127.0.0.1 only, on ports Docker picks. The data plane maps the
 task's private IP and container port to that published port, for the health
 checker and the load balancers.
 
@@ -44,6 +48,11 @@ from pocstack_emulator.logs.awslogs import LogForwarder
 
 LIVE = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING")
 DEFAULT_STOP_TIMEOUT = 30
+# Seconds a container waits for a dependency's COMPLETE/SUCCESS/HEALTHY when the
+# dependency sets no startTimeout. Unverified: the ContainerDefinition reference
+# gives Fargate's startTimeout range (2-120 s) but no default here; 3 minutes is
+# the agent's container start timeout default (ECS_CONTAINER_START_TIMEOUT, Linux).
+DEFAULT_START_TIMEOUT = 180
 # Docker's State.Health.Status -> ECS's healthStatus.
 DOCKER_HEALTH = {"healthy": "HEALTHY", "unhealthy": "UNHEALTHY", "starting": "UNKNOWN"}
 NANOSECONDS = 1_000_000_000
@@ -91,6 +100,14 @@ def task_health(containers):
     if not statuses or "UNKNOWN" in statuses:
         return "UNKNOWN"
     return "HEALTHY"
+
+
+def agent_view(container, exit_code=None):
+    """A container as the ECS agent prints it in its dependency errors:
+    name(image) (known->desired status)[ - Exit: code]."""
+    known = {"PENDING": "NONE"}.get(container.last_status, container.last_status)
+    return f"{container.name}({container.image}) ({known}->RUNNING)" + \
+        (f" - Exit: {exit_code}" if exit_code is not None else "")
 
 
 class TaskContainer(BaseModel):
@@ -220,6 +237,8 @@ class TaskRunner(threading.Thread):
         self.docker = {}  # container name -> docker container
         self.exited = {}  # container name -> exit status dict
         self.forwarders = []
+        self.holder = None  # the namespace holder, when the first container cannot hold it
+        self.started = {}  # container name -> monotonic time it started
 
     # -- asked from outside (under the plane's lock) ---------------------------
     def request_stop(self, stop_code, reason, failure=False):
@@ -279,35 +298,26 @@ class TaskRunner(threading.Thread):
             for container, image in zip(task.containers, images):
                 container.image_digest = image.get("digest")
             streams = [checks.log_stream(c) for c in definitions]
-        first = None
-        for index, (definition, image, stream) in enumerate(zip(definitions, local_images, streams)):
+        ports = [m["containerPort"] for d in definitions for m in d.get("portMappings") or []]
+        holds = definitions[0].get("essential", True) and not definitions[0].get("dependsOn")
+        first = None if holds else plane.create_holder(task, local_images[0], ports)
+        self.holder = first
+        for definition, image, found in zip(definitions, local_images, images):
             environment = {e["name"]: e["value"] for e in definition.get("environment") or []}
             environment.update(secrets.get(definition["name"], {}))
             environment.update({"AWS_EXECUTION_ENV": "AWS_ECS_FARGATE", "AWS_REGION": task.region_name,
                                 "AWS_DEFAULT_REGION": task.region_name})
-            ports = [] if index else [m["containerPort"] for d in definitions for m in d.get("portMappings") or []]
-            container = plane.create_container(task, definition, image, environment, ports,
-                                               network_of=first)
+            container = plane.create_container(task, definition, image, environment, [] if first else ports,
+                                               network_of=first, exec_format_error=found.get("exec_format_error"))
             self.docker[definition["name"]] = container
             if first is None:
                 first = container
-        for name, container in self.docker.items():
-            container.start()
-            threading.Thread(target=self._wait_for_exit, args=(name, container), daemon=True,
-                             name=f"wait {task.id[:8]} {name}").start()
+        if self.holder is not None:
+            self.holder.start()
+        if not self._start_in_order(streams):
+            return
         published = plane.published_ports(first)
         with plane.lock:
-            logs = task.backends["logs"]
-            for container, definition, stream in zip(task.containers, definitions, streams):
-                docker_container = self.docker[definition["name"]]
-                container.runtime_id = docker_container.id
-                container.last_status = "RUNNING"
-                if task.enable_execute_command:
-                    container.managed_agents = managed_agents(now())
-                if stream:
-                    forwarder = LogForwarder(docker_container, logs, stream["group"], stream["stream"], plane.lock)
-                    forwarder.start()
-                    self.forwarders.append(forwarder)
             for container_port, host_port in published.items():
                 plane.endpoints[(task.private_ip, container_port)] = ("127.0.0.1", host_port)
             task.started_at = now()
@@ -319,6 +329,106 @@ class TaskRunner(threading.Thread):
                         plane.register_target(task, lb["targetGroupArn"], int(lb["containerPort"]))
             task.last_status = "RUNNING"
         plane.wake()
+
+    def _start_in_order(self, streams):
+        """Start the containers as their dependsOn conditions allow (see
+        `blocked`); the task stays PENDING meanwhile. Answers whether the task
+        may go on to RUNNING (every container started or given up on, and no
+        stop asked for: an essential container that exited, or gave up)."""
+        task = self.task
+        definitions = {d["name"]: d for d in task.task_definition.container_definitions}
+        waiting = list(task.containers)
+        while waiting:
+            for container in list(waiting):
+                verdict = self.blocked(container, definitions)
+                if verdict is None:
+                    self._start_container(container, streams[list(definitions).index(container.name)])
+                    waiting.remove(container)
+                elif verdict is not True:  # it never can start: ECS stops it, as the agent does
+                    self._give_up(container, verdict)
+                    waiting.remove(container)
+            if self.stop_request or self._essential_exited():
+                return False
+            if waiting:
+                self.wake.wait(0.5)
+                self.wake.clear()
+                self._read_health()
+        return not self.stop_request and not self._essential_exited()
+
+    def blocked(self, container, definitions):
+        """None when `container` may start now, True while it has to wait, or
+        the reason it never can (the ECS agent's CannotStartContainerError
+        texts, agent/engine/dependencygraph/graph.go: a SUCCESS dependency
+        that exited non-zero; a dependency that did not reach its condition
+        within its startTimeout, counted from its start)."""
+        for dependency in container.definition.get("dependsOn") or []:
+            name, condition = dependency["containerName"], dependency["condition"]
+            other = next((c for c in self.task.containers if c.name == name), None)
+            if other is None:  # RegisterTaskDefinition refuses it (strict): a definition from before
+                return f"CannotStartContainerError: dependency graph: container ordering dependency [{name}] " \
+                       f"for target [{agent_view(container)}] does not exist."
+            exited = self.exited.get(name)
+            if condition == "START" and name in self.started:
+                continue
+            if condition == "COMPLETE" and exited is not None:
+                continue
+            if condition == "SUCCESS" and exited is not None:
+                if exited["code"] == 0:
+                    continue
+                return (f"CannotStartContainerError: dependency graph: failed to resolve container ordering "
+                        f"dependency [{agent_view(other, exited['code'])}] for target [{agent_view(container)}] "
+                        "as dependency did not exit successfully.")
+            if condition == "HEALTHY" and other.health_status == "HEALTHY":
+                continue
+            if exited is not None and (condition == "HEALTHY" or name not in self.started):
+                # stopped (or given up on) before it got there: it never will
+                return (f"CannotStartContainerError: dependency graph: failed to resolve the container ordering "
+                        f"dependency [{agent_view(other, exited['code'])}] for target [{agent_view(container)}]")
+            started = self.started.get(name)
+            timeout = int(definitions[name].get("startTimeout") or DEFAULT_START_TIMEOUT)
+            if condition != "START" and started is not None and exited is None \
+                    and time.monotonic() - started > timeout:
+                # The agent's text; unverified: how Fargate words it in the container's reason.
+                return (f"CannotStartContainerError: dependency graph: container ordering dependency "
+                        f"[{agent_view(other)}] for target [{agent_view(container)}] has timed out.")
+            return True
+        return None
+
+    def _start_container(self, container, stream):
+        task, plane = self.task, self.plane
+        docker_container = self.docker[container.name]
+        docker_container.start()
+        self.started[container.name] = time.monotonic()
+        threading.Thread(target=self._wait_for_exit, args=(container.name, docker_container), daemon=True,
+                         name=f"wait {task.id[:8]} {container.name}").start()
+        with plane.lock:
+            container.runtime_id = docker_container.id
+            if container.name not in self.exited:
+                container.last_status = "RUNNING"
+            if task.enable_execute_command:
+                container.managed_agents = managed_agents(now())
+            if stream:
+                forwarder = LogForwarder(docker_container, task.backends["logs"], stream["group"], stream["stream"],
+                                         plane.lock)
+                forwarder.start()
+                self.forwarders.append(forwarder)
+        plane.wake()
+
+    def _give_up(self, container, reason):
+        """A container whose dependencies can never be met: STOPPED with the
+        agent's reason and exit code 143 (amazon-ecs-agent PR 3218); the task
+        stops if it is essential ("Essential container in task exited")."""
+        with self.plane.lock:
+            container.last_status, container.exit_code, container.reason = "STOPPED", 143, reason
+            self.exited[container.name] = {"code": 143, "oom": False, "reason": reason}
+        self.plane.wake()
+
+    def _essential_exited(self):
+        if any(c.essential and c.name in self.exited for c in self.task.containers):
+            with self.plane.lock:
+                self.request_stop("EssentialContainerExited", "Essential container in task exited", failure=True)
+            return True
+        return False
 
     def _wait_for_exit(self, name, container):
         try:
@@ -346,12 +456,8 @@ class TaskRunner(threading.Thread):
             if self.stop_request:
                 return
             self._read_health()
-            for container in self.task.containers:
-                if container.name in self.exited and container.essential:
-                    with self.plane.lock:
-                        self.request_stop("EssentialContainerExited", "Essential container in task exited",
-                                          failure=True)
-                    return
+            if self._essential_exited():
+                return
 
     def _read_health(self):
         """Docker's health verdicts into the containers' and the task's
@@ -397,9 +503,11 @@ class TaskRunner(threading.Thread):
         self._set(last_status="STOPPING")
         timeout = 0 if self.fast else max(
             int(d.get("stopTimeout") or DEFAULT_STOP_TIMEOUT) for d in task.task_definition.container_definitions)
-        for container in reversed(list(self.docker.values())):
-            plane.stop_container(container, timeout)
-        for name in self.docker:
+        for name in reversed(list(self.started)):  # dependents before their dependencies, as ECS stops them
+            plane.stop_container(self.docker[name], timeout)
+        if self.holder is not None:  # `sleep` as PID 1 ignores SIGTERM: nothing to wait for
+            plane.stop_container(self.holder, 0)
+        for name in self.started:
             deadline = datetime.datetime.now().timestamp() + 5
             while name not in self.exited and datetime.datetime.now().timestamp() < deadline:
                 self.wake.wait(0.1)
@@ -415,7 +523,7 @@ class TaskRunner(threading.Thread):
                         container.reason = "OutOfMemoryError: Container killed due to memory usage"
             task.last_status = "DEPROVISIONING"
         plane.wake()
-        for container in self.docker.values():
+        for container in self._own_containers():
             plane.remove_container(container)
         for forwarder in self.forwarders:
             forwarder.join(timeout=5)
@@ -423,7 +531,7 @@ class TaskRunner(threading.Thread):
 
     def _stopped_before_running(self, failed):
         task, plane = self.task, self.plane
-        for container in self.docker.values():
+        for container in self._own_containers():
             plane.remove_container(container)
         with plane.lock:
             task.desired_status = "STOPPED"
@@ -438,6 +546,9 @@ class TaskRunner(threading.Thread):
                     container.reason = failed.container_reason
             task.last_status = "DEPROVISIONING"
         self._release()
+
+    def _own_containers(self):
+        return [*self.docker.values(), *([self.holder] if self.holder is not None else [])]
 
     def _release(self):
         task, plane = self.task, self.plane

@@ -378,6 +378,16 @@ def test_classify_stopped_task(reason, container_reason, stop_code, keys):
     assert ecs_rollout.classify_task(task) == keys
 
 
+def test_an_exec_format_error_in_the_log_points_at_the_cpu_architecture():
+    exited = {"stopped_reason": "Essential container in task exited", "stop_code": "EssentialContainerExited",
+              "containers": [{"reason": None, "exit_code": 1}]}
+    result = {"outcome": "failed", "stopped_tasks": [exited],
+              "logs": [{"container": "app", "lines": ["exec /usr/local/bin/python3: exec format error"]}]}
+    assert ecs_rollout.hints(result) == [ecs_rollout.HINTS["architecture"]]
+    result["logs"][0]["lines"] = ["Traceback (most recent call last):"]
+    assert ecs_rollout.hints(result) == [ecs_rollout.HINTS["exited"]]
+
+
 def test_hints_fall_back_to_the_general_list():
     assert ecs_rollout.hints({"outcome": "timeout", "deployment": {"running_count": 1, "pending_count": 0}}) == [
         ecs_rollout.HINTS["generic"]]
