@@ -10,6 +10,7 @@ role grants exactly both repositories and every parameter → a re-run changes
 nothing → --check --diff of a changed sidecar shows the change and writes
 nothing → the teardown leaves nothing of the sidecar.
 """
+import datetime
 import http.client
 import json
 import os
@@ -37,6 +38,7 @@ from harness import task_name
 PASSWORD = "sc-Secret-1"
 TOKEN = "sidecar-token-0123456789"
 TASK_DEFINITION = "task | Task definition (secrets by valueFrom, awslogs)"
+HOLDER = "~internal~ecs~pause"  # the emulator's namespace holder while the first container waits, as ECS's
 HEALTHZ = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"
 
 
@@ -53,6 +55,8 @@ def stack(tmp_path_factory):
     yield from stack_of(tmp_path_factory.mktemp("sidecars"), [("plotly", {
         "poc_secrets": [{"name": "PLOTLY_USER", "value": "tester"}, {"name": "PLOTLY_PASS", "value": PASSWORD}],
         "poc_priority": 100, "poc_sidecars": [sidecar()],
+        # the app starts once the sidecar's health check passed (ECS dependsOn)
+        "poc_depends_on": [{"container": "hello", "condition": "HEALTHY"}],
         # the image exists only in the local engine (as for inventories/local's hello)
         "ecr_image_mirror_pull": "missing"})])
 
@@ -66,10 +70,18 @@ def task_containers(port):
                 container = engine().containers.get(sparse.id)
             except docker.errors.NotFound:
                 continue
-            found.setdefault(container.labels["com.amazonaws.ecs.task-arn"], {})[
-                container.labels["com.amazonaws.ecs.container-name"]] = container
+            name = container.labels["com.amazonaws.ecs.container-name"]
+            if name != HOLDER:
+                found.setdefault(container.labels["com.amazonaws.ecs.task-arn"], {})[name] = container
         return next(iter(found.values())) if len(found) == 1 and len(next(iter(found.values()))) == 2 else None
     return eventually(find, timeout=120, what="one running task with two containers")
+
+
+def instant(text):
+    """A Docker timestamp (RFC 3339, nanoseconds) as a datetime."""
+    day, _, rest = text.rstrip("Z").partition("T")
+    clock, _, fraction = rest.partition(".")
+    return datetime.datetime.fromisoformat(f"{day}T{clock}.{(fraction + '000000')[:6]}")
 
 
 def environment_of(container):
@@ -102,6 +114,12 @@ def test_deploy_runs_the_sidecar_beside_the_app_in_one_task(stack, measured):
     # The sidecar's health check runs (ECS runs the task definition's).
     [task] = tasks(aws, "plotly")
     assert {c["name"]: c.get("healthStatus") for c in task["containers"]}["hello"] == "HEALTHY"
+    # poc_depends_on: the app's container started only once the sidecar was healthy. Docker runs a
+    # container's first check one interval (5 s) after its start and keeps only the last five results,
+    # so the start times tell: without the dependency both would start within a moment.
+    assert plotly["dependsOn"] == [{"containerName": "hello", "condition": "HEALTHY"}]
+    hello_started, plotly_started = (instant(containers[name].attrs["State"]["StartedAt"]) for name in ("hello", "plotly"))
+    assert plotly_started - hello_started >= datetime.timedelta(seconds=4.5), (hello_started, plotly_started)
 
 
 def test_each_container_sees_only_its_own_secrets_and_variables(stack):
@@ -165,6 +183,18 @@ def test_a_rerun_changes_nothing_and_check_diff_shows_a_sidecar_change(stack, me
     assert {"name": "HELLO_GREETING", "value": "from-the-sidecar"} in before
     assert {"name": "HELLO_GREETING", "value": "changed"} in after
     assert len(stack["aws"]["ecs"].list_task_definitions(familyPrefix="plotly")["taskDefinitionArns"]) == 1
+
+
+def test_the_audit_reads_both_containers_and_finds_nothing(stack, tmp_path):
+    report = tmp_path / "audit.json"
+    rc, out = run(stack["inventory"], stack["port"], playbook="playbooks/audit.yml",
+                  extra=["-e", "service=plotly", "-e", f"pocstack_audit_report_file={report}"])
+    found = json.loads(report.read_text())
+    assert found["findings"] == [] and rc == 0, found["findings"] or failure_message(out)
+    resources = found["resources"]
+    assert sorted(resources["repositories"]) == ["pocstack/plotly", "pocstack/plotly-hello"]
+    assert resources["parameters"]["/pocstack/plotly/hello/HELLO_TOKEN"] == "SecureString"
+    assert TOKEN not in out
 
 
 def test_the_teardown_leaves_no_repository_or_parameter_of_the_sidecar(stack):
