@@ -68,7 +68,8 @@ options:
     version_added: 0.3.0
   child_paths:
     description:
-      - Also return RV(child_paths), the paths below O(path) that hold parameters (one more listing, names only).
+      - Also return RV(child_paths), the paths below O(path) that hold parameters (the same one listing, recursive;
+        nothing below O(path)'s own level is returned or changed).
       - Those parameters are never changed here (O(purge) and O(state=absent) act directly under O(path) only).
     type: bool
     default: false
@@ -223,10 +224,11 @@ class SecureStrings:
         except ssm.ParameterError as e:
             self.module.fail_json(msg=str(e))
         try:
-            current = ssm.read_path(self.client, path)
+            # one listing either way; recursive with child_paths
+            current, children = ssm.read_path(self.client, path, True) if params["child_paths"] else (
+                ssm.read_path(self.client, path), None)
             read = params["tags"] is not None or params["owner_tags"] is not None
             current_tags = ssm.read_tags(self.client, path, sorted(current)) if read else None
-            children = ssm.child_paths(self.client, path) if params["child_paths"] else None
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             self.module.fail_json_aws(e, msg=f"Could not read the parameters under {path}")
 

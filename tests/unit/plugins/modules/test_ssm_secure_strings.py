@@ -269,12 +269,15 @@ def test_purged_tags_keep_the_aws_keys_in_the_diff(aws):
     assert result["diff"]["after"]["PLOTLY_USER"] == result["diff"]["before"]["PLOTLY_USER"]
 
 
-def test_child_paths_lists_the_paths_below_without_values_and_leaves_them_alone(aws):
-    expect_read(aws[1], BOTH, BOTH_META)
-    below = [{"Name": f"{PATH}/{name}", "Type": "SecureString", "Value": "AQICAH-encrypted", "Version": 1}
-             for name in ("PLOTLY_PASS", "proxy/TOKEN", "proxy/OTHER", "auth/deep/KEY")]
-    aws[1].add_response("get_parameters_by_path", {"Parameters": below},
-                        {"Path": PATH, "Recursive": True, "WithDecryption": False})
+def test_child_paths_lists_the_paths_below_in_the_same_one_read_and_leaves_them_alone(aws):
+    below = [stored("proxy/TOKEN", "other-secret"), stored("proxy/OTHER", "x"), stored("auth/deep/KEY", "y")]
+    aws[1].add_response("get_parameters_by_path", {"Parameters": BOTH + below},
+                        {"Path": PATH, "Recursive": True, "WithDecryption": True})
+    aws[1].add_response("describe_parameters", {"Parameters": BOTH_META},
+                        {"ParameterFilters": [{"Key": "Path", "Option": "OneLevel", "Values": [PATH]}]})
     result = run(aws, child_paths=True)
     assert result["child_paths"] == ["auth", "proxy"]
-    assert result["changed"] is False and result["deleted"] == []  # purge stays directly under the path
+    # purge stays directly under the path, and nothing of below is returned
+    assert result["changed"] is False and result["deleted"] == []
+    assert [p["name"] for p in result["parameters"]] == ["PLOTLY_PASS", "PLOTLY_USER"]
+    assert "other-secret" not in repr(result)
