@@ -221,7 +221,7 @@ def preflight_network(selected, hostvars, shared):
         except Exception:  # a malformed value: the inventory preflight has named it already
             execute_command = False
         services[name] = {"public_ip": public_ip, "secrets": bool(host.get("poc_secrets")),
-                          "execute_command": execute_command}
+                          "execute_command": execute_command, "secrets_manager": bool(host.get("poc_secrets_manager"))}
     return network.check_network(services, dict(shared or {}))
 
 
