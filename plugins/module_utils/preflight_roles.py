@@ -385,8 +385,9 @@ def _check_pairs(values):
     taken = {name: "fargate_service_environment" for name in (environment if isinstance(environment, Mapping) else ())}
     taken.update({s["name"]: f"fargate_service_secrets[{i}]" for i, s in enumerate(secrets if isinstance(secrets, list) else [])
                   if isinstance(s, Mapping) and isinstance(s.get("name"), str)})
+    region = values.get("aws_region") if isinstance(values.get("aws_region"), str) else ""
     preflight.check_secrets_manager(errors, "fargate_service_secrets_manager", values.get("fargate_service_secrets_manager"),
-                                    taken=taken)
+                                    region, taken)
     span = values.get("alb_tls_priority_range")
     numbers = [preflight._int(v) for v in span] if isinstance(span, (list, tuple)) else []
     if isinstance(span, (list, tuple)) and (len(numbers) != 2 or None in numbers or numbers[0] > numbers[1]):

@@ -78,11 +78,13 @@ def test_the_role_used_alone_checks_its_own_variable():
     specs = {"fargate_service": preflight_roles.merged_options(load("roles", "fargate_service", "meta",
                                                                     "argument_specs.yml")["argument_specs"])}
     found = preflight_roles.check_role_variables(
-        {"fargate_service_secrets_manager": [{"name": "MODE", "secret_arn": ARN[:-7]}],
-         "fargate_service_environment": {"MODE": "x"}}, specs)
+        {"fargate_service_secrets_manager": [{"name": "MODE", "secret_arn": ARN[:-7]}, {"name": "P", "secret_arn": ARN}],
+         "fargate_service_environment": {"MODE": "x"}, "aws_region": "eu-west-1"}, specs)
     assert any(m.startswith("fargate_service_secrets_manager[0].secret_arn=") for m in found)
     assert any(m.startswith("fargate_service_secrets_manager[0].name='MODE' is also in fargate_service_environment")
                for m in found)
+    assert "fargate_service_secrets_manager[1].secret_arn is in region us-east-1; the tasks run in aws_region=eu-west-1" \
+        in " ".join(found)
 
 
 def role_vars(entries, region="us-east-1"):
