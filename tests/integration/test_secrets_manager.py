@@ -33,6 +33,7 @@ from harness import task_name
 
 PASSWORD = "sm-Pass-word-9c41"
 TASK_DEFINITION = "task | Task definition (secrets by valueFrom, awslogs)"
+EXECUTION_POLICY = "iam | Execution role policy"
 ENDPOINTS = ["ecr.api", "ecr.dkr", "s3", "logs", "ssm", "secretsmanager"]
 
 
@@ -43,6 +44,7 @@ def stack(tmp_path_factory):
     aws = clients(emulator.port, names=("ecs", "iam", "secretsmanager"))
     arn = aws["secretsmanager"].create_secret(
         Name="plotly/login", SecretString=json.dumps({"username": "tester", "password": PASSWORD}))["ARN"]
+    other = aws["secretsmanager"].create_secret(Name="plotly/api-token", SecretString="token-of-another-kind")["ARN"]
     entry = {"name": "PLOTLY_PASS", "secret_arn": arn, "json_key": "password"}
     inventory = make_inventory(tmp, [("plotly", {"poc_secrets": [{"name": "PLOTLY_USER", "value": "tester"}],
                                                  "poc_secrets_manager": [entry], "poc_priority": 100})],
@@ -51,6 +53,7 @@ def stack(tmp_path_factory):
     assert rc == 0, failure_message(out)
     https = {item["port"]: item["local_port"] for item in emulator.data_plane()["listeners"]}[443]
     yield {"emulator": emulator, "inventory": inventory, "aws": aws, "port": emulator.port, "arn": arn, "entry": entry,
+           "other": other,
            "https": https, "ca": os.path.join(ROOT, ".pocstack", "local", "ca.crt"), "deploy": out}
     emulator.stop()
 
@@ -89,12 +92,13 @@ def test_the_execution_role_reads_exactly_that_secret(stack):
                 and s["Sid"] != "WriteOwnLogs"]
 
 
-def test_a_rerun_changes_nothing_and_check_diff_shows_a_version_stage(stack, measured):
+def test_a_rerun_changes_nothing_and_check_diff_shows_a_version_stage_and_a_new_secret(stack, measured):
     rc, out = run(stack["inventory"], stack["port"], extra=["-e", "service=plotly"])
     assert rc == 0, failure_message(out)
     assert stats(out)["plotly"]["changed"] == 0, changed_tasks(out, "plotly")
     measured(f"secrets manager re-run: {stats(out)['plotly']}")
-    set_service(stack["inventory"], "plotly", {"poc_secrets_manager": [{**stack["entry"], "version_stage": "AWSCURRENT"}]})
+    set_service(stack["inventory"], "plotly", {"poc_secrets_manager": [{**stack["entry"], "version_stage": "AWSCURRENT"},
+                                                                       {"name": "API_TOKEN", "secret_arn": stack["other"]}]})
     stack["emulator"].calls(reset=True)
     try:
         rc, out = run(stack["inventory"], stack["port"], extra=["-e", "service=plotly", "--check", "--diff"])
@@ -102,14 +106,23 @@ def test_a_rerun_changes_nothing_and_check_diff_shows_a_version_stage(stack, mea
         set_service(stack["inventory"], "plotly", {"poc_secrets_manager": [stack["entry"]]})
     assert rc == 0, failure_message(out)
     assert stack["emulator"].calls()["writes"] == 0, stack["emulator"].calls()["calls"]
-    [result] = [task["hosts"]["plotly"] for play in results(out)["plays"] for task in play["tasks"]
-                if task_name(task) == TASK_DEFINITION]
-    assert result["changed"] and result["changes"] == ["containerDefinitions[plotly].secrets[PLOTLY_PASS].valueFrom"]
+    found = {task_name(task): task["hosts"]["plotly"] for play in results(out)["plays"] for task in play["tasks"]
+             if task_name(task) in (TASK_DEFINITION, EXECUTION_POLICY) and "plotly" in task["hosts"]}
+    result, grant = found[TASK_DEFINITION], found[EXECUTION_POLICY]
+    assert result["changed"] and "containerDefinitions[plotly].secrets[PLOTLY_PASS].valueFrom" in result["changes"]
+    assert [c for c in result["changes"] if "API_TOKEN" in c], result["changes"]
+    # the execution policy's diff: the new ARN granted beside the first, nothing else changed
+    assert grant["changed"]
+    before, after = ({s["Sid"]: s for s in grant["diff"][side]["pocstack-execution"]["Statement"]} for side in ("before", "after"))
+    assert before["ReadSecretsManagerSecrets"]["Resource"] in ([stack["arn"]], stack["arn"])
+    assert after["ReadSecretsManagerSecrets"]["Resource"] == [stack["arn"], stack["other"]]
+    assert {k: v for k, v in after.items() if k != "ReadSecretsManagerSecrets"} == \
+        {k: v for k, v in before.items() if k != "ReadSecretsManagerSecrets"}
     before, after = ({s["name"]: s["valueFrom"] for s in result["diff"][side]["containerDefinitions"][0]["secrets"]}
                      for side in ("before", "after"))
     assert before["PLOTLY_PASS"] == stack["arn"] + ":password::"
     assert after["PLOTLY_PASS"] == stack["arn"] + ":password:AWSCURRENT:"
-    assert before["PLOTLY_USER"] == after["PLOTLY_USER"]
+    assert before["PLOTLY_USER"] == after["PLOTLY_USER"] and after["API_TOKEN"] == stack["other"]
     assert len(stack["aws"]["ecs"].list_task_definitions(familyPrefix="plotly")["taskDefinitionArns"]) == 1
     for output in (stack["deploy"], out):
-        assert PASSWORD not in output
+        assert PASSWORD not in output and "token-of-another-kind" not in output
