@@ -126,16 +126,20 @@ def role_sources():
     return preflight_roles.RoleSources(*role_files())
 
 
+def _role_variable_or_region(key):
+    """A role variable, or aws_region (Secrets Manager ARNs must be of that region)."""
+    return preflight_roles.role_of(key) or key == "aws_region"
+
+
 def preflight_role_variables(selected, hostvars, play_host="localhost"):
     """Mistakes in the role variables (alb_tls_*, ecr_image_*, fargate_service_*,
     ssm_secrets_*) the inventory sets: those of the play's host (the shared
     part, group_vars/all) under "(shared)", each service's others under its name."""
     specs, defaults = role_sources().specs, role_sources().defaults
-    wanted = lambda key: preflight_roles.role_of(key) or key == "aws_region"  # noqa: E731 (the region: for ARNs)
-    shared = preflight_roles.check_role_variables(_evaluated_vars(hostvars[play_host], wanted), specs, defaults)
+    shared = preflight_roles.check_role_variables(_evaluated_vars(hostvars[play_host], _role_variable_or_region), specs, defaults)
     found = {"(shared)": shared} if shared else {}
     for name in selected:
-        own = preflight_roles.check_role_variables(_evaluated_vars(hostvars[name], wanted), specs, defaults)
+        own = preflight_roles.check_role_variables(_evaluated_vars(hostvars[name], _role_variable_or_region), specs, defaults)
         own = [message for message in own if message not in shared]
         if own:
             found[name] = own
