@@ -19,6 +19,7 @@ import ssl
 import pytest
 
 from data_plane import clients
+from data_plane import containers_of
 from data_plane import data_plane_emulator
 from data_plane import eventually
 from harness import ROOT
@@ -56,6 +57,7 @@ def stack(tmp_path_factory):
            "other": other,
            "https": https, "ca": os.path.join(ROOT, ".pocstack", "local", "ca.crt"), "deploy": out}
     emulator.stop()
+    assert not containers_of(emulator.port, running_only=False), "the emulator left containers behind at exit"
 
 
 def login(stack, password):
