@@ -35,7 +35,7 @@ def pytest_terminal_summary(terminalreporter):
 # short one and the longest module does not get another long one queued
 # behind it. The rest keep their collection order.
 _FIRST = ["test_data_plane", "test_lifecycle", "test_alb_data_plane", "test_capacity_and_platform", "test_role_docs",
-          "test_many_services",
+          "test_many_services", "test_secrets_manager",
           "molecule-site", "test_alb_routing", "test_data_plane_failures", "test_real_account_path",
           "test_replacement_without_downtime", "molecule-fargate_service", "stack", "test_preflight",
           "test_galaxy"]
