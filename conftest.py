@@ -36,7 +36,7 @@ def pytest_terminal_summary(terminalreporter):
 # behind it. The rest keep their collection order.
 _FIRST = ["test_data_plane", "test_lifecycle", "test_alb_data_plane", "test_capacity_and_platform", "test_sidecars",
           "test_role_docs",
-          "test_many_services",
+          "test_many_services", "test_secrets_manager",
           "molecule-site", "test_alb_routing", "test_data_plane_failures", "test_real_account_path",
           "test_replacement_without_downtime", "molecule-fargate_service", "stack", "test_preflight",
           "test_galaxy"]

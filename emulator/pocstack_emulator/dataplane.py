@@ -189,6 +189,7 @@ class DataPlane:
         from moto.iam.models import iam_backends
         from moto.kms.models import kms_backends
         from moto.logs.models import logs_backends
+        from moto.secretsmanager.models import secretsmanager_backends
         from moto.ssm.models import ssm_backends
 
         return {
@@ -199,6 +200,8 @@ class DataPlane:
             "ssm": ssm_backends[account][region],
             "elbv2": elbv2_backends[account][region],
             "ecr_for": lambda acct, reg: ecr_backends[acct][reg],
+            # a secret's account and region are its ARN's (ECS reads it there)
+            "secretsmanager_for": lambda acct, reg: secretsmanager_backends[acct][reg],
         }
 
     @staticmethod

@@ -126,17 +126,20 @@ def role_sources():
     return preflight_roles.RoleSources(*role_files())
 
 
+def _role_variable_or_region(key):
+    """A role variable, or aws_region (Secrets Manager ARNs must be of that region)."""
+    return preflight_roles.role_of(key) or key == "aws_region"
+
+
 def preflight_role_variables(selected, hostvars, play_host="localhost"):
     """Mistakes in the role variables (alb_tls_*, ecr_image_*, fargate_service_*,
     ssm_secrets_*) the inventory sets: those of the play's host (the shared
     part, group_vars/all) under "(shared)", each service's others under its name."""
     specs, defaults = role_sources().specs, role_sources().defaults
-    shared = preflight_roles.check_role_variables(_evaluated_vars(hostvars[play_host], preflight_roles.role_of),
-                                                  specs, defaults)
+    shared = preflight_roles.check_role_variables(_evaluated_vars(hostvars[play_host], _role_variable_or_region), specs, defaults)
     found = {"(shared)": shared} if shared else {}
     for name in selected:
-        own = preflight_roles.check_role_variables(_evaluated_vars(hostvars[name], preflight_roles.role_of),
-                                                   specs, defaults)
+        own = preflight_roles.check_role_variables(_evaluated_vars(hostvars[name], _role_variable_or_region), specs, defaults)
         own = [message for message in own if message not in shared]
         if own:
             found[name] = own
@@ -181,7 +184,8 @@ def role_variables(variables, role, entry_point="main"):
     # a name of no entry point is named as unknown; its value does not matter
     values = {name: None for name in variables
               if preflight_roles.role_of(name) == role and name not in options and name not in role_outputs(role)}
-    values.update(_evaluated_vars(variables, lambda name: name in wanted))
+    # aws_region too: a Secrets Manager secret's ARN must be of the tasks' region
+    values.update(_evaluated_vars(variables, lambda name: name in wanted or name == "aws_region"))
     return preflight_roles.check_role_variables(values, {role: options})
 
 
@@ -221,7 +225,7 @@ def preflight_network(selected, hostvars, shared):
         except Exception:  # a malformed value: the inventory preflight has named it already
             execute_command = False
         services[name] = {"public_ip": public_ip, "secrets": bool(host.get("poc_secrets")),
-                          "execute_command": execute_command}
+                          "execute_command": execute_command, "secrets_manager": bool(host.get("poc_secrets_manager"))}
     return network.check_network(services, dict(shared or {}))
 
 

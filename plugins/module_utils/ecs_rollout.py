@@ -350,10 +350,17 @@ HINTS = {
               "may pull it (ecr:GetAuthorizationToken, ecr:BatchGetImage, ecr:GetDownloadUrlForLayer), and that the "
               "tasks reach the registry (a public IP in public subnets, a NAT gateway or VPC endpoints in private ones)."),
     "secrets_permission": ("Secrets: the execution role must be allowed ssm:GetParameters on every parameter in the "
-                           "container's secrets (and kms:Decrypt on their key when it is a customer managed key); the "
-                           "stopped reason names the parameter it could not read."),
+                           "container's secrets, and secretsmanager:GetSecretValue on every Secrets Manager secret "
+                           "(poc_secrets_manager), with kms:Decrypt on their key when it is a customer managed key "
+                           "(\"Access to KMS is not allowed\": the entry's kms_key); the stopped reason names the "
+                           "parameter or secret it could not read."),
     "secret_missing": ("Secrets: a parameter named in the container's secrets (valueFrom) does not exist in this "
-                       "account and region; compare the names with the parameters that exist."),
+                       "account and region; compare the names with the parameters that exist. A Secrets Manager "
+                       "secret (poc_secrets_manager): its complete ARN, with the 6-character suffix, and its "
+                       "version_stage or version_id must exist."),
+    "secret_json_key": ("Secrets: the Secrets Manager secret's SecretString is no JSON object with the key the "
+                        "container asks for (poc_secrets_manager[].json_key); add the key to the secret, or fix "
+                        "json_key."),
     "network": ("Network: the tasks could not reach an AWS endpoint (ECR, SSM, CloudWatch Logs): give them a public "
                 "IP in public subnets, or a NAT gateway or VPC endpoints in private subnets."),
     "exited": ("The container exits by itself: read its log stream (awslogs, stream prefix ecs) for the error; exit "
@@ -400,8 +407,11 @@ def classify_task(task):
                 keys.append("image")
         elif any(word in lowered for word in ("ssm:", "secretsmanager:", "kms:", "secrets from", "secret from")):
             keys.append("secrets_permission")
-    if "parameternotfound" in lowered or "invalidparameters" in lowered:
+    if ("parameternotfound" in lowered or "invalidparameters" in lowered
+            or ("secret from asm" in lowered and "resourcenotfoundexception" in lowered)):
         keys.append("secret_missing")
+    if "did not contain json key" in lowered or ("secret from asm" in lowered and "invalid character" in lowered):
+        keys.append("secret_json_key")
     if "resourceinitializationerror" in lowered and not keys:
         keys.append("network")
     if "container health checks" in lowered:

@@ -290,6 +290,66 @@ def check_secrets(errors, svc, service, prefix, region="", plain_allowed=()):
     check_plain_environment(errors, environment, secrets, plain_allowed)
 
 
+# A Secrets Manager secret's complete ARN: the name, '-' and the 6 characters
+# Secrets Manager appends (an exact IAM grant needs them); ECS's valueFrom
+# adds :json-key:version-stage:version-id after it.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html
+SECRET_ARN = re.compile(r"^arn:(aws[a-z-]*):secretsmanager:([a-z0-9-]+):(\d{12}):secret:([A-Za-z0-9/_+=.@-]{1,512})-[A-Za-z0-9]{6}$")
+SECRET_ARN_RULE = "arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf (the complete ARN, with its 6-character suffix)"
+KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key/[A-Za-z0-9-]{1,256}$")
+# Secrets Manager: VersionStage 1-256 characters, VersionId 32-64; ECS's
+# valueFrom separates its fields with ':', so none may hold one.
+SECRET_FIELDS = {"json_key": (1, 1024), "version_stage": (1, 256), "version_id": (32, 64)}
+
+
+def secrets_manager_value_from(entry):
+    """ECS's valueFrom of one Secrets Manager entry: the ARN alone, or
+    ARN:json-key:version-stage:version-id with the unset fields empty."""
+    fields = [entry.get(key) or "" for key in ("json_key", "version_stage", "version_id")]
+    return entry["secret_arn"] + (":" + ":".join(fields) if any(fields) else "")
+
+
+def check_secrets_manager(errors, var, entries, region="", taken=None):
+    """`var` (poc_secrets_manager or fargate_service_secrets_manager): each
+    entry's ARN, names and fields as ECS and IAM need them; `taken`:
+    {environment variable name: where else it is set}. Types: the spec's."""
+    taken = dict(taken or {})
+    for index, entry in enumerate(entries if isinstance(entries, (list, tuple)) else []):
+        if not isinstance(entry, dict):
+            continue  # the spec's check names it
+        where, name = f"{var}[{index}]", entry.get("name")
+        if isinstance(name, str):
+            if not _ENV_NAME.match(name):
+                errors.append(f"{where}.name={name!r} is not an environment variable name; "
+                              "allowed: letters, digits and '_', not starting with a digit")
+            elif name in taken:
+                errors.append(f"{where}.name={name!r} is also in {taken[name]}; ECS refuses a task definition with "
+                              "a name twice among a container's environment and secrets: use another name")
+            else:
+                taken[name] = f"{var}[{index}]"
+        arn = entry.get("secret_arn")
+        match = SECRET_ARN.match(arn) if isinstance(arn, str) else None
+        if isinstance(arn, str) and not match:
+            errors.append(f"{where}.secret_arn={arn!r} is not a Secrets Manager secret ARN; allowed: {SECRET_ARN_RULE}")
+        elif match and region and match.group(2) != region:
+            errors.append(f"{where}.secret_arn is in region {match.group(2)}; the tasks run in aws_region={region} "
+                          "and reach Secrets Manager there (their secretsmanager VPC endpoint serves that region "
+                          "only): use a secret of that region (a replica)")
+        for key, (low, high) in SECRET_FIELDS.items():
+            value = entry.get(key)
+            if isinstance(value, str) and value and (":" in value or not low <= len(value) <= high):
+                errors.append(f"{where}.{key}={value!r} is not allowed; allowed: {low}-{high} characters "
+                              "without ':' (ECS's valueFrom separates its fields with it)")
+        if entry.get("version_stage") and entry.get("version_id"):
+            errors.append(f"{where} has version_stage and version_id; ECS allows one of them "
+                          "(leave both out for the AWSCURRENT version)")
+        key = entry.get("kms_key")
+        if isinstance(key, str) and key and not KMS_KEY_ARN.match(key):
+            errors.append(f"{where}.kms_key={key!r} is not a KMS key ARN; allowed: the ARN of the customer managed "
+                          "key that encrypts the secret (arn:aws:kms:REGION:ACCOUNT:key/ID), or leave it out for "
+                          "the AWS managed key aws/secretsmanager")
+
+
 def check_image(errors, svc, image=None, var="poc_image"):
     """poc_image's keys together (each key's type and form: the ecr_image variable it feeds); `image`
     and `var`: a sidecar's image of the same shape."""
@@ -497,6 +557,16 @@ def check_access(errors, svc):
             errors.append(f"poc_task_policy_statements[{index}]: Action '*' grants everything; name the actions")
 
 
+def _names_taken(svc):
+    """{environment variable name: the variable that sets it} of poc_secrets and poc_environment."""
+    taken = {name: "poc_environment" for name in svc.get("poc_environment") or {}
+             if isinstance(svc.get("poc_environment"), dict)}
+    for index, secret in enumerate(svc.get("poc_secrets") if isinstance(svc.get("poc_secrets"), list) else []):
+        if isinstance(secret, dict) and isinstance(secret.get("name"), str):
+            taken[secret["name"]] = f"poc_secrets[{index}]"
+    return taken
+
+
 def check_service(service, svc, shared, roles):
     """All mistakes of one service: a list of messages. `roles`
     (preflight_roles.RoleSources) knows the poc_* variables the roles read and
@@ -520,6 +590,8 @@ def check_service(service, svc, shared, roles):
     check_counts(own, svc)
     check_secrets(own, svc, service, shared.get("pocstack_ssm_prefix", "/pocstack"), shared.get("aws_region", ""),
                   shared.get("pocstack_audit_plain_environment_allowed") or ())
+    check_secrets_manager(own, "poc_secrets_manager", svc.get("poc_secrets_manager"), shared.get("aws_region", ""),
+                          _names_taken(svc))
     check_image(own, svc)
     check_sidecars(own, svc, service, shared.get("pocstack_ssm_prefix", "/pocstack"), shared.get("aws_region", ""))
     check_access(own, svc)

@@ -9,8 +9,8 @@ on AWS and fails only later, at a task start or in traffic:
 
 - On Fargate platform 1.4 the image pull, the secrets and the log stream go
   through the task's own network interface. A task subnet needs a way out for
-  ecr.api, ecr.dkr, s3 (image layers), logs, and ssm when the service has
-  secrets: a public IP with a route to an internet gateway, a NAT route, or a
+  ecr.api, ecr.dkr, s3 (image layers), logs, ssm when the service has
+  secrets and secretsmanager when it has Secrets Manager secrets: a public IP with a route to an internet gateway, a NAT route, or a
   VPC endpoint of each. Without one every task stops with
   ResourceInitializationError.
   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html
@@ -96,10 +96,12 @@ def endpoints_reaching(endpoints, vpc_id, region, table_id, planned, planned_tab
 
 
 def check_task_reach(service, public_ip, has_secrets, task_subnets, route_tables, endpoints, vpc_id, region,
-                     planned, planned_tables, execute_command=False):
+                     planned, planned_tables, execute_command=False, secrets_manager=False):
     """Messages for a service whose tasks could not reach what Fargate needs at
-    start, or (with ECS Exec) the Session Manager channel once running."""
-    needed = list(ALWAYS_NEEDED) + (["ssm"] if has_secrets else [])
+    start (ssm for SSM secrets, secretsmanager for poc_secrets_manager), or
+    (with ECS Exec) the Session Manager channel once running."""
+    needed = (list(ALWAYS_NEEDED) + (["ssm"] if has_secrets else [])
+              + (["secretsmanager"] if secrets_manager else []))
     errors = []
     for subnet_id in task_subnets:
         table = route_table_of(route_tables, subnet_id, vpc_id)
@@ -194,7 +196,7 @@ def check_endpoints(planned, planned_tables, vpc, vpc_id, route_tables, task_sub
 def check_network(services, shared):
     """{service or '(shared)': [messages]}.
 
-    services: {name: {"public_ip": bool, "secrets": bool, "execute_command": bool}};
+    services: {name: {"public_ip": bool, "secrets": bool, "execute_command": bool, "secrets_manager": bool}};
     shared: subnets, route_tables, endpoints, vpc (as the *_info modules
     return them), pocstack_subnet_ids, pocstack_task_subnet_ids,
     pocstack_vpc_endpoints, pocstack_vpc_endpoint_route_table_ids, aws_region.
@@ -216,7 +218,7 @@ def check_network(services, shared):
         errors = check_task_reach(service, bool(settings.get("public_ip")), bool(settings.get("secrets")),
                                   task_subnets, route_tables, shared.get("endpoints") or [], vpc_id,
                                   shared.get("aws_region"), planned, planned_tables,
-                                  bool(settings.get("execute_command")))
+                                  bool(settings.get("execute_command")), bool(settings.get("secrets_manager")))
         if errors:
             result[service] = errors
     return result

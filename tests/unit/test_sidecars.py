@@ -135,7 +135,7 @@ def variables(sidecars, **extra):
                 fargate_service_log_group="/pocstack/plotly", fargate_service_sidecars=sidecars,
                 fargate_service_sidecar_secrets={"hello": [{"name": "HELLO_TOKEN", "valueFrom": SIDECAR_ARN}]},
                 fargate_service_sidecar_secrets_fingerprints={"hello": "0123456789abcdef"},
-                **{"fargate_service_depends_on": [], **extra})
+                **{"fargate_service_depends_on": [], "fargate_service_secrets_manager": [], **extra})
 
 
 def test_the_sidecars_container_definitions():

@@ -150,7 +150,8 @@ class Checks:
 
     def secrets(self, container_definitions):
         """Each container's secrets: ssm:GetParameters (and kms:Decrypt for a
-        customer managed key); returns {container name: {NAME: value}}."""
+        customer managed key), or from Secrets Manager (_secrets_manager);
+        returns {container name: {NAME: value}}."""
         values = {}
         ssm_head = "ResourceInitializationError: unable to pull secrets or registry auth: execution resource " \
                    "retrieval failed: unable to retrieve secrets from ssm: service call has been retried 1 time(s): "
@@ -161,9 +162,8 @@ class Checks:
                 raise TaskFailed(ssm_head + blocked[0] + ". Please check your task network configuration.")
         for container, secret in names:
             if self._is_secrets_manager(secret["valueFrom"]):
-                raise TaskFailed("ResourceInitializationError: unable to pull secrets or registry auth: execution "
-                                 "resource retrieval failed: unable to retrieve secret from asm: the local emulator "
-                                 f"does not serve Secrets Manager secrets ({secret['valueFrom']})")
+                values.setdefault(container, {})[secret["name"]] = self._secrets_manager(secret["valueFrom"])
+                continue
             arn, name = self._parameter(secret["valueFrom"], ssm_head)
             denied = self._denied("ssm:GetParameters", arn)
             if denied:
@@ -182,6 +182,65 @@ class Checks:
                 value = parameter.decrypt(parameter.value)
             values.setdefault(container, {})[secret["name"]] = value
         return values
+
+    def _secrets_manager(self, value_from):
+        """One Secrets Manager secret as Fargate reads it (ECS's valueFrom
+        ARN[:json-key:version-stage:version-id]): through the secretsmanager
+        endpoint, secretsmanager:GetSecretValue on the secret's ARN, kms:Decrypt
+        (via Secrets Manager) on a customer managed key, the version, the JSON
+        key. Texts: the agent's "unable to retrieve secret from asm: service
+        call has been retried N time(s): failed to fetch secret ARN from
+        secrets manager: <API error>" and "retrieved secret from Secrets
+        Manager did not contain json key X", as users report them from
+        stoppedReason; the API errors are Secrets Manager's. Unverified (no
+        published report found): the texts of the missing version and of a
+        denied kms:Decrypt ("Access to KMS is not allowed", the API's message)
+        inside that frame."""
+        head = ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
+                "failed: unable to retrieve secret from asm: service call has been retried {} time(s): ")
+        parts = value_from.split(":")
+        arn, (json_key, stage, version) = ":".join(parts[:7]), (parts[7:] + ["", "", ""])[:3]
+        account, region = (parts[4], parts[3]) if len(parts) >= 7 else (self.account, self.region)
+        fetch = f"failed to fetch secret {arn} from secrets manager: "
+        if self._unreachable("secretsmanager"):
+            # as reported: the SDK's context deadline, after 5 attempts
+            raise TaskFailed(head.format(5) + fetch + "RequestCanceled: request context canceled caused by: context "
+                             "deadline exceeded. Please check your task network configuration.")
+        status = f"\n\tstatus code: 400, request id: {_request_id()}"
+        backend = self.b["secretsmanager_for"](account, region)
+        # the complete ARN, or a partial one without the 6-character suffix (as Secrets Manager accepts)
+        found = next((s for s in backend.secrets.values() if s.arn == arn or s.arn[:-7] == arn), None)
+        denied = self._denied("secretsmanager:GetSecretValue", found.arn if found else arn)
+        if denied:
+            raise TaskFailed(head.format(1) + fetch + denied + status)
+        if found is None or found.is_deleted():
+            raise TaskFailed(head.format(1) + fetch + "ResourceNotFoundException: Secrets Manager can't find the "
+                             "specified secret." + status)
+        key = self._customer_key(found.kms_key_id, aws_managed="alias/aws/secretsmanager")
+        if key is not None and self._denied("kms:Decrypt", key, {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com",
+                                                                "kms:CallerAccount": self.account}):
+            raise TaskFailed(head.format(1) + fetch + "AccessDeniedException: Access to KMS is not allowed" + status)
+        chosen = None
+        for version_id, entry in found.versions.items():
+            if (version and version_id == version) or (not version and (stage or "AWSCURRENT") in entry["version_stages"]):
+                chosen = entry
+        if chosen is None:
+            what = f"VersionId: {version}" if version else f"staging label: {stage or 'AWSCURRENT'}"
+            raise TaskFailed(head.format(1) + fetch + "ResourceNotFoundException: Secrets Manager can't find the "
+                             f"specified secret value for {what}" + status)
+        text = chosen.get("secret_string")
+        if text is None:  # a SecretBinary: ECS injects only SecretString (unverified wording)
+            raise TaskFailed(head.format(1) + fetch + "secret has no SecretString")
+        if not json_key:
+            return text
+        try:
+            document = json.loads(text)
+        except ValueError as e:
+            raise TaskFailed(head.format(1) + str(e)) from None
+        if not isinstance(document, dict) or json_key not in document:
+            raise TaskFailed(head.format(1) + f"retrieved secret from Secrets Manager did not contain json key {json_key}")
+        value = document[json_key]
+        return value if isinstance(value, str) else json.dumps(value)
 
     def image(self, image):
         """ecr:BatchGetImage + ecr:GetDownloadUrlForLayer on the repository,
@@ -288,10 +347,10 @@ class Checks:
         name = value_from if value_from.startswith("/") else "/" + value_from
         return f"arn:aws:ssm:{self.region}:{self.account}:parameter{name}", value_from
 
-    def _customer_key(self, key_id):
-        """The ARN of a SecureString's key when it is a customer managed key
-        (the AWS managed alias/aws/ssm needs no kms:Decrypt grant)."""
-        if not key_id or key_id == "alias/aws/ssm":
+    def _customer_key(self, key_id, aws_managed="alias/aws/ssm"):
+        """The ARN of a SecureString's (or secret's) key when it is a customer
+        managed key (the AWS managed one needs no kms:Decrypt grant)."""
+        if not key_id or key_id == aws_managed:
             return None
         try:
             key = self.b["kms"].describe_key(key_id)

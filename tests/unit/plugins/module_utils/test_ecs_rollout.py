@@ -351,6 +351,10 @@ def test_circuit_breaker_disabled_says_only_the_timeout_ends_it():
     assert verdict["enabled"] is False and "only the timeout ends the wait" in verdict["verdict"]
 
 
+ASM = ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: "
+       "unable to retrieve secret from asm: service call has been retried 1 time(s): ")
+
+
 @pytest.mark.parametrize("reason, container_reason, stop_code, keys", [
     ("CannotPullContainerError: pull image manifest has been retried 5 time(s): not found", None, "TaskFailedToStart", ["image"]),
     ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: "
@@ -366,6 +370,19 @@ def test_circuit_breaker_disabled_says_only_the_timeout_ends_it():
      "unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed "
      "caused by: Post \"https://api.ecr.us-east-1.amazonaws.com/\": dial tcp 52.46.1.1:443: i/o timeout",
      None, "TaskFailedToStart", ["network"]),
+    (ASM + "failed to fetch secret arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf from secrets manager: "
+     "AccessDeniedException: User: x is not authorized to perform: secretsmanager:GetSecretValue", None,
+     "TaskFailedToStart", ["secrets_permission"]),
+    (ASM + "failed to fetch secret arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf from secrets manager: "
+     "AccessDeniedException: Access to KMS is not allowed", None, "TaskFailedToStart", ["secrets_permission"]),
+    (ASM + "failed to fetch secret arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf from secrets manager: "
+     "ResourceNotFoundException: Secrets Manager can't find the specified secret.", None, "TaskFailedToStart",
+     ["secret_missing"]),
+    (ASM + "retrieved secret from Secrets Manager did not contain json key password", None, "TaskFailedToStart",
+     ["secret_json_key"]),
+    (ASM.replace("1 time(s)", "5 time(s)") + "failed to fetch secret arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf "
+     "from secrets manager: RequestCanceled: request context canceled caused by: context deadline exceeded. Please "
+     "check your task network configuration.", None, "TaskFailedToStart", ["network"]),
     ("Task failed ELB health checks in (target-group arn:...)", None, "ServiceSchedulerInitiated", ["health"]),
     ("Task failed container health checks", None, "ServiceSchedulerInitiated", ["container_health"]),
     ("Essential container in task exited", None, "EssentialContainerExited", ["exited"]),
