@@ -34,7 +34,8 @@ def pytest_terminal_summary(terminalreporter):
 # first; xdist gives each worker two groups at the start, so the third is a
 # short one and the longest module does not get another long one queued
 # behind it. The rest keep their collection order.
-_FIRST = ["test_data_plane", "test_lifecycle", "test_alb_data_plane", "test_capacity_and_platform", "test_role_docs",
+_FIRST = ["test_data_plane", "test_lifecycle", "test_alb_data_plane", "test_capacity_and_platform", "test_sidecars",
+          "test_role_docs",
           "test_many_services", "test_secrets_manager",
           "molecule-site", "test_alb_routing", "test_data_plane_failures", "test_real_account_path",
           "test_replacement_without_downtime", "molecule-fargate_service", "stack", "test_preflight",

@@ -6,6 +6,7 @@ emulator/tests/. Never bend role logic to moto: fix it here.
 from pocstack_emulator.acm import fixes as acm
 from pocstack_emulator.appautoscaling import fixes as appautoscaling
 from pocstack_emulator.ec2 import fixes as ec2
+from pocstack_emulator.ecr import fixes as ecr_fixes
 from pocstack_emulator.ecr import registry as ecr
 from pocstack_emulator.ecs import fixes as ecs
 from pocstack_emulator.elbv2 import fixes as elbv2
@@ -34,6 +35,7 @@ PATCHES = [
     acm.patch_acm_in_use_by_load_balancers,
     acm.patch_acm_import_key_must_match,
     ec2.patch_ec2_endpoint_subnets_one_per_zone,
+    ecr_fixes.patch_ecr_repositories_in_the_tagging_api,
 ]
 
 

@@ -528,6 +528,20 @@ def test_deleted_service_is_no_longer_listed_nor_found_by_tag(emulator, network)
     assert [m["ResourceARN"].rsplit("/", 1)[1] for m in found["ResourceTagMappingList"]] == ["kept"]
 
 
+def test_tagged_ecr_repositories_are_found_by_tag_until_deleted(emulator):
+    ecr = client(emulator, "ecr")
+    ecr.create_repository(repositoryName="team/app-proxy", tags=[{"Key": "svc", "Value": "app"}])
+    ecr.create_repository(repositoryName="team/other", tags=[{"Key": "svc", "Value": "other"}])
+    arn = ecr.describe_repositories(repositoryNames=["team/app-proxy"])["repositories"][0]["repositoryArn"]
+    tagging = client(emulator, "resourcegroupstaggingapi")
+    for types in (["ecr:repository"], ["ecr"], []):
+        found = tagging.get_resources(TagFilters=[{"Key": "svc", "Values": ["app"]}], ResourceTypeFilters=types)
+        assert [(m["ResourceARN"], m["Tags"]) for m in found["ResourceTagMappingList"]] == \
+            [(arn, [{"Key": "svc", "Value": "app"}])]
+    ecr.delete_repository(repositoryName="team/app-proxy", force=True)
+    assert tagging.get_resources(TagFilters=[{"Key": "svc", "Values": ["app"]}])["ResourceTagMappingList"] == []
+
+
 def test_service_keeps_deployment_configuration_and_grace_period(emulator, network):
     ecs = _fargate(emulator, "deploy")
     net = {"awsvpcConfiguration": {"subnets": network["subnets"], "securityGroups": [network["sg"]],

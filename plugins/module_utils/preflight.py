@@ -350,18 +350,183 @@ def check_secrets_manager(errors, var, entries, region="", taken=None):
                           "the AWS managed key aws/secretsmanager")
 
 
-def check_image(errors, svc):
-    """poc_image's keys together (each key's type and form: the ecr_image variable it feeds)."""
-    image = svc.get("poc_image")
+def check_image(errors, svc, image=None, var="poc_image"):
+    """poc_image's keys together (each key's type and form: the ecr_image variable it feeds); `image`
+    and `var`: a sidecar's image of the same shape."""
+    image = svc.get("poc_image") if image is None else image
     if not isinstance(image, dict):
         return
     if image.get("source") == "mirror" and not (isinstance(image.get("image"), str) and image["image"].strip()):
-        errors.append("poc_image.image is required with source 'mirror': the image to pull, e.g. docker.io/library/nginx:1.27")
+        errors.append(f"{var}.image is required with source 'mirror': the image to pull, e.g. docker.io/library/nginx:1.27")
     architecture = svc.get("poc_cpu_architecture", "X86_64")
     wanted = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}.get(architecture)
     if image.get("source") == "build" and image.get("platform") and wanted and image["platform"] != wanted:
-        errors.append(f"poc_image.platform={image['platform']!r} does not run on poc_cpu_architecture={architecture}; "
-                      f"build for {wanted}, or leave poc_image.platform out (it follows poc_cpu_architecture)")
+        errors.append(f"{var}.platform={image['platform']!r} does not run on poc_cpu_architecture={architecture}; "
+                      f"build for {wanted}, or leave {var}.platform out (it follows poc_cpu_architecture)")
+
+
+# ECS: "Up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed" (container name).
+_CONTAINER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+DEPENDS_ON_CONDITIONS = ("START", "COMPLETE", "SUCCESS", "HEALTHY")
+
+
+def _entries(value):
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)] if isinstance(value, (list, tuple)) else []
+
+
+def check_containers(errors, names, main, sidecars, depends_on, size=(None, None)):
+    """What ECS requires of a task's containers together (each key's type: the
+    fargate_service_sidecars spec): unique container names, one port per
+    container of the task (awsvpc: one network namespace), dependsOn on known
+    containers, HEALTHY only on a container with a health check,
+    COMPLETE/SUCCESS only on a non-essential one (ECS: "This condition can't be
+    set on an essential container"), no cycle, the containers' cpu and memory
+    within the task's. `names`: (sidecars' variable, main's depends_on
+    variable, task cpu variable, task memory variable); `main`: {name, port,
+    health_check (bool)} of the service's own container; `size`: (cpu, memory)
+    of the task."""
+    var, depends_var, cpu_var, memory_var = names
+    containers = {main["name"]: {"essential": True, "health": bool(main.get("health_check")), "var": "the service's container"}}
+    ports = {}
+    if _int(main.get("port")) is not None:
+        ports[_int(main["port"])] = "the service's container"
+    edges = {main["name"]: (depends_var, depends_on)}
+    for index, sidecar in _entries(sidecars):
+        where, name = f"{var}[{index}]", sidecar.get("name")
+        if not isinstance(name, str):
+            continue  # the spec's check names it
+        if not _CONTAINER_NAME.match(name):
+            errors.append(f"{where}.name={name!r} is not a container name; allowed: 1-255 letters, digits, '_' and '-'")
+        elif name == main["name"]:
+            errors.append(f"{where}.name={name!r} is the service's own container's name; give the sidecar another")
+        elif name in containers:
+            errors.append(f"{where}.name={name!r} is listed twice; container names must be unique in a task")
+        else:
+            essential = sidecar.get("essential")
+            check = sidecar.get("health_check")
+            containers[name] = {"essential": essential is None or essential is True,
+                                "health": isinstance(check, dict) and bool(check.get("command")), "var": where}
+            edges[name] = (f"{where}.depends_on", sidecar.get("depends_on"))
+        for port_index, port in enumerate(sidecar.get("ports") if isinstance(sidecar.get("ports"), list) else []):
+            number = _int(port)
+            if number is None:
+                continue
+            if not 1 <= number <= 65535:
+                continue  # the spec's range names it
+            if number in ports:
+                errors.append(f"{where}.ports[{port_index}]={number} is also the port of {ports[number]}; the containers "
+                              "of a task share one network namespace (awsvpc), so each port can have one listener")
+            else:
+                ports[number] = where
+    _check_depends_on(errors, containers, edges)
+    _check_container_sizes(errors, var, sidecars, cpu_var, memory_var, size)
+
+
+def _check_depends_on(errors, containers, edges):
+    graph = {}
+    for name, (where, depends) in edges.items():
+        graph[name] = []
+        for index, dep in _entries(depends):
+            target, condition = dep.get("container"), dep.get("condition")
+            if not isinstance(target, str) or condition not in DEPENDS_ON_CONDITIONS:
+                continue  # the spec's check names it
+            at = f"{where}[{index}]"
+            if target == name:
+                errors.append(f"{at}.container={target!r} is the container itself; a container cannot depend on itself")
+            elif target not in containers:
+                errors.append(f"{at}.container={target!r} is not a container of the task; allowed: "
+                              f"{', '.join(n for n in containers if n != name)}")
+            elif condition == "HEALTHY" and not containers[target]["health"]:
+                errors.append(f"{at}.condition=HEALTHY needs a health check on {target} ({containers[target]['var']}); "
+                              "give it one (health_check), or use START")
+            elif condition in ("COMPLETE", "SUCCESS") and containers[target]["essential"]:
+                errors.append(f"{at}.condition={condition} on the essential container {target}: this condition can't be "
+                              "set on an essential container; set essential: false on it, or use START or HEALTHY")
+            else:
+                graph[name].append(target)
+    cycle = _cycle(graph)
+    if cycle:
+        errors.append(f"{edges[cycle[0]][0]} makes a cycle of dependencies: {' -> '.join(cycle)}; no container "
+                      "could start; remove one of them")
+
+
+def _cycle(graph):
+    """A dependency cycle [a, b, ..., a] of `graph` {name: [names]}, or None."""
+    state = {}
+
+    def visit(node, path):
+        state[node] = "open"
+        for target in graph.get(node, ()):
+            if state.get(target) == "open":
+                return path[path.index(target):] + [target]
+            if target not in state:
+                found = visit(target, path + [target])
+                if found:
+                    return found
+        state[node] = "done"
+        return None
+
+    for node in graph:
+        if node not in state:
+            found = visit(node, [node])
+            if found:
+                return found
+    return None
+
+
+def _check_container_sizes(errors, var, sidecars, cpu_var, memory_var, size):
+    cpu, memory = (_int(v) for v in size)
+    total_cpu = total_memory = 0
+    for index, sidecar in _entries(sidecars):
+        share, limit = _int(sidecar.get("cpu")), _int(sidecar.get("memory"))
+        if share is not None and cpu is not None and share > cpu:
+            errors.append(f"{var}[{index}].cpu={share} is more than the task's {cpu_var}={cpu}")
+        if limit is not None and memory is not None and limit > memory:
+            errors.append(f"{var}[{index}].memory={limit} is more than the task's {memory_var}={memory} (MiB)")
+        total_cpu += share or 0
+        total_memory += limit or 0
+    if cpu is not None and total_cpu > cpu:
+        errors.append(f"{var}: the containers' cpu add up to {total_cpu}, more than the task's {cpu_var}={cpu}")
+    if memory is not None and total_memory > memory:
+        errors.append(f"{var}: the containers' memory adds up to {total_memory} MiB, more than the task's "
+                      f"{memory_var}={memory}")
+
+
+def check_sidecars(errors, svc, service, prefix, region=""):
+    """poc_sidecars and poc_depends_on: the containers together (check_containers), each image as
+    poc_image (check_image; its keys' forms are checked by preflight_roles), its ECR repository's
+    name, and its secrets as poc_secrets'."""
+    sidecars = svc.get("poc_sidecars")
+    main_check = svc.get("poc_health_check")
+    image = svc.get("poc_image")
+    built_app = isinstance(image, dict) and image.get("source") == "build" and "context" not in image
+    main = {"name": service, "port": svc.get("poc_container_port", 8050),
+            "health_check": (main_check or {}).get("command") if isinstance(main_check, dict) else built_app}
+    check_containers(errors, ("poc_sidecars", "poc_depends_on", "poc_cpu", "poc_memory"), main, sidecars,
+                     svc.get("poc_depends_on"), (svc.get("poc_cpu", 256), svc.get("poc_memory", 512)))
+    for index, sidecar in _entries(sidecars):
+        name, where = sidecar.get("name"), f"poc_sidecars[{index}]"
+        if not isinstance(name, str) or not _CONTAINER_NAME.match(name):
+            continue
+        if not isinstance(sidecar.get("image"), dict):
+            if "image" in sidecar:
+                errors.append(f"{where}.image must be a dict of the shape of poc_image ({{source: existing, repository, tag}}, "
+                              "{source: build, context, ...} or {source: mirror, image, ...}), not "
+                              f"{type(sidecar['image']).__name__}")
+        else:
+            check_image(errors, svc, sidecar["image"], f"{where}.image")
+            repository = sidecar["image"].get("repository") or f"pocstack/{service}-{name.lower()}"
+            if not sidecar["image"].get("repository") and not ECR_REPOSITORY.match(repository):
+                errors.append(f"{where}.name={name!r} makes the ECR repository name {repository!r}, which ECR rejects; "
+                              "give image.repository (2-256 lower-case letters, digits and ._-/)")
+        own = {"poc_secrets": sidecar.get("secrets") or [], "poc_environment": sidecar.get("environment") or {}}
+        found = []
+        check_secrets(found, own, f"{service}/{name}", prefix, region)
+        errors += [m.replace("poc_secrets[", f"{where}.secrets[").replace("poc_environment", f"{where}.environment")
+                   for m in found]
+
+
+ECR_REPOSITORY = re.compile(r"^(?=.{2,256}\Z)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 
 
 def check_access(errors, svc):
@@ -413,6 +578,9 @@ def check_service(service, svc, shared, roles):
         hint = f" (did you mean {close[0]}?)" if close else ""
         errors.append(f"{var} is not a known service variable{hint}; known: {', '.join(sorted(roles.known))}")
     typed = roles.check_service_variables(svc)
+    for index, sidecar in _entries(svc.get("poc_sidecars")):  # each image as poc_image
+        if isinstance(sidecar.get("image"), dict):
+            typed += roles.check_keys_of("poc_image", f"poc_sidecars[{index}].image", sidecar["image"])
     own = []
     check_size(own, "poc_cpu", svc.get("poc_cpu", 256), "poc_memory", svc.get("poc_memory", 512))
     check_capacity(own, "poc_capacity_provider_strategy", svc.get("poc_capacity_provider_strategy"),
@@ -425,6 +593,7 @@ def check_service(service, svc, shared, roles):
     check_secrets_manager(own, "poc_secrets_manager", svc.get("poc_secrets_manager"), shared.get("aws_region", ""),
                           _names_taken(svc))
     check_image(own, svc)
+    check_sidecars(own, svc, service, shared.get("pocstack_ssm_prefix", "/pocstack"), shared.get("aws_region", ""))
     check_access(own, svc)
     if not any(message.startswith("poc_container_port") for message in typed):
         # alb_tls names the target group <service>-<6 hex digits of its immutable settings>

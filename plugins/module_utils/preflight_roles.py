@@ -74,6 +74,14 @@ RANGES = {
     "fargate_service_container_health_check.retries": (*HEALTH_CHECK["retries"], "ECS HealthCheck retries"),
     "fargate_service_container_health_check.start_period": (*HEALTH_CHECK["startPeriod"],
                                                             "ECS HealthCheck startPeriod, seconds"),
+    "fargate_service_sidecars.health_check.interval": (*HEALTH_CHECK["interval"], "ECS HealthCheck interval, seconds"),
+    "fargate_service_sidecars.health_check.timeout": (*HEALTH_CHECK["timeout"], "ECS HealthCheck timeout, seconds"),
+    "fargate_service_sidecars.health_check.retries": (*HEALTH_CHECK["retries"], "ECS HealthCheck retries"),
+    "fargate_service_sidecars.health_check.start_period": (*HEALTH_CHECK["startPeriod"], "ECS HealthCheck startPeriod, seconds"),
+    "fargate_service_sidecars.ports": (1, 65535, "a TCP port"),
+    "fargate_service_sidecars.cpu": (0, 10240, "ECS container cpu units"),
+    # Docker 20.10 and later reserve at least 6 MiB for a container (ECS container definition "memory").
+    "fargate_service_sidecars.memory": (6, 122880, "MiB, within the task's memory"),
 }
 
 # Values AWS allows that a table elsewhere holds (the argument spec would be a
@@ -86,7 +94,7 @@ _MATCHER = re.compile(r"^[2-4]\d\d(?:-[2-4]\d\d)?(?:,[2-4]\d\d(?:-[2-4]\d\d)?)*$
 _LOG_GROUP = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 _HEALTH_PATH = re.compile(r"^/[\x21-\x7e]{0,1023}$")
 _PATH = re.compile(r"^[/*][A-Za-z0-9_\-.$/~\"'@:+&*?]{0,127}\Z")
-_ECR_REPO = re.compile(r"^(?=.{2,256}\Z)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+_ECR_REPO = preflight.ECR_REPOSITORY
 _ECR_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -151,6 +159,7 @@ def _health_check(path, value, shown):
 # What a dict's keys must satisfy together, beyond each key's spec: {variable: check(path, value, shown)}.
 WHOLE = {
     "fargate_service_container_health_check": _health_check,
+    "fargate_service_sidecars.health_check": _health_check,
 }
 
 
@@ -214,6 +223,13 @@ class RoleSources:
                 errors += _check_dict(poc, value, {key: (variable, self.options.get(variable, {"type": "raw"}))
                                                    for key, variable in keys.items()})
         return errors
+
+    def check_keys_of(self, poc, path, value):
+        """Messages for `value` at `path` (a sidecar's image) by the role variables the keys of `poc`
+        (poc_image) feed."""
+        keys = self.key_feeds.get(poc) or {}
+        return _check_dict(path, value, {key: (variable, self.options.get(variable, {"type": "raw"}))
+                                         for key, variable in keys.items()})
 
 
 def check_role_variables(values, specs, defaults=None):
@@ -388,6 +404,15 @@ def _check_pairs(values):
     region = values.get("aws_region") if isinstance(values.get("aws_region"), str) else ""
     preflight.check_secrets_manager(errors, "fargate_service_secrets_manager", values.get("fargate_service_secrets_manager"),
                                     region, taken)
+    if values.get("fargate_service_sidecars") or values.get("fargate_service_depends_on"):
+        health = values.get("fargate_service_container_health_check")
+        main = {"name": values.get("fargate_service_name") or "(the service's container)",
+                "port": values.get("fargate_service_container_port"),
+                "health_check": isinstance(health, Mapping) and bool(health.get("command"))}
+        preflight.check_containers(errors, ("fargate_service_sidecars", "fargate_service_depends_on", "fargate_service_cpu",
+                                            "fargate_service_memory"), main, values.get("fargate_service_sidecars"),
+                                   values.get("fargate_service_depends_on"),
+                                   (values.get("fargate_service_cpu"), values.get("fargate_service_memory")))
     span = values.get("alb_tls_priority_range")
     numbers = [preflight._int(v) for v in span] if isinstance(span, (list, tuple)) else []
     if isinstance(span, (list, tuple)) and (len(numbers) != 2 or None in numbers or numbers[0] > numbers[1]):

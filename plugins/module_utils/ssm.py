@@ -63,21 +63,26 @@ def validate(path, parameters, description_default=""):
 
 
 # ------------------------------------------------------------------- reading
-def read_path(client, path):
+def read_path(client, path, with_children=False):
     """{name: {"value", "version", "type", "arn", ..., "key_id", "description"}} of the parameters
     directly under `path` (one level): GetParametersByPath items in snake_case, with the key and
-    description that only DescribeParameters returns."""
-    by_path = paginated_query_with_retries(client, "get_parameters_by_path", Path=path, Recursive=False, WithDecryption=True)
-    found = {p["Name"].rsplit("/", 1)[-1]: camel_dict_to_snake_dict(p) for p in by_path["Parameters"]}
-    if not found:
-        return found
-    filters = [{"Key": "Path", "Option": "OneLevel", "Values": [path]}]
-    for meta in paginated_query_with_retries(client, "describe_parameters", ParameterFilters=filters)["Parameters"]:
-        name = meta["Name"].rsplit("/", 1)[-1]
-        if name in found:
-            found[name]["key_id"] = meta.get("KeyId")
-            found[name]["description"] = meta.get("Description", "")
-    return found
+    description that only DescribeParameters returns. With `with_children`, (that, child paths):
+    the same one listing, recursive, also gives the sorted names of the paths directly below `path`
+    that hold parameters at any depth (proxy for <path>/proxy/TOKEN); their values stay unused."""
+    by_path = paginated_query_with_retries(client, "get_parameters_by_path", Path=path, Recursive=with_children,
+                                           WithDecryption=True)
+    direct = [p for p in by_path["Parameters"] if p["Name"].rsplit("/", 1)[0] == path]
+    below = (p["Name"][len(path) + 1:] for p in by_path["Parameters"] if p["Name"].startswith(path + "/"))
+    children = sorted({rest.split("/", 1)[0] for rest in below if "/" in rest})
+    found = {p["Name"].rsplit("/", 1)[-1]: camel_dict_to_snake_dict(p) for p in direct}
+    if found:
+        filters = [{"Key": "Path", "Option": "OneLevel", "Values": [path]}]
+        for meta in paginated_query_with_retries(client, "describe_parameters", ParameterFilters=filters)["Parameters"]:
+            name = meta["Name"].rsplit("/", 1)[-1]
+            if name in found:
+                found[name]["key_id"] = meta.get("KeyId")
+                found[name]["description"] = meta.get("Description", "")
+    return (found, children) if with_children else found
 
 
 def read_tags(client, path, names):

@@ -66,6 +66,14 @@ options:
     type: bool
     default: false
     version_added: 0.3.0
+  child_paths:
+    description:
+      - Also return RV(child_paths), the paths below O(path) that hold parameters (the same one listing, recursive;
+        nothing below O(path)'s own level is returned or changed).
+      - Those parameters are never changed here (O(purge) and O(state=absent) act directly under O(path) only).
+    type: bool
+    default: false
+    version_added: 0.3.0
   state:
     description: C(absent) deletes every parameter directly under O(path).
     type: str
@@ -178,6 +186,14 @@ deleted:
   returned: always
   type: list
   elements: str
+child_paths:
+  description: Names of the paths directly below O(path) that hold parameters at any depth, sorted (C(proxy) for
+    C(<path>/proxy/TOKEN)), as they were before this run.
+  returned: with O(child_paths=true)
+  type: list
+  elements: str
+  sample: [proxy]
+  version_added: 0.3.0
 """
 
 try:
@@ -208,7 +224,9 @@ class SecureStrings:
         except ssm.ParameterError as e:
             self.module.fail_json(msg=str(e))
         try:
-            current = ssm.read_path(self.client, path)
+            # one listing either way; recursive with child_paths
+            current, children = ssm.read_path(self.client, path, True) if params["child_paths"] else (
+                ssm.read_path(self.client, path), None)
             read = params["tags"] is not None or params["owner_tags"] is not None
             current_tags = ssm.read_tags(self.client, path, sorted(current)) if read else None
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
@@ -259,6 +277,8 @@ class SecureStrings:
             updated=todo["update"],
             deleted=[n for n in todo["delete"] if n not in todo["create"]],
         )
+        if children is not None:
+            result["child_paths"] = children
         if self.module._diff:
             result["diff"] = diff
         self.module.exit_json(**result)
@@ -310,6 +330,7 @@ def main():
             tags=dict(type="dict", aliases=["resource_tags"]),
             owner_tags=dict(type="dict"),
             adopt=dict(type="bool", default=False),
+            child_paths=dict(type="bool", default=False),
             purge_tags=dict(type="bool", default=True),
         ),
         supports_check_mode=True,

@@ -104,7 +104,8 @@ def test_value_from_is_ecs_format(entry, value_from):
 
 
 def policy(entries, ssm=()):
-    variables = dict(role_vars(entries), fargate_service__repository_arn="", fargate_service_secret_arns=list(ssm),
+    variables = dict(role_vars(entries), fargate_service__repository_arn="", fargate_service_sidecars=[],
+                     fargate_service_secret_arns=list(ssm),
                      fargate_service__kms_key_arn="", fargate_service__log_group_arn="arn:aws:logs:us-east-1:1:log-group:g")
     with open(POLICY) as fh:
         return {s["Sid"]: s for s in json.loads(render(fh.read(), variables))["Statement"]}

@@ -82,7 +82,9 @@ def test_every_range_and_form_names_an_option_of_its_role():
         role = preflight_roles.role_of(variable)
         spec = specs[role].get(variable)
         assert spec, f"{variable} is not in roles/{role}/meta/argument_specs.yml"
-        return spec["options"][key] if key else spec
+        for part in key.split(".") if key else ():  # a key of a key: fargate_service_sidecars.health_check.interval
+            spec = spec["options"][part]
+        return spec
 
     for name in list(preflight_roles.RANGES) + list(preflight_roles.ALLOWED) + list(preflight_roles.FORMS):
         spec_of(name)

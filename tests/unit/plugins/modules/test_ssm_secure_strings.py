@@ -25,7 +25,7 @@ def params(**overrides):
         "parameters": [{"name": "PLOTLY_USER", "value": "admin", "description": None},
                        {"name": "PLOTLY_PASS", "value": SECRET, "description": None}],
         "description": "{name} of plotly", "key_id": "alias/aws/ssm", "purge": True, "state": "present",
-        "tags": None, "purge_tags": True, "owner_tags": None, "adopt": False,
+        "tags": None, "purge_tags": True, "owner_tags": None, "adopt": False, "child_paths": False,
     }
     base.update(overrides)
     return base
@@ -267,3 +267,17 @@ def test_purged_tags_keep_the_aws_keys_in_the_diff(aws):
     assert result["changed"] is True  # team=data would go
     assert result["diff"]["after"]["PLOTLY_PASS"]["tags"] == dict(sorted({**OWNER, **stack}.items()))
     assert result["diff"]["after"]["PLOTLY_USER"] == result["diff"]["before"]["PLOTLY_USER"]
+
+
+def test_child_paths_lists_the_paths_below_in_the_same_one_read_and_leaves_them_alone(aws):
+    below = [stored("proxy/TOKEN", "other-secret"), stored("proxy/OTHER", "x"), stored("auth/deep/KEY", "y")]
+    aws[1].add_response("get_parameters_by_path", {"Parameters": BOTH + below},
+                        {"Path": PATH, "Recursive": True, "WithDecryption": True})
+    aws[1].add_response("describe_parameters", {"Parameters": BOTH_META},
+                        {"ParameterFilters": [{"Key": "Path", "Option": "OneLevel", "Values": [PATH]}]})
+    result = run(aws, child_paths=True)
+    assert result["child_paths"] == ["auth", "proxy"]
+    # purge stays directly under the path, and nothing of below is returned
+    assert result["changed"] is False and result["deleted"] == []
+    assert [p["name"] for p in result["parameters"]] == ["PLOTLY_PASS", "PLOTLY_USER"]
+    assert "other-secret" not in repr(result)
