@@ -216,3 +216,20 @@ def test_an_arm64_task_of_an_image_made_for_amd64_fails_as_on_aws(stack):
     assert index_task["stopCode"] == "TaskFailedToStart"
     assert index_task["stoppedReason"].startswith("CannotPullContainerError: ")
     assert "no match for platform linux/arm64" in index_task["stoppedReason"]
+
+
+def test_an_arm64_task_with_a_sidecar_image_without_arm64_is_refused(stack):
+    """A sidecar's image is checked as the service's own: its index (made in the
+    test above) lists linux/amd64 only, so the ARM64 service does not change."""
+    aws = stack["aws"]
+    before = service(aws, "graviton")["taskDefinition"]
+    set_service(stack["inventory"], "graviton", {"poc_sidecars": [
+        {"name": "helper", "image": {"source": "existing", "repository": "pocstack/graviton", "tag": "amd64-only"}}]})
+    try:
+        rc, out = run(stack["inventory"], stack["port"], extra=["-e", "service=graviton"], json_output=False)
+    finally:
+        set_service(stack["inventory"], "graviton", {"poc_sidecars": None})
+    assert rc != 0
+    assert ("fargate_service_cpu_architecture=ARM64 (poc_cpu_architecture): the image of the sidecar helper is made "
+            "for amd64 only; build or mirror a linux/arm64 variant, or choose X86_64" in out), out[-3000:]
+    assert service(aws, "graviton")["taskDefinition"] == before
