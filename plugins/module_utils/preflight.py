@@ -17,6 +17,7 @@ import datetime
 import difflib
 import itertools
 import re
+from collections.abc import Mapping
 
 from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -302,13 +303,6 @@ KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key/[A-Za-z0-
 SECRET_FIELDS = {"json_key": (1, 1024), "version_stage": (1, 256), "version_id": (32, 64)}
 
 
-def secrets_manager_value_from(entry):
-    """ECS's valueFrom of one Secrets Manager entry: the ARN alone, or
-    ARN:json-key:version-stage:version-id with the unset fields empty."""
-    fields = [entry.get(key) or "" for key in ("json_key", "version_stage", "version_id")]
-    return entry["secret_arn"] + (":" + ":".join(fields) if any(fields) else "")
-
-
 def check_secrets_manager(errors, var, entries, region="", taken=None):
     """`var` (poc_secrets_manager or fargate_service_secrets_manager): each
     entry's ARN, names and fields as ECS and IAM need them; `taken`:
@@ -557,13 +551,14 @@ def check_access(errors, svc):
             errors.append(f"poc_task_policy_statements[{index}]: Action '*' grants everything; name the actions")
 
 
-def _names_taken(svc):
-    """{environment variable name: the variable that sets it} of poc_secrets and poc_environment."""
-    taken = {name: "poc_environment" for name in svc.get("poc_environment") or {}
-             if isinstance(svc.get("poc_environment"), dict)}
-    for index, secret in enumerate(svc.get("poc_secrets") if isinstance(svc.get("poc_secrets"), list) else []):
-        if isinstance(secret, dict) and isinstance(secret.get("name"), str):
-            taken[secret["name"]] = f"poc_secrets[{index}]"
+def names_taken(environment_var, environment, secrets_var, secrets):
+    """{environment variable name: the variable that sets it} of a container's
+    plain environment (a dict) and SSM secrets (a list of {name, ...}), for
+    check_secrets_manager's `taken`."""
+    taken = {name: environment_var for name in (environment if isinstance(environment, Mapping) else ())}
+    for index, secret in enumerate(secrets if isinstance(secrets, list) else []):
+        if isinstance(secret, Mapping) and isinstance(secret.get("name"), str):
+            taken[secret["name"]] = f"{secrets_var}[{index}]"
     return taken
 
 
@@ -591,7 +586,7 @@ def check_service(service, svc, shared, roles):
     check_secrets(own, svc, service, shared.get("pocstack_ssm_prefix", "/pocstack"), shared.get("aws_region", ""),
                   shared.get("pocstack_audit_plain_environment_allowed") or ())
     check_secrets_manager(own, "poc_secrets_manager", svc.get("poc_secrets_manager"), shared.get("aws_region", ""),
-                          _names_taken(svc))
+                          names_taken("poc_environment", svc.get("poc_environment"), "poc_secrets", svc.get("poc_secrets")))
     check_image(own, svc)
     check_sidecars(own, svc, service, shared.get("pocstack_ssm_prefix", "/pocstack"), shared.get("aws_region", ""))
     check_access(own, svc)

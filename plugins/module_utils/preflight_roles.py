@@ -397,10 +397,8 @@ def _check_pairs(values):
     preflight.check_capacity(errors, "fargate_service_capacity_provider_strategy",
                              values.get("fargate_service_capacity_provider_strategy"),
                              "fargate_service_cpu_architecture", values.get("fargate_service_cpu_architecture"))
-    environment, secrets = values.get("fargate_service_environment"), values.get("fargate_service_secrets")
-    taken = {name: "fargate_service_environment" for name in (environment if isinstance(environment, Mapping) else ())}
-    taken.update({s["name"]: f"fargate_service_secrets[{i}]" for i, s in enumerate(secrets if isinstance(secrets, list) else [])
-                  if isinstance(s, Mapping) and isinstance(s.get("name"), str)})
+    taken = preflight.names_taken("fargate_service_environment", values.get("fargate_service_environment"),
+                                  "fargate_service_secrets", values.get("fargate_service_secrets"))
     region = values.get("aws_region") if isinstance(values.get("aws_region"), str) else ""
     preflight.check_secrets_manager(errors, "fargate_service_secrets_manager", values.get("fargate_service_secrets_manager"),
                                     region, taken)
