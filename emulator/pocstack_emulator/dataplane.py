@@ -377,6 +377,15 @@ class DataPlane:
                              f"resolve ref {image['uri']}: the local emulator reaches no public registry, and the "
                              "Docker engine has no such image")
 
+    def foreign_architecture(self, image, wanted):
+        """The architecture a pulled image (local ID) is made for, when a task
+        of the `wanted` one ("amd64", "arm64") could not run it; None when it
+        can or nothing is wanted (an index's variant, an image outside ECR)."""
+        if not wanted:
+            return None
+        made_for = self.client.images.get(image).attrs.get("Architecture")
+        return made_for if made_for and made_for != wanted else None
+
     def create_container(self, task, definition, image, environment, ports, network_of=None, exec_format_error=None):
         """One container of a task: limits from the task definition, the task's
         first container holding the network namespace (awsvpc: one localhost)

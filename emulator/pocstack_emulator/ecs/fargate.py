@@ -14,11 +14,9 @@ in users' reports); request IDs and retry counts are AWS's usual ones.
 """
 import json
 import re
-import urllib.request
 import uuid
 
 from pocstack_emulator.ec2 import network
-from pocstack_emulator.ecr.registry import registry_url
 from pocstack_emulator.iam import policy
 
 ECS_TASKS = {"Service": "ecs-tasks.amazonaws.com"}
@@ -275,8 +273,10 @@ class Checks:
         container fails as the kernel refuses its binaries: AWS's
         knowledge-center page "ecs-task-exec-format-error" says the task stops
         with "Essential container in task exited", exit code 1, and the log
-        "exec <path>: exec format error"; image["exec_format_error"] tells the
-        runner so (its config's architecture). The engine here pulls the host's
+        "exec <path>: exec format error"; image["architecture"] (the task's)
+        tells the runner to compare it with the pulled image's (its config's,
+        read from the engine after the pull, outside the data plane's lock).
+        The engine here pulls the host's
         variant of an index, so an index that lists the task's architecture
         runs that: the platform is recorded, not emulated."""
         wanted = ARCHITECTURES.get((getattr(self.td, "runtime_platform", None) or {}).get("cpuArchitecture"), "amd64")
@@ -290,10 +290,7 @@ class Checks:
                 raise TaskFailed(head + f"no match for platform linux/{wanted} in manifest {found.image_digest}: "
                                         "not found")
             return
-        config = _config_blob(image["repository"], (manifest.get("config") or {}).get("digest"))
-        made_for = config.get("architecture")
-        if made_for and made_for != wanted:
-            image["exec_format_error"] = made_for
+        image["architecture"] = wanted
 
     def log_stream(self, container):
         """awslogs: the group must exist (or awslogs-create-group), and the role
@@ -371,18 +368,6 @@ class Checks:
             if image["tag"] and image["tag"] in (found.image_tags or []):
                 return found
         return None
-
-
-def _config_blob(repository, digest):
-    """An image's config (architecture, entrypoint) from the registry behind
-    ECR, as the agent reads it after the manifest; {} when there is none."""
-    if not digest or not registry_url():
-        return {}
-    try:
-        with urllib.request.urlopen(f"{registry_url()}/v2/{repository}/blobs/{digest}", timeout=10) as answer:
-            return json.load(answer)
-    except (OSError, ValueError):
-        return {}
 
 
 def parse_image(uri):

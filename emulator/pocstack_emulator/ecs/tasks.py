@@ -308,7 +308,7 @@ class TaskRunner(threading.Thread):
             environment.update({"AWS_EXECUTION_ENV": "AWS_ECS_FARGATE", "AWS_REGION": task.region_name,
                                 "AWS_DEFAULT_REGION": task.region_name})
             container = plane.create_container(task, definition, image, environment, [] if first else ports,
-                                               network_of=first, exec_format_error=found.get("exec_format_error"))
+                                               network_of=first, exec_format_error=plane.foreign_architecture(image, found.get("architecture")))
             self.docker[definition["name"]] = container
             if first is None:
                 first = container
